@@ -1,0 +1,106 @@
+"""Query points (N, d, ρ, p) and the parsing of user input into exact numbers."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from .symbols import N, d, p, rho
+
+INF = math.inf
+_INF_WORDS = {"inf", "infinity", "∞", "oo", "+inf"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_FRACTION = re.compile(r"^[+-]?\d+/\d+$")
+
+
+class BoundsInputError(ValueError):
+    """Bad input to a bound query: the message says what is wrong and what is expected."""
+
+
+def parse_exact(text: str | int | Fraction, what: str) -> Fraction:
+    """Parse an integer, a decimal ("0.001", "1e-5") or a fraction ("1/20000") exactly."""
+    if isinstance(text, bool):
+        raise BoundsInputError(f"{what}: expected a number, got {text!r}")
+    if isinstance(text, (int, Fraction)):
+        return Fraction(text)
+    s = str(text).strip()
+    if _FRACTION.match(s):
+        num, den = s.split("/")
+        if int(den) == 0:
+            raise BoundsInputError(f"{what}: division by zero in {s!r}")
+        return Fraction(int(num), int(den))
+    if _NUMBER.match(s):
+        return Fraction(s)
+    raise BoundsInputError(
+        f"{what}: {s!r} is not a number (use a decimal like 0.01, a fraction like 1/20000, "
+        "or scientific notation like 1e-5)"
+    )
+
+
+def parse_rho(text: str | int | Fraction) -> Fraction:
+    """ρ must lie in the open interval (0, 1)."""
+    r = parse_exact(text, "rho")
+    if not 0 < r < 1:
+        raise BoundsInputError(
+            f"rho = {text} is outside (0, 1): robust memorization needs 0 < ρ < 1 "
+            "(ρ = 0 is plain memorization; ρ ≥ 1 is impossible for continuous networks)"
+        )
+    return r
+
+
+def parse_p(text: str | int | float | Fraction) -> Fraction | float:
+    """p is 1, 2, inf (∞) or any real ≥ 1; returns a Fraction or ``math.inf``."""
+    if isinstance(text, float) and math.isinf(text) and text > 0:
+        return INF
+    s = str(text).strip().lower()
+    if s in _INF_WORDS:
+        return INF
+    v = parse_exact(s, "p")
+    if v < 1:
+        raise BoundsInputError(f"p = {text} is below 1: ℓp norms need p ≥ 1 (or p = inf)")
+    return v
+
+
+def parse_count(text: str | int, what: str, minimum: int) -> int:
+    """A positive integer such as N or d."""
+    v = parse_exact(text, what) if not isinstance(text, int) or isinstance(text, bool) else text
+    if Fraction(v).denominator != 1:
+        raise BoundsInputError(f"{what} = {text} is not an integer")
+    v = int(v)
+    if v < minimum:
+        need = {"N": "at least two points", "d": "input dimension at least 1"}.get(what, "")
+        raise BoundsInputError(f"{what} = {v} is below {minimum} ({need})")
+    return v
+
+
+def p_label(pv: Fraction | float) -> str:
+    if pv == INF:
+        return "inf"
+    return str(pv)
+
+
+@dataclass(frozen=True)
+class Point:
+    """An exact query point: integers N ≥ 2, d ≥ 1, rational ρ ∈ (0, 1), p ∈ [1, ∞]."""
+
+    N: int
+    d: int
+    rho: Fraction
+    p: Fraction | float = Fraction(2)
+
+    @classmethod
+    def parse(cls, N: str | int, d: str | int, rho: str | Fraction, p: str | int = 2) -> Point:
+        return cls(parse_count(N, "N", 2), parse_count(d, "d", 1), parse_rho(rho), parse_p(p))
+
+    def subs(self) -> dict[sp.Symbol, sp.Expr]:
+        pv = sp.oo if self.p == INF else sp.Rational(self.p.numerator, self.p.denominator)
+        return {
+            N: sp.Integer(self.N),
+            d: sp.Integer(self.d),
+            rho: sp.Rational(self.rho.numerator, self.rho.denominator),
+            p: pv,
+        }

@@ -1,0 +1,5 @@
+import sys
+
+from robustmem.cli import main
+
+sys.exit(main())

@@ -1,0 +1,259 @@
+"""The ``robustmem`` command line: a thin layer over the library's functions.
+
+Exit codes: 0 success / holds, 1 refuted, 2 unknown or incomplete, 3 usage or input error,
+4 internal error (a bug: please report it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_REFUTED, EXIT_UNKNOWN, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+
+class UsageError(Exception):
+    """A command-line usage problem (one line, exit code 3)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit with 2; we reserve 2
+        self.print_usage(sys.stderr)
+        print(f"robustmem: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_INPUT)
+
+
+def _input_errors() -> tuple[type[BaseException], ...]:
+    from bounds.point import BoundsInputError
+
+    errs: list[type[BaseException]] = [BoundsInputError, UsageError]
+    try:
+        from certify.errors import InputError
+
+        errs.append(InputError)
+    except ImportError:  # pragma: no cover - certify always ships with robustmem
+        pass
+    return tuple(errs)
+
+
+# --------------------------------------------------------------------------------- bounds
+BOUNDS_HELP = """\
+Query every known lower and upper bound on the number of parameters a ReLU network needs to
+ρ-robustly memorize N points in R^d (every pair of differently labelled points ≥ 2ε apart,
+the network constant on each ℓp ball of radius ρ·ε).
+
+examples:
+  robustmem bounds --N 1797 --d 64 --rho 0.01
+  robustmem bounds --N 1000 --d 100 --rho 1/20000 --p inf --json
+  robustmem bounds --N 1000 --d 100 --rho 0.3 --count nonzero --latex
+  robustmem bounds --N 1000 --d 100 --rho 0.3 --explain
+  robustmem bounds --N 1797 --d 64 --params 5000        (inverse query over ρ)
+
+Regimes (ℓ2; ℓp divides the boundaries by γ_p(d) = d^|1/2-1/p|):
+  small     ρ ≤ ρ₁ = 1/(5N√d)       P = Õ(√N)               [KMY Thm 4.2(i)]
+  moderate  ρ₁ < ρ ≤ ρ₂ = 1/(5√d)   P = Õ(N d^1/4 ρ^1/2)    [KMY Thm 4.2(ii)]
+  large     ρ₂ < ρ < 1              P = Õ(N d² ρ⁴)          [KMY Thm 4.2(iii)]
+  none      ρ ≥ 1/γ_p(d) (p ≠ 2): the paper gives no upper bound
+Values are rates with constants 1 and log factors dropped; boundaries are decided exactly.
+"""
+
+
+def _add_point_args(sp: argparse.ArgumentParser, rho: bool = True) -> None:
+    sp.add_argument("--N", required=True, help="number of data points (integer ≥ 2)")
+    sp.add_argument("--d", required=True, help="input dimension (integer ≥ 1)")
+    if rho:
+        sp.add_argument(
+            "--rho", help="robustness ratio in (0,1): decimal, 1e-5 or fraction 1/20000"
+        )
+    sp.add_argument("--p", default="2", help="norm: 1, 2, inf, or any real ≥ 1 (default 2)")
+    sp.add_argument(
+        "--count",
+        choices=("all", "nonzero"),
+        default="all",
+        help="count all parameters (default) or only nonzero ones",
+    )
+
+
+def cmd_bounds(args: argparse.Namespace) -> int:
+    from bounds.inverse import inverse
+    from bounds.point import Point, parse_count, parse_exact, parse_p
+    from bounds.query import query
+    from bounds.report import explain_text, inverse_text, latex_table, text_table
+
+    if args.params is not None:
+        if args.rho is not None:
+            raise UsageError("give either --rho (a point query) or --params (an inverse query)")
+        n, d = parse_count(args.N, "N", 2), parse_count(args.d, "d", 1)
+        pv = parse_p(args.p)
+        P = parse_exact(args.params, "params")
+        if P <= 0:
+            raise UsageError(f"--params {args.params}: a parameter budget must be positive")
+        ivs = inverse(n, d, pv, float(P), args.count)
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "N": n,
+                        "d": d,
+                        "p": args.p,
+                        "params": float(P),
+                        "count": args.count,
+                        "intervals": [i.to_json() for i in ivs],
+                    },
+                    indent=2,
+                )
+            )
+        else:
+            print(inverse_text(n, d, args.p, float(P), args.count, ivs))
+        return EXIT_OK
+    if args.rho is None:
+        raise UsageError("--rho is required (or --params for an inverse query)")
+    pt = Point.parse(args.N, args.d, args.rho, args.p)
+    r = query(pt, args.count)
+    if args.json:
+        obj = r.to_json()
+        if args.explain:
+            from bounds.graph import explain
+
+            obj["explain"] = [
+                {"result": n, "source": s, "statement": t}
+                for n, s, t in explain([b.key for b in r.used])
+            ]
+        print(json.dumps(obj, indent=2, ensure_ascii=False))
+    elif args.latex:
+        print(latex_table(r))
+    else:
+        print(text_table(r))
+        if args.explain:
+            print(explain_text(r))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------- plot
+PLOT_HELP = """\
+Plot parameters against ρ (log-log) for fixed N, d, p: this paper's upper and lower bounds,
+the prior ones, the improvement (shaded) and the remaining gap, with the regime boundaries.
+With --sweep-N, plot against N at the fixed --rho instead.
+
+examples:
+  robustmem plot --N 1797 --d 64 -o bounds.png
+  robustmem plot --N 1797 --d 64 --p inf --count nonzero -o bounds.svg
+  robustmem plot --d 64 --rho 0.01 --sweep-N -o sweep.png
+"""
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from bounds.plot import plot_vs_N, plot_vs_rho
+    from bounds.point import parse_count, parse_p, parse_rho
+
+    d = parse_count(args.d, "d", 1)
+    pv = parse_p(args.p)
+    if not str(args.output).lower().endswith((".png", ".svg")):
+        raise UsageError(f"-o {args.output}: the plot file must end in .png or .svg")
+    if args.sweep_N:
+        if args.rho is None:
+            raise UsageError("--sweep-N needs --rho")
+        out = plot_vs_N(d, parse_rho(args.rho), pv, count=args.count, out=args.output)
+    else:
+        if args.N is None:
+            raise UsageError("--N is required (or --sweep-N with --rho)")
+        out = plot_vs_rho(parse_count(args.N, "N", 2), d, pv, count=args.count, out=args.output)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------- demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    from robustmem.demo import run_demo
+
+    return run_demo(out_dir=args.out_dir, json_out=args.json)
+
+
+# --------------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="robustmem",
+        description="Bounds, constructions and exact certification for robust memorization "
+        "in ReLU networks (Kim, Moon & Yun, NeurIPS 2025).",
+        epilog="Run 'robustmem demo' for a tour; 'robustmem COMMAND --help' for details.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    b = sub.add_parser(
+        "bounds",
+        help="lower/upper bounds, regime and gap at (N, d, ρ, p)",
+        description=BOUNDS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_point_args(b)
+    fmt = b.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    fmt.add_argument("--latex", action="store_true", help="a LaTeX tabular on stdout")
+    b.add_argument(
+        "--explain",
+        action="store_true",
+        help="list the results (lemmas, prior theorems) the answer rests on",
+    )
+    b.add_argument("--params", help="inverse query: where in ρ does this budget suffice?")
+    b.set_defaults(func=cmd_bounds)
+
+    pl = sub.add_parser(
+        "plot",
+        help="plot the bounds against ρ (or N) to PNG/SVG",
+        description=PLOT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pl.add_argument("--N", help="number of data points (not with --sweep-N)")
+    pl.add_argument("--d", required=True, help="input dimension")
+    pl.add_argument("--p", default="2", help="norm: 1, 2, inf or any real ≥ 1 (default 2)")
+    pl.add_argument("--rho", help="fixed ρ for --sweep-N")
+    pl.add_argument("--count", choices=("all", "nonzero"), default="all")
+    pl.add_argument("--sweep-N", action="store_true", help="plot against N at fixed --rho")
+    pl.add_argument("-o", "--output", required=True, help="output file (.png or .svg)")
+    pl.set_defaults(func=cmd_plot)
+
+    dm = sub.add_parser(
+        "demo",
+        help="a tour on scikit-learn's digits dataset (N=1797, d=64)",
+        description="Compute the exact separation ε of the digits dataset for "
+        "ℓ2 and ℓ∞, print the bound table at ρ values in each regime, and "
+        "write the bounds plot.",
+    )
+    dm.add_argument("--out-dir", default="robustmem-demo", help="where to write the plots")
+    dm.add_argument("--json", action="store_true", help="machine-readable summary")
+    dm.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        return int(args.func(args))
+    except _input_errors() as e:
+        print(f"robustmem: error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("robustmem: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # a bug: one line, the traceback only on request
+        if os.environ.get("ROBUSTMEM_DEBUG"):
+            raise
+        print(
+            f"robustmem: internal error ({type(e).__name__}: {e}); "
+            "set ROBUSTMEM_DEBUG=1 for the traceback and please report it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
