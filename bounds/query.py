@@ -117,6 +117,11 @@ class QueryResult:
             "first_layer_width_lower": self.first_layer_width.value,
             "first_layer_width_lower_exact": self.first_layer_width.exact,
             "first_layer_width_source": self.first_layer_width.record.source,
+            "prior_first_layer_width_lower": (
+                None
+                if self.prior_first_layer_width is None
+                else self.prior_first_layer_width.to_json()
+            ),
             "prior_upper": None if self.prior_upper is None else self.prior_upper.to_json(),
             "prior_lower": self.prior_lower.to_json(),
             "gap": self.gap,

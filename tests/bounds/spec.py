@@ -135,18 +135,20 @@ def prior_upper_at(N: int, d: int, rho: Fraction, p, count: str = "all") -> floa
 
 
 def prior_lower_at(N: int, d: int, rho: Fraction, p, count: str = "all") -> float:
-    r = float(rho)
     plus = d if count == "all" else 0
     cands = [math.sqrt(N) + plus]
     if p == 2 and rho**2 > 1 - Fraction(1, d):
         cands.append(math.sqrt(N * d) + plus)
-    if count == "all":
-        if p == INF and d < N and rho >= Fraction(4, 5):
-            cands.append((d + 1) * d)
-        if p == 2 and rho * N >= 4832:
-            w = 2 * math.log(N) / math.log(4832 / r)
-            cands.append((w + 1) * d)
     return max(cands)
+
+
+def prior_first_width_at(N: int, d: int, rho: Fraction, p) -> float | None:
+    cands = []
+    if p == INF and d < N and rho >= Fraction(4, 5):
+        cands.append(float(d))
+    if p == 2 and rho * N >= 4832:
+        cands.append(2 * math.log(N) / math.log(4832 / float(rho)))
+    return max(cands) if cands else None
 
 
 def construction_at(N: int, d: int, rho: Fraction, p) -> dict[str, float]:
@@ -190,8 +192,6 @@ def norms_ok(key: str, p) -> bool:
         "KMY.LB.nonzero.inf": not fin,
         "PRIOR.LB.classical": True,
         "PRIOR.LB.LJZ22": p == 2,
-        "PRIOR.LB.YGZ24": not fin,
-        "PRIOR.LB.EYS25": p == 2,
         "PRIOR.LB.EYS25.width": p == 2,
         "PRIOR.LB.YGZ24.width": not fin,
         "PRIOR.LBnz.classical": True,
@@ -249,8 +249,6 @@ def record_spec(key: str, N: int, d: int, rho: Fraction, p) -> tuple[bool, float
         "KMY.LB.nonzero.inf": (True, sqrtN),
         "PRIOR.LB.classical": (True, sqrtN + d),
         "PRIOR.LB.LJZ22": (rho**2 > 1 - Fraction(1, d), math.sqrt(N * d) + d),
-        "PRIOR.LB.YGZ24": (d < N and rho >= Fraction(4, 5), float((d + 1) * d)),
-        "PRIOR.LB.EYS25": (rho * N >= 4832, (2 * math.log(N) / math.log(4832 / r) + 1) * d),
         "PRIOR.LB.EYS25.width": (rho * N >= 4832, 2 * math.log(N) / math.log(4832 / r)),
         "PRIOR.LB.YGZ24.width": (d < N and rho >= Fraction(4, 5), float(d)),
         "PRIOR.LBnz.classical": (True, sqrtN),

@@ -142,6 +142,10 @@ def test_query_matches_spec(count):
         assert rel_close(
             r["prior_lower"]["value"], spec.prior_lower_at(pt.N, pt.d, pt.rho, pt.p, count)
         ), pt
+        pfw = spec.prior_first_width_at(pt.N, pt.d, pt.rho, pt.p)
+        assert (r["prior_first_layer_width_lower"] is None) == (pfw is None), pt
+        if pfw is not None:
+            assert rel_close(r["prior_first_layer_width_lower"]["value"], pfw), pt
         if count == "all":
             cons = spec.construction_at(pt.N, pt.d, pt.rho, pt.p)
             assert set(r["construction"]) == set(cons)
