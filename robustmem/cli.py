@@ -136,12 +136,12 @@ def cmd_bounds(args: argparse.Namespace) -> int:
 PLOT_HELP = """\
 Plot parameters against ρ (log-log) for fixed N, d, p: this paper's upper and lower bounds,
 the prior ones, the improvement (shaded) and the remaining gap, with the regime boundaries.
-With --sweep-N, plot against N at the fixed --rho instead.
+With --sweep N, plot against N at the fixed --rho instead.
 
 examples:
   robustmem plot --N 1797 --d 64 -o bounds.png
   robustmem plot --N 1797 --d 64 --p inf --count nonzero -o bounds.svg
-  robustmem plot --d 64 --rho 0.01 --sweep-N -o sweep.png
+  robustmem plot --d 64 --rho 0.01 --sweep N -o sweep.png
 """
 
 
@@ -153,13 +153,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
     pv = parse_p(args.p)
     if not str(args.output).lower().endswith((".png", ".svg")):
         raise UsageError(f"-o {args.output}: the plot file must end in .png or .svg")
-    if args.sweep_N:
+    if args.sweep_N or args.sweep == "N":
         if args.rho is None:
-            raise UsageError("--sweep-N needs --rho")
+            raise UsageError("--sweep N needs --rho (the fixed robustness ratio)")
         out = plot_vs_N(d, parse_rho(args.rho), pv, count=args.count, out=args.output)
     else:
         if args.N is None:
-            raise UsageError("--N is required (or --sweep-N with --rho)")
+            raise UsageError("--N is required (or --sweep N with --rho)")
         out = plot_vs_rho(parse_count(args.N, "N", 2), d, pv, count=args.count, out=args.output)
     print(f"wrote {out}")
     return EXIT_OK
@@ -211,7 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--p", default="2", help="norm: 1, 2, inf or any real ≥ 1 (default 2)")
     pl.add_argument("--rho", help="fixed ρ for --sweep-N")
     pl.add_argument("--count", choices=("all", "nonzero"), default="all")
-    pl.add_argument("--sweep-N", action="store_true", help="plot against N at fixed --rho")
+    pl.add_argument(
+        "--sweep",
+        choices=("rho", "N"),
+        default="rho",
+        help="the x axis: rho (default, fixed --N) or N (fixed --rho)",
+    )
+    pl.add_argument("--sweep-N", action="store_true", help="same as --sweep N")
     pl.add_argument("-o", "--output", required=True, help="output file (.png or .svg)")
     pl.set_defaults(func=cmd_plot)
 
