@@ -165,6 +165,104 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------------- certify
+CERTIFY_HELP = """\
+Prove that a ReLU network is constant (= the label) on every open robustness ball of a
+dataset, or find an exact counterexample. Exact rational arithmetic throughout: a float may
+propose a point, never decide a verdict.
+
+  NET   a robustmem-network/1 JSON file
+        {"format": "robustmem-network/1", "input_dim": d,
+         "layers": [{"weight": [[...], ...], "bias": [...]}, ...]}
+        (ReLU after every layer but the last; one output; numbers as JSON integers or
+        strings "p/q" / exact decimals "0.125")
+  DATA  a CSV file (x_1,...,x_d,label per row, optional header, labels integers ≥ 1, values
+        decimals or p/q) or an .npz file with arrays X (N×d) and y (N)
+
+The radius is μ = ρ·ε_{D,p} (--rho) or given directly (--mu); balls are open.
+
+engines: linear (bound propagation + branch and bound + exact leaf checks), z3 (whole-ball
+SMT: LRA for ℓ1/ℓ∞, NRA for ℓ2), auto (linear, then z3 on what stays UNKNOWN).
+
+exit codes: 0 every ball PROVED, 1 some ball REFUTED, 2 some UNKNOWN (none refuted),
+3 bad input.
+
+examples:
+  robustmem certify net.json data.csv --rho 1/2 --p inf
+  robustmem certify net.json data.npz --mu 0.01 --p 2 --engine z3 --timeout 30 --json
+  robustmem certify net.json data.csv --rho 0.3 --jobs 2 -o report.json
+"""
+
+
+def cmd_certify(args: argparse.Namespace) -> int:
+    from certify.dataset import Dataset
+    from certify.network import Network
+    from certify.run import certify, make_radius
+
+    if (args.rho is None) == (args.mu is None):
+        raise UsageError("give exactly one of --rho R or --mu M")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    net = Network.load(args.net)
+    ds = Dataset.load(args.data)
+    for note in getattr(ds, "notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
+
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=ds.N, desc="certify", unit="ball", file=sys.stderr, disable=None)
+
+    def progress(r) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(r.status, refresh=False)
+
+    try:
+        rep = certify(
+            net,
+            ds,
+            radius,
+            engine=args.engine,
+            timeout=args.timeout,
+            jobs=args.jobs,
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.output:
+        rep.save(args.output)
+    if args.json:
+        print(json.dumps(rep.to_json(), indent=1))
+    else:
+        c = rep.counts
+        desc = radius.describe()
+        print(
+            f"robustmem certify  network {rep.network_hash[:12]}  dataset {rep.dataset_hash[:12]}"
+            f"  N = {ds.N}  d = {ds.d}  p = {desc['p']}  "
+            + (f"rho = {desc['rho']}" if "rho" in desc else f"mu = {desc['mu']}")
+            + f"  (radius^p = {desc['radius_power']})  engine = {args.engine}"
+        )
+        for r in rep.results:
+            if r.status != "PROVED" or args.verbose:
+                line = f"  ball {r.index:>5}: {r.status:<8} {r.reason}"
+                if r.counterexample is not None:
+                    pt = ", ".join(str(v) for v in r.counterexample[:6])
+                    more = ", ..." if len(r.counterexample) > 6 else ""
+                    line += f"\n{'':14}x' = ({pt}{more}), f(x') = {r.value}"
+                print(line)
+        print(
+            f"  PROVED {c['PROVED']}  REFUTED {c['REFUTED']}  UNKNOWN {c['UNKNOWN']}"
+            f"   ({rep.seconds:.2f} s)"
+        )
+        if args.output:
+            print(f"  report written to {args.output}")
+    return rep.exit_code
+
+
 # --------------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
     from robustmem.demo import run_demo
@@ -220,6 +318,26 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--sweep-N", action="store_true", help="same as --sweep N")
     pl.add_argument("-o", "--output", required=True, help="output file (.png or .svg)")
     pl.set_defaults(func=cmd_plot)
+
+    ce = sub.add_parser(
+        "certify",
+        help="prove robust memorization ball by ball, exactly",
+        description=CERTIFY_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ce.add_argument("net", help="network JSON (robustmem-network/1)")
+    ce.add_argument("data", help="dataset (.csv or .npz)")
+    ce.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
+    ce.add_argument("--mu", help="absolute radius μ > 0")
+    ce.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    ce.add_argument("--engine", choices=("auto", "linear", "z3"), default="auto")
+    ce.add_argument("--timeout", type=float, default=None, help="seconds per ball")
+    ce.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ce.add_argument("--json", action="store_true", help="the full report as JSON on stdout")
+    ce.add_argument("-o", "--output", help="write the JSON report to this file")
+    ce.add_argument("-v", "--verbose", action="store_true", help="list PROVED balls too")
+    ce.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    ce.set_defaults(func=cmd_certify)
 
     dm = sub.add_parser(
         "demo",

@@ -1,0 +1,1 @@
+"""Search engines (untrusted): each returns per-ball verdicts; see certify/ball.py."""

@@ -1,0 +1,478 @@
+"""The linear engine: exact bound propagation, affine pieces, branch and bound.
+
+For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether f ≡ y on B:
+
+1. *Attack* (cheap): f at the centre; float samples in the ball and points along the local
+   gradient, each re-checked exactly. A float only proposes a point; exact evaluation decides.
+2. *Symbolic bound propagation* (exact rationals, python-flint): every neuron gets linear lower
+   and upper functions of x, concretised over the ball with the dual norm (ℓ2 through a
+   rational upper bound of the square root, so bounds stay sound). The first layer is exact.
+   Neurons whose bounds do not straddle 0 are stable.
+3. *Branch and bound* on unstable neurons, earliest layer first, so that once every neuron is
+   stable or split, f is one exact affine map a·x + β on the node's region (the ball ∩ the
+   split half-spaces). Leaves:
+   - output leaf: the propagated output bounds are both y;
+   - affine leaf: a = 0 and β = y;
+   - empty leaf: a split contradicts the propagated bounds;
+   - otherwise an exact solver (z3: LRA for ℓ1/ℓ∞, NRA for ℓ2 and integer p) decides whether
+     the region contains a point with a·x + β ≠ y — a model is turned into an exact
+     counterexample (re-evaluated on the real network), unsat closes the leaf.
+Budget exhausted (time or nodes) gives UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from flint import fmpq, fmpq_mat
+
+from certify.ball import Ball, BallResult, refuted, root_upper
+from certify.network import Network
+
+ENGINE = "linear"
+
+
+def _F(q: fmpq) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+def _Q(x: Fraction | int) -> fmpq:
+    x = Fraction(x)
+    return fmpq(x.numerator, x.denominator)
+
+
+def _split(W: fmpq_mat) -> tuple[fmpq_mat, fmpq_mat]:
+    n, m = W.nrows(), W.ncols()
+    pos = [e if e > 0 else fmpq(0) for e in W.entries()]
+    neg = [e if e < 0 else fmpq(0) for e in W.entries()]
+    return fmpq_mat(n, m, pos), fmpq_mat(n, m, neg)
+
+
+def _diag(values: list[fmpq]) -> fmpq_mat:
+    n = len(values)
+    D = fmpq_mat(n, n)
+    for i, v in enumerate(values):
+        D[i, i] = v
+    return D
+
+
+@dataclass
+class _Prepared:
+    """Per-network data reused across balls."""
+
+    layers: list[tuple[fmpq_mat, fmpq_mat]]
+    splits: list[tuple[fmpq_mat, fmpq_mat]]
+
+
+def prepare(net: Network) -> _Prepared:
+    layers = net.flint_layers()
+    return _Prepared(layers, [_split(W) for W, _ in layers])
+
+
+# ------------------------------------------------------------------------ concretisation
+class _Concretiser:
+    """Lower/upper bounds over the open ball of linear functions a·x + β (rows of A)."""
+
+    def __init__(self, ball: Ball):
+        self.ball = ball
+        self.c = fmpq_mat(ball.d, 1, [_Q(v) for v in ball.center])
+        self.p = ball.p
+        self.mu_pow = ball.radius_power
+        self.box = _Q(ball.box_radius)
+        self.mu_q = _Q(ball.radius_power) if ball.p in (None, 1) else None
+
+    def radius_terms(self, A: fmpq_mat) -> list[fmpq]:
+        """For each row a: an upper bound of sup_{‖x−c‖_p<μ} a·(x − c) (the dual norm × μ)."""
+        n, d = A.nrows(), A.ncols()
+        ent = A.entries()
+        out: list[fmpq] = []
+        for i in range(n):
+            row = ent[i * d : (i + 1) * d]
+            if self.p is None:  # ℓ∞: μ·‖a‖₁ (exact)
+                out.append(self.mu_q * sum((abs(e) for e in row), fmpq(0)))
+            elif self.p == 1:  # ℓ1: μ·‖a‖∞ (exact)
+                out.append(self.mu_q * max((abs(e) for e in row), default=fmpq(0)))
+            elif self.p == 2:  # ℓ2: √(μ²·‖a‖²), rounded up
+                s = sum((e * e for e in row), fmpq(0))
+                out.append(_Q(root_upper(self.mu_pow * _F(s), 2)) if s != 0 else fmpq(0))
+            else:  # integer p ≥ 3: the ball lies in the box of radius ≥ μ
+                out.append(self.box * sum((abs(e) for e in row), fmpq(0)))
+        return out
+
+    def bounds(self, AL, bL, AU, bU) -> tuple[list[fmpq], list[fmpq]]:
+        cl = (AL * self.c + bL).entries()
+        cu = (AU * self.c + bU).entries()
+        rl = self.radius_terms(AL)
+        ru = rl if AU is AL else self.radius_terms(AU)
+        return [a - r for a, r in zip(cl, rl)], [a + r for a, r in zip(cu, ru)]
+
+
+@dataclass
+class _Propagation:
+    lower: list[list[fmpq]]  # per layer (hidden and output), per neuron
+    upper: list[list[fmpq]]
+    empty: bool = False  # a split phase contradicts the bounds: the region is empty
+
+
+def propagate(
+    prep: _Prepared, conc: _Concretiser, fixed: dict[tuple[int, int], bool]
+) -> _Propagation:
+    """Symbolic interval propagation over the ball, honouring the split phases ``fixed``."""
+    d = conc.ball.d
+    AL = AU = fmpq_mat(d, d)
+    for i in range(d):
+        AL[i, i] = fmpq(1)
+    bL = bU = fmpq_mat(d, 1)
+    lows: list[list[fmpq]] = []
+    ups: list[list[fmpq]] = []
+    last = len(prep.layers) - 1
+    for k, ((W, b), (Wp, Wn)) in enumerate(zip(prep.layers, prep.splits)):
+        if AL is AU and bL is bU:
+            zL = zU = W * AL
+            zbL = zbU = W * bL + b
+        else:
+            zL = Wp * AL + Wn * AU
+            zU = Wp * AU + Wn * AL
+            zbL = Wp * bL + Wn * bU + b
+            zbU = Wp * bU + Wn * bL + b
+        lo, up = conc.bounds(zL, zbL, zU, zbU)
+        lows.append(lo)
+        ups.append(up)
+        if k == last:
+            break
+        sL: list[fmpq] = []
+        sU: list[fmpq] = []
+        off: list[fmpq] = []
+        for i, (l, u) in enumerate(zip(lo, up)):
+            ph = fixed.get((k, i))
+            if ph is True and u < 0 or ph is False and l > 0:
+                return _Propagation(lows, ups, empty=True)
+            if ph is True or (ph is None and l >= 0):
+                sL.append(fmpq(1))
+                sU.append(fmpq(1))
+                off.append(fmpq(0))
+            elif ph is False or u <= 0:
+                sL.append(fmpq(0))
+                sU.append(fmpq(0))
+                off.append(fmpq(0))
+            else:
+                s = u / (u - l)
+                sU.append(s)
+                off.append(-s * l)
+                sL.append(fmpq(1) if u >= -l else fmpq(0))
+        DL, DU = _diag(sL), _diag(sU)
+        AL, bL = DL * zL, DL * zbL
+        AU, bU = DU * zU, DU * zbU + fmpq_mat(len(off), 1, off)
+    return _Propagation(lows, ups)
+
+
+# ------------------------------------------------------------------------ exact affine pieces
+def affine_piece(prep: _Prepared, pattern: list[list[bool]]):
+    """Exact affine forms of every pre-activation under an activation pattern.
+
+    Returns [(P_k, p_k)] with z_k(x) = P_k x + p_k on the pattern's region; the last entry is
+    the output (a as a 1×d matrix, β as 1×1)."""
+    forms = []
+    W, b = prep.layers[0]
+    P, q = W, b
+    forms.append((P, q))
+    for k in range(1, len(prep.layers)):
+        D = _diag([fmpq(1) if on else fmpq(0) for on in pattern[k - 1]])
+        W, b = prep.layers[k]
+        WD = W * D
+        P, q = WD * P, WD * q + b
+        forms.append((P, q))
+    return forms
+
+
+# ------------------------------------------------------------------------ z3 leaf decisions
+def _z3_region(ball: Ball, constraints, ctx):
+    """A z3 solver with x in the open ball and the linear ``constraints`` [(row, β, phase)]."""
+    import z3
+
+    xs = [z3.Real(f"x{j}", ctx) for j in range(ball.d)]
+    s = z3.Solver(ctx=ctx)
+
+    def q(v: Fraction):
+        return z3.RealVal(f"{v.numerator}/{v.denominator}", ctx)
+
+    diffs = [x - q(c) for x, c in zip(xs, ball.center)]
+    if ball.p is None:
+        for t in diffs:
+            s.add(t < q(ball.radius_power), t > -q(ball.radius_power))
+    else:
+        ts = [z3.Real(f"t{j}", ctx) for j in range(ball.d)]
+        for t, df in zip(ts, diffs):
+            s.add(t >= df, t >= -df)
+        if ball.p == 1:
+            s.add(z3.Sum(ts) < q(ball.radius_power))
+        elif ball.p == 2:
+            s.add(z3.Sum([df * df for df in diffs]) < q(ball.radius_power))
+        else:
+            s.add(z3.Sum([t**ball.p for t in ts]) < q(ball.radius_power))
+    for row, beta, phase in constraints:
+        e = z3.Sum([q(a) * x for a, x in zip(row, xs) if a != 0] + [q(beta)])
+        s.add(e >= 0 if phase else e <= 0)
+    return s, xs, q
+
+
+def _model_candidates(model, xs):
+    """Exact rational points from a z3 model (algebraic values approximated, finer and finer)."""
+    import z3
+
+    vals = [model.eval(x, model_completion=True) for x in xs]
+    if all(z3.is_rational_value(v) for v in vals):
+        yield tuple(Fraction(v.numerator_as_long(), v.denominator_as_long()) for v in vals)
+        return
+    for prec in (20, 40, 80, 160):
+        pt = []
+        for v in vals:
+            if z3.is_rational_value(v):
+                pt.append(Fraction(v.numerator_as_long(), v.denominator_as_long()))
+            else:
+                a = v.approx(prec)
+                pt.append(Fraction(a.numerator_as_long(), a.denominator_as_long()))
+        yield tuple(pt)
+
+
+@dataclass
+class _Budget:
+    deadline: float | None
+    max_nodes: int
+    nodes: int = 0
+    leaves: dict[str, int] = field(default_factory=dict)
+
+    def out(self) -> bool:
+        return self.nodes >= self.max_nodes or (
+            self.deadline is not None and time.monotonic() > self.deadline
+        )
+
+
+# ------------------------------------------------------------------------ attack
+def attack(
+    net: Network, ball: Ball, prep: _Prepared, seed: int = 0, samples: int = 64
+) -> BallResult | None:
+    c = ball.center
+    r = refuted(ball, net, c, ENGINE, "f(centre) differs from the label")
+    if r is not None:
+        return r
+    # along the gradient of the centre's affine piece (both ways, shrinking steps)
+    pre = net.pre_activations(c)
+    pattern = [[z > 0 for z in layer] for layer in pre[:-1]]
+    a_mat, _ = affine_piece(prep, pattern)[-1]
+    a = [_F(e) for e in a_mat.entries()]
+    if any(a):
+        dirs = _directions(ball, a)
+        for k in range(1, 40):
+            for sgn in (1, -1):
+                for dvec in dirs:
+                    t = _step(ball, k)
+                    x = tuple(ci + sgn * t * di for ci, di in zip(c, dvec))
+                    r = refuted(ball, net, x, ENGINE, "gradient step from the centre")
+                    if r is not None:
+                        return r
+    # random float samples in the ball, exactly re-checked
+    rng = np.random.default_rng(seed)
+    X = _sample(ball, rng, samples)
+    vals = net.evaluate_float(X)
+    y = float(ball.label)
+    order = np.argsort(-np.abs(vals - y))
+    for idx in order[: min(8, len(order))]:
+        if abs(vals[idx] - y) <= 1e-12 * (1 + abs(y)):
+            break
+        x = tuple(Fraction(float(v)) for v in X[idx])
+        r = refuted(ball, net, x, ENGINE, "random sample in the ball")
+        if r is not None:
+            return r
+    return None
+
+
+def _directions(ball: Ball, a: list[Fraction]) -> list[tuple[Fraction, ...]]:
+    """Unit-ish rational directions of steepest change: ‖dir‖_p ≤ 1."""
+    if ball.p is None:
+        return [tuple(Fraction((v > 0) - (v < 0)) for v in a)]
+    j = max(range(len(a)), key=lambda i: abs(a[i]))
+    e = tuple(Fraction(0) if i != j else Fraction((a[j] > 0) - (a[j] < 0)) for i in range(len(a)))
+    l1 = sum(abs(v) for v in a)
+    g = tuple(v / l1 for v in a)  # ‖g‖_p ≤ ‖g‖_1 = 1
+    return [g, e]
+
+
+def _step(ball: Ball, k: int) -> Fraction:
+    """A step t with t < μ: (1 − 2^-k)-ish fractions of a lower bound of μ."""
+    if ball.p is None or ball.p == 1:
+        mu_low = ball.radius_power
+    else:
+        mu_low = root_upper(ball.radius_power, ball.p) * Fraction(1, 2)  # crude lower bound
+        while mu_low**ball.p >= ball.radius_power:
+            mu_low /= 2
+    return mu_low * (1 - Fraction(1, 2**k)) if k < 3 else mu_low / 2 ** (k - 2)
+
+
+def _sample(ball: Ball, rng, n: int) -> np.ndarray:
+    c = np.array([float(v) for v in ball.center])
+    mu = (
+        float(ball.radius_power)
+        if ball.p in (None, 1)
+        else float(ball.radius_power) ** (1.0 / ball.p)
+    )
+    d = ball.d
+    if ball.p is None:
+        U = rng.uniform(-1, 1, size=(n, d))
+    else:
+        G = rng.standard_normal((n, d))
+        if ball.p == 1:
+            G = rng.laplace(size=(n, d))
+        norms = np.linalg.norm(G, ord=ball.p, axis=1, keepdims=True)
+        U = G / norms * rng.uniform(0, 1, size=(n, 1)) ** (1.0 / d)
+    return c + 0.999 * mu * U
+
+
+# ------------------------------------------------------------------------ branch and bound
+def check_ball(
+    net: Network,
+    ball: Ball,
+    *,
+    timeout: float | None = None,
+    max_nodes: int = 20000,
+    prep: _Prepared | None = None,
+    seed: int = 0,
+) -> BallResult:
+    """Decide f ≡ label on the open ball: PROVED, REFUTED (exact counterexample) or UNKNOWN."""
+    t0 = time.monotonic()
+    prep = prep or prepare(net)
+    res = attack(net, ball, prep, seed=seed)
+    if res is not None:
+        res.seconds = time.monotonic() - t0
+        return res
+    budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
+    conc = _Concretiser(ball)
+    y = _Q(ball.label)
+    stack: list[dict[tuple[int, int], bool]] = [{}]
+    unknown_reason = ""
+    import z3
+
+    ctx = z3.Context()
+    while stack:
+        if budget.out():
+            return BallResult(
+                ball.index,
+                "UNKNOWN",
+                ENGINE,
+                reason=f"budget exhausted after {budget.nodes} nodes",
+                seconds=time.monotonic() - t0,
+                stats=_stats(budget),
+            )
+        fixed = stack.pop()
+        budget.nodes += 1
+        prop = propagate(prep, conc, fixed)
+        if prop.empty:
+            _leaf(budget, "empty")
+            continue
+        lo, up = prop.lower[-1][0], prop.upper[-1][0]
+        if lo >= y and up <= y:
+            _leaf(budget, "output")
+            continue
+        # first layer (in order) with an undetermined neuron
+        choice = None
+        for k in range(len(prep.layers) - 1):
+            best = None
+            for i, (l, u) in enumerate(zip(prop.lower[k], prop.upper[k])):
+                if (k, i) in fixed or l >= 0 or u <= 0:
+                    continue
+                score = u * (-l) / (u - l)
+                if best is None or score > best[0]:
+                    best = (score, i)
+            if best is not None:
+                choice = (k, best[1])
+                break
+        if choice is not None:
+            stack.append({**fixed, choice: False})
+            stack.append({**fixed, choice: True})
+            continue
+        out = _decide_leaf(net, ball, prep, prop, fixed, ctx, timeout_left(budget))
+        if isinstance(out, BallResult):
+            out.seconds = time.monotonic() - t0
+            out.stats.update(_stats(budget))
+            return out
+        if out == "unknown":
+            unknown_reason = "the exact solver could not decide a leaf"
+            return BallResult(
+                ball.index,
+                "UNKNOWN",
+                ENGINE,
+                reason=unknown_reason,
+                seconds=time.monotonic() - t0,
+                stats=_stats(budget),
+            )
+        _leaf(budget, out)
+    return BallResult(
+        ball.index,
+        "PROVED",
+        ENGINE,
+        reason="every branch closed ("
+        + ", ".join(f"{v} {k}" for k, v in sorted(budget.leaves.items()))
+        + ")",
+        seconds=time.monotonic() - t0,
+        stats=_stats(budget),
+    )
+
+
+def timeout_left(b: _Budget) -> float | None:
+    return None if b.deadline is None else max(0.001, b.deadline - time.monotonic())
+
+
+def _leaf(b: _Budget, kind: str) -> None:
+    b.leaves[kind] = b.leaves.get(kind, 0) + 1
+
+
+def _stats(b: _Budget) -> dict[str, Any]:
+    return {"nodes": b.nodes, "leaves": dict(b.leaves)}
+
+
+def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
+    """All neurons stable or split: f = a·x + β on the region. Returns a leaf kind, a
+    REFUTED BallResult, or "unknown"."""
+    pattern = []
+    for k in range(len(prep.layers) - 1):
+        row = []
+        for i, (l, _u) in enumerate(zip(prop.lower[k], prop.upper[k])):
+            ph = fixed.get((k, i))
+            row.append(ph if ph is not None else bool(l >= 0))
+        pattern.append(row)
+    forms = affine_piece(prep, pattern)
+    a = [_F(e) for e in forms[-1][0].entries()]
+    beta = _F(forms[-1][1][0, 0])
+    if not any(a) and beta == ball.label:
+        return "affine"
+    constraints = []
+    for (k, i), ph in fixed.items():
+        P, q = forms[k]
+        row = [_F(P[i, j]) for j in range(P.ncols())]
+        constraints.append((row, _F(q[i, 0]), ph))
+    import z3
+
+    saw_unknown = False
+    for sense in (1, -1):
+        s, xs, q = _z3_region(ball, constraints, ctx)
+        if time_left is not None:
+            s.set("timeout", int(time_left * 1000))
+        e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
+        s.add(e > q(Fraction(ball.label)) if sense > 0 else e < q(Fraction(ball.label)))
+        r = s.check()
+        if r == z3.sat:
+            m = s.model()
+            for x in _model_candidates(m, xs):
+                res = refuted(ball, net, x, ENGINE, "solver model of an affine piece")
+                if res is not None:
+                    return res
+            saw_unknown = True
+        elif r == z3.unknown:
+            saw_unknown = True
+    if saw_unknown:
+        return "unknown"
+    return "solver"
