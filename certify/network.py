@@ -1,0 +1,668 @@
+"""The exact network model: a feed-forward ReLU network f : R^d -> R with rational weights.
+
+f(x) = A_L ∘ ReLU ∘ A_{L-1} ∘ ... ∘ ReLU ∘ A_1 (x),   A_l(v) = W_l v + b_l,
+
+with widths d_0 = d (``input_dim``), d_1 .. d_{L-1} (hidden), d_L = 1. ``W_l`` has d_l rows
+(one per output unit) and d_{l-1} columns. Weights live in python-flint ``fmpq_mat`` matrices,
+so exact evaluation is a few flint matrix products. Floats appear only in
+:meth:`Network.evaluate_float`, which exists to guide searches and never decides anything.
+
+JSON file format (``robustmem-network/1``)::
+
+    {"format": "robustmem-network/1",
+     "input_dim": d,
+     "layers": [{"weight": [[w, ...], ...], "bias": [b, ...]}, ...]}
+
+Numbers are JSON integers or strings: ``"p/q"``, ``"-p/q"``, integer or exact decimal strings
+(``"0.125"``). JSON floats are rejected (they are inexact). Writing uses integers and
+``"p/q"`` only, so the text of a network is canonical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flint import fmpq, fmpq_mat
+
+from certify.errors import InputError
+from certify.numbers import (
+    _str_to_int,
+    float_to_fraction,
+    fmpq_to_fraction,
+    format_number,
+    parse_number,
+)
+
+__all__ = ["FORMAT", "Layer", "Network"]
+
+FORMAT = "robustmem-network/1"
+
+_LAYER_KEYS = {"weight", "bias"}
+_TOP_KEYS = {"format", "input_dim", "layers"}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One affine layer as exact, immutable data: ``z = weight · v + bias``.
+
+    ``weight[i][j]`` is the weight from input unit j to output unit i.
+    """
+
+    weight: tuple[tuple[Fraction, ...], ...]
+    bias: tuple[Fraction, ...]
+
+    @property
+    def in_dim(self) -> int:
+        """Number of inputs (columns of ``weight``)."""
+        return len(self.weight[0])
+
+    @property
+    def out_dim(self) -> int:
+        """Number of outputs (rows of ``weight``)."""
+        return len(self.weight)
+
+
+def _is_row_container(v: object) -> bool:
+    return isinstance(v, (list, tuple, np.ndarray))
+
+
+def _matrix_from_rows(
+    rows: object, where: str, expected_cols: int | None, *, floats: bool = False
+) -> fmpq_mat:
+    """Validate a weight matrix given as rows and convert it to an exact fmpq_mat.
+
+    ``expected_cols`` is None only for the first layer when input_dim is inferred.
+    ``floats=True`` converts floats to their exact binary value instead of rejecting them.
+    """
+    if isinstance(rows, fmpq_mat):
+        if rows.nrows() == 0:
+            raise InputError(f"{where} has no rows; every layer needs at least one output unit")
+        if expected_cols is not None and rows.ncols() != expected_cols:
+            raise InputError(f"{where} has {rows.ncols()} columns, expected {expected_cols}")
+        if rows.ncols() == 0:
+            raise InputError(f"{where} has no columns; the input dimension must be at least 1")
+        return fmpq_mat(rows)
+    if isinstance(rows, np.ndarray) and rows.dtype.kind == "f" and not floats:
+        raise InputError(
+            f"{where} is a float array; floats are inexact here — "
+            "use Network.from_float_arrays to convert floats to their exact binary values"
+        )
+    if not _is_row_container(rows):
+        raise InputError(
+            f"{where} must be a list of rows (lists of numbers), got {type(rows).__name__}"
+        )
+    rows = list(rows)
+    if not rows:
+        raise InputError(f"{where} has no rows; every layer needs at least one output unit")
+    ncols = expected_cols
+    entries: list[fmpq] = []
+    convert = _to_fmpq_float if floats else _to_fmpq
+    for i, row in enumerate(rows):
+        if not _is_row_container(row):
+            raise InputError(f"{where} row {i} must be a list of numbers, got {type(row).__name__}")
+        row = list(row)
+        if ncols is None:
+            ncols = len(row)
+            if ncols == 0:
+                raise InputError(f"{where} row 0 is empty; each row needs one entry per input")
+        if len(row) != ncols:
+            expected = (
+                f"expected {ncols} (one per input of this layer)"
+                if expected_cols is not None
+                else f"expected {ncols} like row 0"
+            )
+            raise InputError(f"{where} row {i} has {len(row)} entries, {expected}")
+        for j, v in enumerate(row):
+            entries.append(convert(v, f"{where}[{i}][{j}]"))
+    assert ncols is not None
+    return fmpq_mat(len(rows), ncols, entries)
+
+
+def _vector_from_list(values: object, where: str, length: int, *, floats: bool = False) -> fmpq_mat:
+    """Validate a bias vector and return it as a length×1 fmpq_mat."""
+    if isinstance(values, fmpq_mat):
+        if values.ncols() != 1 and values.nrows() == 1:
+            values = values.transpose()
+        if values.ncols() != 1 or values.nrows() != length:
+            raise InputError(
+                f"{where} has shape {values.nrows()}x{values.ncols()}, "
+                f"expected a column of {length}"
+            )
+        return fmpq_mat(values)
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f" and not floats:
+        raise InputError(
+            f"{where} is a float array; floats are inexact here — "
+            "use Network.from_float_arrays to convert floats to their exact binary values"
+        )
+    if isinstance(values, np.ndarray) and values.ndim != 1:
+        raise InputError(f"{where} must be one-dimensional, got shape {values.shape}")
+    if not _is_row_container(values):
+        raise InputError(f"{where} must be a list of numbers, got {type(values).__name__}")
+    values = list(values)
+    if len(values) != length:
+        raise InputError(
+            f"{where} has {len(values)} entries but the weight has {length} rows; "
+            "the bias needs one entry per output unit"
+        )
+    convert = _to_fmpq_float if floats else _to_fmpq
+    return fmpq_mat(length, 1, [convert(v, f"{where}[{i}]") for i, v in enumerate(values)])
+
+
+def _to_fmpq(v: object, where: str) -> fmpq:
+    if isinstance(v, fmpq):
+        return v
+    f = parse_number(v, where)
+    return fmpq(f.numerator, f.denominator)
+
+
+def _to_fmpq_float(v: object, where: str) -> fmpq:
+    f = float_to_fraction(v, where)
+    return fmpq(f.numerator, f.denominator)
+
+
+def _relu(m: fmpq_mat) -> fmpq_mat:
+    zero = fmpq(0)
+    return fmpq_mat(m.nrows(), m.ncols(), [e if e > zero else zero for e in m.entries()])
+
+
+class Network:
+    """An exact feed-forward ReLU network f : R^d -> R (ReLU after every layer but the last).
+
+    Invariants (checked at construction): at least one layer; ``input_dim >= 1``; layer l's
+    weight has ``widths[l]`` rows and ``widths[l-1]`` columns, its bias ``widths[l]`` entries;
+    the last layer has exactly one row. Instances are immutable.
+    """
+
+    def __init__(
+        self,
+        weights: Sequence[object],
+        biases: Sequence[object],
+        input_dim: int | None = None,
+    ) -> None:
+        """Build from per-layer weights (lists of rows, or ``fmpq_mat``) and biases.
+
+        Entries may be ints, ``Fraction``, flint ``fmpq`` or exact strings (see
+        :func:`certify.numbers.parse_number`); floats are rejected (use
+        :meth:`from_float_arrays`). ``input_dim`` defaults to the first weight's column count
+        and, when given, must match it. Raises :class:`InputError` naming the layer (1-based)
+        and entry (0-based) at fault.
+        """
+        self._init(weights, biases, input_dim, floats=False)
+
+    def _init(
+        self,
+        weights: Sequence[object],
+        biases: Sequence[object],
+        input_dim: int | None,
+        *,
+        floats: bool,
+    ) -> None:
+        if input_dim is not None and (
+            isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer))
+        ):
+            raise InputError(f"input_dim must be an integer, got {input_dim!r}")
+        if input_dim is not None and input_dim < 1:
+            raise InputError(f"input_dim must be at least 1, got {input_dim}")
+        if not _is_row_container(weights) or not _is_row_container(biases):
+            raise InputError("weights and biases must be lists with one entry per layer")
+        weights, biases = list(weights), list(biases)
+        if not weights:
+            raise InputError("a network needs at least one layer; got an empty list of layers")
+        if len(weights) != len(biases):
+            raise InputError(
+                f"got {len(weights)} weight matrices but {len(biases)} bias vectors; "
+                "give one of each per layer"
+            )
+        ws: list[fmpq_mat] = []
+        bs: list[fmpq_mat] = []
+        prev = None if input_dim is None else int(input_dim)
+        for k, (w, b) in enumerate(zip(weights, biases), start=1):
+            W = _matrix_from_rows(w, f"layer {k} weight", None, floats=floats)
+            if prev is not None and W.ncols() != prev:
+                if k == 1:
+                    raise InputError(
+                        f"layer 1 weight has {W.ncols()} columns but input_dim is {prev}; "
+                        "the first weight needs one column per input coordinate"
+                    )
+                raise InputError(
+                    f"layer {k} weight has {W.ncols()} columns but layer {k - 1} has {prev} "
+                    f"outputs (rows); layer {k}'s weight needs one column per output of "
+                    f"layer {k - 1}"
+                )
+            ws.append(W)
+            bs.append(_vector_from_list(b, f"layer {k} bias", W.nrows(), floats=floats))
+            prev = W.nrows()
+        if ws[-1].nrows() != 1:
+            raise InputError(
+                f"layer {len(ws)} (the last layer) has {ws[-1].nrows()} output rows; "
+                "the network must have exactly one output"
+            )
+        self._weights = ws
+        self._biases = bs
+        self._input_dim = ws[0].ncols()
+        self._layers_cache: tuple[Layer, ...] | None = None
+        self._float_cache: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._json_cache: dict[str, Any] | None = None
+        self._hash_cache: str | None = None
+
+    # ------------------------------------------------------------------ constructors
+
+    @classmethod
+    def from_float_arrays(
+        cls, weights: Sequence[Any], biases: Sequence[Any], input_dim: int | None = None
+    ) -> Network:
+        """Build from float (or integer) arrays, converting every float to its exact binary value.
+
+        ``weights[l]`` is a 2-D array of shape (d_l, d_{l-1}); ``biases[l]`` a 1-D array of
+        length d_l. NaN/infinity raise :class:`InputError` naming the entry.
+        """
+        net = cls.__new__(cls)
+        net._init(weights, biases, input_dim, floats=True)
+        return net
+
+    @classmethod
+    def from_json(cls, obj: object) -> Network:
+        """Build from a parsed ``robustmem-network/1`` JSON object (see module docstring).
+
+        Strict: unknown or missing keys, a wrong format string, non-list containers, ragged
+        rows, wrong shapes, floats, bools and NaN raise :class:`InputError` saying where.
+        """
+        if not isinstance(obj, dict):
+            raise InputError(
+                f"network JSON must be an object with keys {sorted(_TOP_KEYS)}, "
+                f"got {type(obj).__name__}"
+            )
+        missing = _TOP_KEYS - obj.keys()
+        if missing:
+            raise InputError(f"network JSON is missing key(s) {sorted(missing)}")
+        extra = obj.keys() - _TOP_KEYS
+        if extra:
+            raise InputError(
+                f"network JSON has unknown key(s) {sorted(extra)}; allowed keys are "
+                f"{sorted(_TOP_KEYS)}"
+            )
+        if obj["format"] != FORMAT:
+            raise InputError(f'network JSON "format" is {obj["format"]!r}; expected "{FORMAT}"')
+        input_dim = obj["input_dim"]
+        if isinstance(input_dim, bool) or not isinstance(input_dim, int):
+            raise InputError(f'network JSON "input_dim" must be an integer, got {input_dim!r}')
+        if input_dim < 1:
+            raise InputError(f'network JSON "input_dim" must be at least 1, got {input_dim}')
+        layers = obj["layers"]
+        if not isinstance(layers, list):
+            raise InputError(
+                'network JSON "layers" must be a list of layer objects, '
+                f"got {type(layers).__name__}"
+            )
+        if not layers:
+            raise InputError('network JSON "layers" is empty; a network needs at least one layer')
+        weights, biases = [], []
+        for k, layer in enumerate(layers, start=1):
+            if not isinstance(layer, dict):
+                raise InputError(
+                    f'layer {k} must be an object with keys "weight" and "bias", '
+                    f"got {type(layer).__name__}"
+                )
+            if layer.keys() != _LAYER_KEYS:
+                missing = sorted(_LAYER_KEYS - layer.keys())
+                extra = sorted(layer.keys() - _LAYER_KEYS)
+                what = "; ".join(
+                    s
+                    for s in (
+                        f"missing {missing}" if missing else "",
+                        f"unknown {extra}" if extra else "",
+                    )
+                    if s
+                )
+                raise InputError(
+                    f'layer {k} must have exactly the keys "weight" and "bias" ({what})'
+                )
+            w, b = layer["weight"], layer["bias"]
+            if not isinstance(w, list) or not all(isinstance(r, list) for r in w):
+                raise InputError(f"layer {k} weight must be a list of rows (JSON arrays)")
+            if not isinstance(b, list):
+                raise InputError(f"layer {k} bias must be a JSON array of numbers")
+            weights.append(w)
+            biases.append(b)
+        return cls(weights, biases, input_dim=input_dim)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Network:
+        """Read a network JSON file. Any problem raises :class:`InputError` prefixed by the path."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read network file {os.fspath(path)}: {e}") from None
+        try:
+            obj = json.loads(text, parse_int=_str_to_int)
+        except json.JSONDecodeError as e:
+            raise InputError(
+                f"{os.fspath(path)}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
+            ) from None
+        except ValueError as e:
+            raise InputError(f"{os.fspath(path)}: not valid JSON: {e}") from None
+        try:
+            return cls.from_json(obj)
+        except InputError as e:
+            raise InputError(f"{os.fspath(path)}: {e}") from None
+
+    # ------------------------------------------------------------------ shape and size
+
+    @property
+    def input_dim(self) -> int:
+        """d = d_0, the input dimension."""
+        return self._input_dim
+
+    @property
+    def depth(self) -> int:
+        """L, the number of affine layers (hidden layers + 1)."""
+        return len(self._weights)
+
+    @property
+    def widths(self) -> list[int]:
+        """[d_0, d_1, ..., d_L] with d_0 = input_dim and d_L = 1."""
+        return [self._input_dim] + [W.nrows() for W in self._weights]
+
+    @property
+    def width(self) -> int:
+        """Maximum hidden width max(d_1..d_{L-1}); 0 when L = 1 (an affine map, no hidden layer)."""
+        hidden = self.widths[1:-1]
+        return max(hidden) if hidden else 0
+
+    def num_params(self) -> int:
+        """P = Σ_l (d_{l-1} + 1)·d_l: all weights and biases, zeros included."""
+        w = self.widths
+        return sum((w[i - 1] + 1) * w[i] for i in range(1, len(w)))
+
+    def num_nonzero(self) -> int:
+        """Number of nonzero weights and biases."""
+        return sum(sum(1 for e in M.entries() if e != 0) for M in (*self._weights, *self._biases))
+
+    def _all_params(self) -> Iterable[fmpq]:
+        for M in (*self._weights, *self._biases):
+            yield from M.entries()
+
+    def is_dyadic(self) -> bool:
+        """True when every parameter has a power-of-two denominator (fixed point is exact)."""
+        return all(_is_power_of_two(int(e.q)) for e in self._all_params())
+
+    def fixed_point_format(self) -> tuple[int, int] | None:
+        """(I, F) of the smallest common fixed-point format holding every parameter, or None.
+
+        F = max over parameters of the exponent e of the denominator 2^e (fraction bits);
+        I = max over parameters of the bit length of ⌊|w|⌋ (integer bits). Then every
+        parameter is ±k/2^F with 0 <= k < 2^(I+F). None if some parameter is not dyadic.
+        """
+        int_bits = 0
+        frac_bits = 0
+        for e in self._all_params():
+            q = int(e.q)
+            if not _is_power_of_two(q):
+                return None
+            frac_bits = max(frac_bits, q.bit_length() - 1)
+            int_bits = max(int_bits, (abs(int(e.p)) // q).bit_length())
+        return int_bits, frac_bits
+
+    def bit_complexity(self) -> int:
+        """Bits per parameter.
+
+        Dyadic networks (every denominator a power of two): 1 + I + F, the width of one
+        common signed fixed-point format (1 sign bit, I integer bits, F fraction bits; see
+        :meth:`fixed_point_format`) that represents every parameter exactly. An all-zero
+        network has bit complexity 1.
+
+        Otherwise (some denominator is not a power of two, so no fixed-point format is
+        exact): max over parameters p/q (reduced, q > 0) of 1 + bitlen(|p|) + bitlen(q), the
+        size of a sign + numerator + denominator encoding. Use :meth:`is_dyadic` to tell
+        which definition applied.
+        """
+        fmt = self.fixed_point_format()
+        if fmt is not None:
+            return 1 + fmt[0] + fmt[1]
+        return max(
+            1 + abs(int(e.p)).bit_length() + int(e.q).bit_length() for e in self._all_params()
+        )
+
+    # ------------------------------------------------------------------ exact data access
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The layers as exact immutable data (Fractions), first layer first."""
+        if self._layers_cache is None:
+            out = []
+            for W, b in zip(self._weights, self._biases):
+                rows = W.tolist()
+                weight = tuple(tuple(fmpq_to_fraction(e) for e in row) for row in rows)
+                bias = tuple(fmpq_to_fraction(e) for e in b.entries())
+                out.append(Layer(weight, bias))
+            self._layers_cache = tuple(out)
+        return self._layers_cache
+
+    def flint_layers(self) -> list[tuple[fmpq_mat, fmpq_mat]]:
+        """Fresh copies of (W_l, b_l) as flint matrices: W_l is d_l×d_{l-1}, b_l is d_l×1."""
+        return [(fmpq_mat(W), fmpq_mat(b)) for W, b in zip(self._weights, self._biases)]
+
+    # ------------------------------------------------------------------ evaluation
+
+    def _input_column(self, x: Sequence[object]) -> fmpq_mat:
+        if not _is_row_container(x):
+            raise InputError(f"network input must be a sequence of numbers, got {type(x).__name__}")
+        x = list(x)
+        if len(x) != self._input_dim:
+            raise InputError(
+                f"network input has {len(x)} coordinates but the network's input_dim is "
+                f"{self._input_dim}"
+            )
+        return fmpq_mat(len(x), 1, [_to_fmpq(v, f"input[{i}]") for i, v in enumerate(x)])
+
+    def evaluate(self, x: Sequence[object]) -> Fraction:
+        """f(x), exactly; ``x`` holds ``input_dim`` exact numbers (int, Fraction, fmpq, str)."""
+        v = self._input_column(x)
+        last = len(self._weights) - 1
+        for k, (W, b) in enumerate(zip(self._weights, self._biases)):
+            z = W * v + b
+            v = z if k == last else _relu(z)
+        return fmpq_to_fraction(v[0, 0])
+
+    def evaluate_many(self, points: Sequence[Sequence[object]]) -> list[Fraction]:
+        """[f(x) for x in points], exactly, evaluated as one batch of matrix products."""
+        points = list(points)
+        if not points:
+            return []
+        cols = [self._input_column(x) for x in points]
+        n = len(cols)
+        d = self._input_dim
+        entries = [cols[j][i, 0] for i in range(d) for j in range(n)]
+        V = fmpq_mat(d, n, entries)
+        last = len(self._weights) - 1
+        for k, (W, b) in enumerate(zip(self._weights, self._biases)):
+            B = fmpq_mat(b.nrows(), n, [e for e in b.entries() for _ in range(n)])
+            Z = W * V + B
+            V = Z if k == last else _relu(Z)
+        return [fmpq_to_fraction(e) for e in V.entries()]
+
+    def pre_activations(self, x: Sequence[object]) -> list[list[Fraction]]:
+        """Exact pre-activations z_1..z_L at x: z_l = W_l a_{l-1} + b_l, a_0 = x, a_l = ReLU(z_l).
+
+        The last entry is [f(x)]. The activation pattern of hidden layer l is [z > 0 for z in
+        result[l-1]].
+        """
+        v = self._input_column(x)
+        out: list[list[Fraction]] = []
+        for W, b in zip(self._weights, self._biases):
+            z = W * v + b
+            out.append([fmpq_to_fraction(e) for e in z.entries()])
+            v = _relu(z)
+        return out
+
+    def evaluate_float(self, X: Any) -> np.ndarray:
+        """Float64 evaluation for guiding searches only — never for decisions.
+
+        ``X`` of shape (n, d) gives shape (n,); shape (d,) gives a 0-d array.
+        """
+        if self._float_cache is None:
+            self._float_cache = [
+                (
+                    np.array([[float(fmpq_to_fraction(e)) for e in row] for row in W.tolist()]),
+                    np.array([float(fmpq_to_fraction(e)) for e in b.entries()]),
+                )
+                for W, b in zip(self._weights, self._biases)
+            ]
+        A = np.asarray(X, dtype=np.float64)
+        single = A.ndim == 1
+        if single:
+            A = A[None, :]
+        if A.ndim != 2 or A.shape[1] != self._input_dim:
+            raise InputError(
+                f"evaluate_float needs an array of shape (n, {self._input_dim}) or "
+                f"({self._input_dim},), got shape {np.shape(X)}"
+            )
+        last = len(self._float_cache) - 1
+        for k, (W, b) in enumerate(self._float_cache):
+            A = A @ W.T + b
+            if k != last:
+                np.maximum(A, 0.0, out=A)
+        out = A[:, 0]
+        return out.reshape(()) if single else out
+
+    # ------------------------------------------------------------------ serialisation
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``robustmem-network/1`` JSON object (numbers as ints or ``"p/q"`` strings).
+
+        The returned dict is a fresh copy; ``Network.from_json(net.to_json()) == net``.
+        """
+        if self._json_cache is None:
+            self._json_cache = {
+                "format": FORMAT,
+                "input_dim": self._input_dim,
+                "layers": [
+                    {
+                        "weight": [[format_number(e) for e in row] for row in W.tolist()],
+                        "bias": [format_number(e) for e in b.entries()],
+                    }
+                    for W, b in zip(self._weights, self._biases)
+                ],
+            }
+        return json.loads(json.dumps(self._json_cache))
+
+    def to_json_text(self) -> str:
+        """Human-readable JSON text: one weight row per line; ends with a newline."""
+        obj = self.to_json() if self._json_cache is None else self._json_cache
+        dump = json.dumps
+        parts = [
+            "{\n",
+            f'  "format": {dump(FORMAT)},\n',
+            f'  "input_dim": {self._input_dim},\n',
+            '  "layers": [\n',
+        ]
+        layer_texts = []
+        for layer in obj["layers"]:
+            rows = ",\n".join("        " + dump(r) for r in layer["weight"])
+            layer_texts.append(
+                '    {\n      "weight": [\n'
+                + rows
+                + "\n      ],\n"
+                + f'      "bias": {dump(layer["bias"])}\n'
+                + "    }"
+            )
+        parts.append(",\n".join(layer_texts))
+        parts.append("\n  ]\n}\n")
+        return "".join(parts)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the JSON file atomically: a temp file in the same directory, then os.replace.
+
+        On any failure the destination is left untouched and the temp file is removed.
+        """
+        atomic_write_text(path, self.to_json_text())
+
+    def content_hash(self) -> str:
+        """sha256 (hex) of the canonical JSON (sorted keys, no spaces) of :meth:`to_json`.
+
+        Equal networks (same input_dim and exact parameters) have equal hashes.
+        """
+        if self._hash_cache is None:
+            if self._json_cache is None:
+                self.to_json()
+            text = json.dumps(self._json_cache, sort_keys=True, separators=(",", ":"))
+            self._hash_cache = hashlib.sha256(text.encode("ascii")).hexdigest()
+        return self._hash_cache
+
+    # ------------------------------------------------------------------ dunder
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Network):
+            return NotImplemented
+        return (
+            self._input_dim == other._input_dim
+            and len(self._weights) == len(other._weights)
+            and all(
+                a.nrows() == b.nrows() and a.ncols() == b.ncols() and a == b
+                for a, b in zip((*self._weights, *self._biases), (*other._weights, *other._biases))
+            )
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.content_hash())
+
+    def __repr__(self) -> str:
+        return (
+            f"Network(input_dim={self._input_dim}, widths={self.widths}, "
+            f"params={self.num_params()})"
+        )
+
+
+def _is_power_of_two(q: int) -> bool:
+    return q > 0 and q & (q - 1) == 0
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: temp file in the same directory, fsync,
+    then ``os.replace``. On failure the destination is untouched and the temp file removed;
+    an OS error (missing directory, no permission, target is a directory) becomes
+    :class:`InputError`.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as e:
+        raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
+        os.replace(tmp, target)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _umask() -> int:
+    """The process umask (read once: os.umask can only be read by setting it)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
