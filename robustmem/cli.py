@@ -203,6 +203,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
         raise UsageError("give exactly one of --rho R or --mu M")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    if args.output:
+        from pathlib import Path
+
+        parent = Path(args.output).resolve().parent
+        if not parent.is_dir():
+            raise UsageError(f"-o {args.output}: the directory {parent} does not exist")
     net = Network.load(args.net)
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):

@@ -1,0 +1,192 @@
+"""``robustmem certify``: verdicts, exit codes, reports, and errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from fractions import Fraction as F
+
+import pytest
+
+from robustmem.cli import main
+
+# f = 1 on x ≤ 1, x on [1, 2], 2 on x ≥ 2
+STEP = {
+    "format": "robustmem-network/1",
+    "input_dim": 1,
+    "layers": [{"weight": [[1], [1]], "bias": [-1, -2]}, {"weight": [[1, -1]], "bias": [1]}],
+}
+
+
+@pytest.fixture
+def files(tmp_path):
+    net = tmp_path / "net.json"
+    net.write_text(json.dumps(STEP))
+    data = tmp_path / "d.csv"
+    data.write_text("x,label\n0,1\n3,2\n-1,1\n")  # ε₂ = ε∞ = ε₁ = 3/2
+    return tmp_path, net, data
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("engine", ["linear", "z3", "auto"])
+@pytest.mark.parametrize("p", ["1", "2", "inf"])
+def test_proved_and_refuted_exit_codes(files, capsys, engine, p):
+    tmp, net, data = files
+    # ρ = 2/3: μ = 1 — ball (−1, 1) touches the plateau's edge (open: fine), (2, 4) too
+    code, out, _ = run(
+        capsys,
+        "certify",
+        str(net),
+        str(data),
+        "--rho",
+        "2/3",
+        "--p",
+        p,
+        "--engine",
+        engine,
+        "-q",
+        "--json",
+    )
+    rep = json.loads(out)
+    assert code == 0 and rep["counts"] == {"PROVED": 3, "REFUTED": 0, "UNKNOWN": 0}
+    code, out, _ = run(
+        capsys,
+        "certify",
+        str(net),
+        str(data),
+        "--rho",
+        "0.9",
+        "--p",
+        p,
+        "--engine",
+        engine,
+        "-q",
+        "--json",
+    )
+    rep = json.loads(out)
+    assert code == 1 and rep["verdict"] == "REFUTED"
+    bad = [b for b in rep["balls"] if b["status"] == "REFUTED"]
+    assert {b["index"] for b in bad} == {0, 1}
+    for b in bad:
+        x = F(b["counterexample"][0])
+        centre = [F(0), F(3)][b["index"]]
+        assert abs(x - centre) < F(9, 10) * F(3, 2)  # inside the open ball (d = 1: all p agree)
+        fx = F(1) if x <= 1 else (x if x <= 2 else F(2))
+        assert F(b["value"]) == fx and fx != [1, 2][b["index"]]
+
+
+def test_report_file_and_mu(files, capsys):
+    tmp, net, data = files
+    out_path = tmp / "rep.json"
+    code, out, _ = run(
+        capsys,
+        "certify",
+        str(net),
+        str(data),
+        "--mu",
+        "1/2",
+        "--p",
+        "inf",
+        "-q",
+        "-o",
+        str(out_path),
+    )
+    assert code == 0 and "PROVED 3" in out
+    rep = json.loads(out_path.read_text())
+    assert rep["format"] == "robustmem-certify-report/1" and rep["mu"] == "1/2"
+    assert len(rep["network_sha256"]) == 64
+
+
+def test_jobs_gives_the_same_verdicts(files, capsys):
+    tmp, net, data = files
+    outs = []
+    for jobs in ("1", "2"):
+        code, out, _ = run(
+            capsys, "certify", str(net), str(data), "--rho", "0.9", "--jobs", jobs, "-q", "--json"
+        )
+        outs.append([(b["index"], b["status"]) for b in json.loads(out)["balls"]])
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda t, n, d: [str(t / "missing.json"), str(d), "--rho", "0.5"],
+        lambda t, n, d: [str(n), str(t / "missing.csv"), "--rho", "0.5"],
+        lambda t, n, d: [str(n), str(d), "--rho", "1"],
+        lambda t, n, d: [str(n), str(d), "--rho", "0"],
+        lambda t, n, d: [str(n), str(d)],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "--mu", "1"],
+        lambda t, n, d: [str(n), str(d), "--mu", "-1"],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "--p", "0"],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "--p", "2.5"],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "--jobs", "0"],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "--timeout", "-3"],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "-o", str(t / "no" / "dir" / "r.json")],
+        lambda t, n, d: [str(n), str(d), "--rho", "0.5", "--engine", "magic"],
+    ],
+)
+def test_bad_input_exit_3_without_traceback(files, mutate):
+    tmp, net, data = files
+    proc = subprocess.run(
+        [sys.executable, "-m", "robustmem", "certify", *mutate(tmp, net, data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr and "error" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "content, where",
+    [
+        ('{"format": "robustmem-network/1", "input_dim": 1, "layers": []}', "layer"),
+        ('{"format": "robustmem-network/2", "input_dim": 1, "layers": []}', "format"),
+        (
+            '{"format": "robustmem-network/1", "input_dim": 2, "layers": '
+            '[{"weight": [[1, 2]], "bias": [0.5]}]}',
+            "float",
+        ),
+        ("not json", "JSON"),
+    ],
+)
+def test_malformed_network_files(files, content, where):
+    tmp, net, data = files
+    net.write_text(content)
+    proc = subprocess.run(
+        [sys.executable, "-m", "robustmem", "certify", str(net), str(data), "--rho", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    assert where.lower() in proc.stderr.lower()
+
+
+def test_dimension_mismatch_and_conflicting_duplicates(files):
+    tmp, net, data = files
+    d2 = tmp / "d2.csv"
+    d2.write_text("0,0,1\n1,1,2\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "robustmem", "certify", str(net), str(d2), "--rho", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3 and "d = 2" in proc.stderr
+    dup = tmp / "dup.csv"
+    dup.write_text("0,1\n0,2\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "robustmem", "certify", str(net), str(dup), "--rho", "0.5"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3 and "different labels" in proc.stderr
