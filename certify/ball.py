@@ -94,14 +94,16 @@ class BallResult:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "index": self.index,
+            "verdict": self.status,
             "status": self.status,
             "engine": self.engine,
             "reason": self.reason,
             "seconds": round(self.seconds, 6),
+            "counterexample": None,
         }
         if self.counterexample is not None:
-            out["counterexample"] = [format_number(v) for v in self.counterexample]
-            out["value"] = format_number(self.value) if self.value is not None else None
+            out["counterexample"] = [str(format_number(v)) for v in self.counterexample]
+            out["value"] = str(format_number(self.value)) if self.value is not None else None
         if self.stats:
             out["stats"] = self.stats
         return out

@@ -32,19 +32,37 @@ class Radius:
 
     p: int | None
     radius_power: Fraction  # μ^p (integer p) or μ (p = ∞)
+    epsilon_power: Fraction  # ε_{D,p}^p (integer p) or ε (p = ∞)
     rho: Fraction | None = None
     mu: Fraction | None = None
 
     def describe(self) -> dict[str, Any]:
+        """Exact strings: ε and μ as rationals, or as "(q)^(1/p)" when irrational."""
         out: dict[str, Any] = {
             "p": "inf" if self.p is None else self.p,
-            "radius_power": format_number(self.radius_power),
+            "epsilon": root_text(self.epsilon_power, self.p),
+            "epsilon_power": str(format_number(self.epsilon_power)),
+            "radius": root_text(self.radius_power, self.p),
+            "radius_power": str(format_number(self.radius_power)),
         }
         if self.rho is not None:
-            out["rho"] = format_number(self.rho)
+            out["rho"] = str(format_number(self.rho))
         if self.mu is not None:
-            out["mu"] = format_number(self.mu)
+            out["mu"] = str(format_number(self.mu))
         return out
+
+
+def root_text(q: Fraction, p: int | None) -> str:
+    """q^{1/p} exactly: "a/b" when rational, "(q)^(1/p)" otherwise (q itself for p = ∞)."""
+    if p is None or p == 1:
+        return str(format_number(q))
+    num, den = q.numerator, q.denominator
+    rn, rd = round(num ** (1 / p)), round(den ** (1 / p))
+    for a in (rn - 1, rn, rn + 1):
+        for b in (rd - 1, rd, rd + 1):
+            if a >= 0 and b > 0 and a**p == num and b**p == den:
+                return str(format_number(Fraction(a, b)))
+    return f"({format_number(q)})^(1/{p})"
 
 
 def make_radius(
@@ -56,15 +74,16 @@ def make_radius(
     pn = norm_p(p)
     if (rho is None) == (mu is None):
         raise InputError("give exactly one of rho (relative radius) or mu (absolute radius)")
+    eps = ds.epsilon_inf() if pn is None else ds.epsilon_power(pn)
     if rho is not None:
         r = parse_number(rho, "rho")
         if not 0 < r < 1:
             raise InputError(f"rho must satisfy 0 < rho < 1, got {format_number(r)}")
-        return Radius(pn, ds.radius_power(r, math.inf if pn is None else pn), rho=r)
+        return Radius(pn, ds.radius_power(r, math.inf if pn is None else pn), eps, rho=r)
     m = parse_number(mu, "mu")
     if m <= 0:
         raise InputError(f"mu must be positive, got {format_number(m)}")
-    return Radius(pn, m if pn is None else m**pn, mu=m)
+    return Radius(pn, m if pn is None else m**pn, eps, mu=m)
 
 
 def balls(ds: Dataset, radius: Radius) -> list[Ball]:
@@ -128,6 +147,7 @@ class Report:
             "dataset_sha256": self.dataset_hash,
             **self.radius.describe(),
             "engine": self.engine,
+            "N": len(self.results),
             "counts": self.counts,
             "verdict": {0: "PROVED", 1: "REFUTED", 2: "UNKNOWN"}[self.exit_code],
             "seconds": round(self.seconds, 3),

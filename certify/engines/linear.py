@@ -190,8 +190,9 @@ def affine_piece(prep: _Prepared, pattern: list[list[bool]]):
 
 
 # ------------------------------------------------------------------------ z3 leaf decisions
-def _z3_region(ball: Ball, constraints, ctx):
-    """A z3 solver with x in the open ball and the linear ``constraints`` [(row, β, phase)]."""
+def _z3_region(ball: Ball, constraints, ctx, box_only: bool = False):
+    """A z3 solver with x in the open ball (or, with ``box_only``, in the open box of radius
+    ≥ μ that contains it: a linear relaxation) and the linear ``constraints``."""
     import z3
 
     xs = [z3.Real(f"x{j}", ctx) for j in range(ball.d)]
@@ -201,9 +202,10 @@ def _z3_region(ball: Ball, constraints, ctx):
         return z3.RealVal(f"{v.numerator}/{v.denominator}", ctx)
 
     diffs = [x - q(c) for x, c in zip(xs, ball.center)]
-    if ball.p is None:
+    if ball.p is None or box_only:
+        r = q(ball.radius_power if ball.p is None else ball.box_radius)
         for t in diffs:
-            s.add(t < q(ball.radius_power), t > -q(ball.radius_power))
+            s.add(t < r, t > -r)
     else:
         ts = [z3.Real(f"t{j}", ctx) for j in range(ball.d)]
         for t, df in zip(ts, diffs):
@@ -457,22 +459,31 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
     import z3
 
     saw_unknown = False
+    y = Fraction(ball.label)
     for sense in (1, -1):
-        s, xs, q = _z3_region(ball, constraints, ctx)
-        if time_left is not None:
-            s.set("timeout", int(time_left * 1000))
-        e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
-        s.add(e > q(Fraction(ball.label)) if sense > 0 else e < q(Fraction(ball.label)))
-        r = s.check()
-        if r == z3.sat:
-            m = s.model()
-            for x in _model_candidates(m, xs):
-                res = refuted(ball, net, x, ENGINE, "solver model of an affine piece")
-                if res is not None:
-                    return res
-            saw_unknown = True
-        elif r == z3.unknown:
-            saw_unknown = True
+        # ℓ2 and higher p: a linear relaxation (the box around the ball) first — unsat there
+        # closes the branch without nonlinear arithmetic; a model may already be a witness.
+        modes = (True, False) if ball.p not in (None, 1) else (False,)
+        for box_only in modes:
+            s, xs, q = _z3_region(ball, constraints, ctx, box_only)
+            if time_left is not None:
+                s.set("timeout", int(time_left * 1000))
+            e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
+            s.add(e > q(y) if sense > 0 else e < q(y))
+            r = s.check()
+            if r == z3.unsat:
+                break  # this sense is impossible on the region
+            if r == z3.sat:
+                m = s.model()
+                found = None
+                for x in _model_candidates(m, xs):
+                    found = refuted(ball, net, x, ENGINE, "solver model of an affine piece")
+                    if found is not None:
+                        return found
+                if not box_only:
+                    saw_unknown = True  # sat in the ball, but no exact witness recovered
+            elif r == z3.unknown and not box_only:
+                saw_unknown = True
     if saw_unknown:
         return "unknown"
     return "solver"
