@@ -6,6 +6,7 @@ A ball is OPEN: B_p(c, μ) = {x : ‖x − c‖_p < μ}. Radii are kept exact as
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
@@ -68,6 +69,9 @@ def _iroot_ceil(n: int, k: int) -> int:
     """The least integer r ≥ 0 with r^k ≥ n."""
     if n <= 0:
         return 0
+    if k == 2:
+        r = math.isqrt(n)
+        return r if r * r == n else r + 1
     r = int(round(n ** (1.0 / k))) if n.bit_length() < 1000 else 1 << (n.bit_length() // k + 1)
     while r**k < n:
         r += 1 + (n - r**k) // (k * max(r, 1) ** (k - 1) + 1)

@@ -23,6 +23,7 @@ from certify.network import Network, atomic_write_text
 from certify.numbers import format_number, parse_number
 
 ENGINES = ("auto", "linear", "z3")
+AUTO_LINEAR_NODES = 3000  # branch-and-bound nodes the linear engine gets before z3 in "auto"
 REPORT_FORMAT = "robustmem-certify-report/1"
 
 
@@ -104,8 +105,12 @@ def check_one(
     from certify.engines.linear import check_ball as lin_check
 
     t0 = time.monotonic()
-    res = lin_check(net, ball, timeout=timeout, prep=prep)
-    if engine == "auto" and res.status == "UNKNOWN":
+    if engine == "linear":
+        return lin_check(net, ball, timeout=timeout, prep=prep)
+    # auto: the linear engine with a share of the budget, then z3 on what stays UNKNOWN
+    share = None if timeout is None else timeout / 2
+    res = lin_check(net, ball, timeout=share, prep=prep, max_nodes=AUTO_LINEAR_NODES)
+    if res.status == "UNKNOWN":
         from certify.engines.z3_engine import check_ball as z3_check
 
         left = None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))

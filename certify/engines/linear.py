@@ -52,6 +52,13 @@ def _split(W: fmpq_mat) -> tuple[fmpq_mat, fmpq_mat]:
     return fmpq_mat(n, m, pos), fmpq_mat(n, m, neg)
 
 
+def _scale_rows(A: fmpq_mat, s: list[fmpq]) -> fmpq_mat:
+    """diag(s)·A without forming the diagonal matrix."""
+    n, m = A.nrows(), A.ncols()
+    ent = A.entries()
+    return fmpq_mat(n, m, [ent[i * m + j] * s[i] for i in range(n) for j in range(m)])
+
+
 def _diag(values: list[fmpq]) -> fmpq_mat:
     n = len(values)
     D = fmpq_mat(n, n)
@@ -129,6 +136,7 @@ def propagate(
     bL = bU = fmpq_mat(d, 1)
     lows: list[list[fmpq]] = []
     ups: list[list[fmpq]] = []
+    alo = aup = None  # concrete bounds of the previous layer's outputs (None: the input)
     last = len(prep.layers) - 1
     for k, ((W, b), (Wp, Wn)) in enumerate(zip(prep.layers, prep.splits)):
         if AL is AU and bL is bU:
@@ -140,6 +148,11 @@ def propagate(
             zbL = Wp * bL + Wn * bU + b
             zbU = Wp * bU + Wn * bL + b
         lo, up = conc.bounds(zL, zbL, zU, zbU)
+        if alo is not None:  # plain interval arithmetic: sometimes tighter, keep the best
+            ilo = (Wp * alo + Wn * aup + b).entries()
+            iup = (Wp * aup + Wn * alo + b).entries()
+            lo = [max(x, y) for x, y in zip(lo, ilo)]
+            up = [min(x, y) for x, y in zip(up, iup)]
         lows.append(lo)
         ups.append(up)
         if k == last:
@@ -147,6 +160,9 @@ def propagate(
         sL: list[fmpq] = []
         sU: list[fmpq] = []
         off: list[fmpq] = []
+        post_lo: list[fmpq] = []
+        post_up: list[fmpq] = []
+        zero = fmpq(0)
         for i, (l, u) in enumerate(zip(lo, up)):
             ph = fixed.get((k, i))
             if ph is True and u < 0 or ph is False and l > 0:
@@ -154,19 +170,26 @@ def propagate(
             if ph is True or (ph is None and l >= 0):
                 sL.append(fmpq(1))
                 sU.append(fmpq(1))
-                off.append(fmpq(0))
+                off.append(zero)
+                post_lo.append(max(l, zero))
+                post_up.append(max(u, zero))
             elif ph is False or u <= 0:
-                sL.append(fmpq(0))
-                sU.append(fmpq(0))
-                off.append(fmpq(0))
+                sL.append(zero)
+                sU.append(zero)
+                off.append(zero)
+                post_lo.append(zero)
+                post_up.append(zero)
             else:
                 s = u / (u - l)
                 sU.append(s)
                 off.append(-s * l)
-                sL.append(fmpq(1) if u >= -l else fmpq(0))
-        DL, DU = _diag(sL), _diag(sU)
-        AL, bL = DL * zL, DL * zbL
-        AU, bU = DU * zU, DU * zbU + fmpq_mat(len(off), 1, off)
+                sL.append(fmpq(1) if u >= -l else zero)
+                post_lo.append(zero)
+                post_up.append(u)
+        AL, bL = _scale_rows(zL, sL), _scale_rows(zbL, sL)
+        AU, bU = _scale_rows(zU, sU), _scale_rows(zbU, sU) + fmpq_mat(len(off), 1, off)
+        alo = fmpq_mat(len(post_lo), 1, post_lo)
+        aup = fmpq_mat(len(post_up), 1, post_up)
     return _Propagation(lows, ups)
 
 
@@ -187,6 +210,20 @@ def affine_piece(prep: _Prepared, pattern: list[list[bool]]):
         P, q = WD * P, WD * q + b
         forms.append((P, q))
     return forms
+
+
+def output_gradient(prep: _Prepared, pattern: list[list[bool]]) -> list[Fraction]:
+    """The exact gradient a of f on the piece of ``pattern`` (row-vector products, cheap)."""
+    v = prep.layers[-1][0]  # 1 × n_{L-1}
+    for k in range(len(prep.layers) - 2, -1, -1):
+        v = _scale_cols(v, [fmpq(1) if on else fmpq(0) for on in pattern[k]])
+        v = v * prep.layers[k][0]
+    return [_F(e) for e in v.entries()]
+
+
+def _scale_cols(v: fmpq_mat, s: list[fmpq]) -> fmpq_mat:
+    ent = v.entries()
+    return fmpq_mat(1, len(s), [e * t for e, t in zip(ent, s)])
 
 
 # ------------------------------------------------------------------------ z3 leaf decisions
@@ -265,8 +302,7 @@ def attack(
     # along the gradient of the centre's affine piece (both ways, shrinking steps)
     pre = net.pre_activations(c)
     pattern = [[z > 0 for z in layer] for layer in pre[:-1]]
-    a_mat, _ = affine_piece(prep, pattern)[-1]
-    a = [_F(e) for e in a_mat.entries()]
+    a = output_gradient(prep, pattern)
     if any(a):
         dirs = _directions(ball, a)
         for k in range(1, 40):
@@ -356,9 +392,7 @@ def check_ball(
     y = _Q(ball.label)
     stack: list[dict[tuple[int, int], bool]] = [{}]
     unknown_reason = ""
-    import z3
-
-    ctx = z3.Context()
+    ctx = _LazyContext()
     while stack:
         if budget.out():
             return BallResult(
@@ -424,6 +458,20 @@ def check_ball(
     )
 
 
+class _LazyContext:
+    """A z3 context made on first use (most balls never reach a solver)."""
+
+    def __init__(self) -> None:
+        self._ctx = None
+
+    def get(self):
+        if self._ctx is None:
+            import z3
+
+            self._ctx = z3.Context()
+        return self._ctx
+
+
 def timeout_left(b: _Budget) -> float | None:
     return None if b.deadline is None else max(0.001, b.deadline - time.monotonic())
 
@@ -465,7 +513,7 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
         # closes the branch without nonlinear arithmetic; a model may already be a witness.
         modes = (True, False) if ball.p not in (None, 1) else (False,)
         for box_only in modes:
-            s, xs, q = _z3_region(ball, constraints, ctx, box_only)
+            s, xs, q = _z3_region(ball, constraints, ctx.get(), box_only)
             if time_left is not None:
                 s.set("timeout", int(time_left * 1000))
             e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
