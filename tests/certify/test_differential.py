@@ -1,0 +1,147 @@
+"""Differential campaign: the linear engine and the z3 engine must agree on every ball, every
+counterexample must verify exactly, and no exact random sample inside a PROVED ball may
+contradict it."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction as F
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from certify.ball import Ball
+from certify.engines import linear, z3_engine
+from certify.network import Network
+
+NORMS = [None, 1, 2]
+
+
+def net_from(layers, d):
+    return Network.from_json(
+        {
+            "format": "robustmem-network/1",
+            "input_dim": d,
+            "layers": [
+                {"weight": [[str(v) for v in r] for r in w], "bias": [str(v) for v in b]}
+                for w, b in layers
+            ],
+        }
+    )
+
+
+def make_ball(center, label, p, mu):
+    mu = F(mu)
+    return Ball(tuple(F(c) for c in center), label, p, mu if p in (None, 1) else mu**p)
+
+
+def exact_samples(b: Ball, rng: random.Random, n: int):
+    """Rational points of the open ball (rejection sampling in the box, exactly checked)."""
+    r = b.box_radius
+    got = 0
+    for _ in range(20 * n):
+        x = tuple(c + F(rng.randint(-(10**6), 10**6), 10**6) * r for c in b.center)
+        if b.contains(x):
+            got += 1
+            yield x
+            if got >= n:
+                return
+
+
+def check_pair(net: Network, b: Ball, rng: random.Random) -> tuple[str, str]:
+    a = linear.check_ball(net, b, timeout=30)
+    z = z3_engine.check_ball(net, b, timeout=30)
+    for r in (a, z):
+        if r.status == "REFUTED":
+            x = r.counterexample
+            assert b.contains(x), "counterexample outside the open ball"
+            assert net.evaluate(x) != b.label and net.evaluate(x) == r.value
+    if "UNKNOWN" not in (a.status, z.status):
+        assert a.status == z.status, (a.status, a.reason, z.status, z.reason)
+    if "PROVED" in (a.status, z.status):
+        for x in exact_samples(b, rng, 40):
+            assert net.evaluate(x) == b.label, "a sample contradicts PROVED"
+    return a.status, z.status
+
+
+# ------------------------------------------------------------------ hand-built, exact edges
+EDGE = net_from([([[3, 4]], [-5]), ([[7]], [2])], 2)  # f = 2 + 7·relu(3x + 4y − 5)
+
+
+@pytest.mark.parametrize(
+    "p, mu, want",
+    [
+        (2, 1, "PROVED"),  # the line 3x + 4y = 5 is at ℓ2 distance exactly 1: tangent, open ball
+        (2, None, "REFUTED"),  # radius² = 1 + 10⁻²⁰: the counterexample lies just inside
+        (1, F(5, 4), "PROVED"),  # ℓ1 distance to the line is 5/4 (dual norm ∞ of (3,4))
+        (1, F(5, 4) + F(1, 10**15), "REFUTED"),
+        (None, F(5, 7), "PROVED"),  # ℓ∞ distance is 5/7 (dual norm 1)
+        (None, F(5, 7) + F(1, 10**15), "REFUTED"),
+    ],
+)
+def test_exact_edges_both_engines(p, mu, want):
+    if mu is None:
+        b = Ball((F(0), F(0)), 2, 2, 1 + F(1, 10**20))
+    else:
+        b = make_ball((0, 0), 2, p, mu)
+    rng = random.Random(0)
+    assert check_pair(EDGE, b, rng) == (want, want)
+
+
+# ------------------------------------------------------------------ random campaign
+half = st.integers(-6, 6).map(lambda k: F(k, 2))
+
+
+@st.composite
+def instances(draw):
+    d = draw(st.integers(1, 3))
+    widths = [d] + [draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 2)))]
+    layers = []
+    for a, b in zip(widths, widths[1:]):
+        layers.append(
+            ([[draw(half) for _ in range(a)] for _ in range(b)], [draw(half) for _ in range(b)])
+        )
+    # last hidden layer → one unit h, then out = label + c·relu(h − t): plateaus in the ball
+    layers.append(([[draw(half) for _ in range(widths[-1])]], [draw(half)]))
+    label = draw(st.integers(1, 3))
+    t = draw(st.integers(-8, 8).map(lambda k: F(k, 4)))
+    layers[-1] = (layers[-1][0], [layers[-1][1][0] - t])
+    layers.append(([[draw(st.sampled_from([F(1), F(-1), F(1, 2)]))]], [F(label)]))
+    center = [draw(half) for _ in range(d)]
+    mu = draw(st.integers(1, 8).map(lambda k: F(k, 4)))
+    p = draw(st.sampled_from(NORMS))
+    return net_from(layers, d), make_ball(center, label, p, mu)
+
+
+STATS: dict[tuple[str, str], int] = {}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(0, 10**6))
+def test_random_campaign(inst, seed):
+    net, b = inst
+    key = check_pair(net, b, random.Random(seed))
+    STATS[key] = STATS.get(key, 0) + 1
+
+
+def test_campaign_exercised_both_verdicts():
+    """Guard against a vacuous campaign: the generator produces PROVED and REFUTED balls."""
+    rng = random.Random(5)
+    seen = set()
+    for _ in range(60):
+        d = rng.randint(1, 2)
+        h = [[F(rng.randint(-4, 4), 2) for _ in range(d)]]
+        t = F(rng.randint(-8, 8), 4)
+        net = net_from([(h, [-t]), ([[1]], [2])], d)
+        b = make_ball([0] * d, 2, rng.choice(NORMS), F(rng.randint(1, 8), 4))
+        seen.add(check_pair(net, b, rng)[0])
+    assert {"PROVED", "REFUTED"} <= seen
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.integers(0, 10**6))
+def test_random_campaign_large(inst, seed):
+    net, b = inst
+    check_pair(net, b, random.Random(seed))
