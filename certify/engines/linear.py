@@ -193,6 +193,42 @@ def propagate(
     return _Propagation(lows, ups)
 
 
+def backward_output_bounds(
+    prep: _Prepared, conc: _Concretiser, prop: _Propagation, fixed: dict[tuple[int, int], bool]
+) -> tuple[fmpq, fmpq]:
+    """Bounds of the output by back-substitution (CROWN-style): the output's linear form is
+    pushed back through the layers, relaxing each unstable ReLU on the side its coefficient
+    needs; stable neurons pass through exactly, so cancellations (a − (a − 1) = 1) survive."""
+    L = len(prep.layers)
+    W_last, b_last = prep.layers[-1]
+
+    def lower_of(sign: int) -> fmpq:
+        lam = [sign * e for e in W_last.entries()]
+        const = sign * b_last[0, 0]
+        for k in range(L - 2, -1, -1):
+            coef: list[fmpq] = []
+            for i, (lm, l, u) in enumerate(zip(lam, prop.lower[k], prop.upper[k])):
+                ph = fixed.get((k, i))
+                if lm == 0 or ph is False or (ph is None and u <= 0):
+                    coef.append(fmpq(0))
+                elif ph is True or l >= 0:
+                    coef.append(lm)
+                elif lm > 0:  # a ≥ α·z with α ∈ {0, 1}
+                    coef.append(lm if u >= -l else fmpq(0))
+                else:  # a ≤ s·(z − l), s = u/(u − l), and lm < 0
+                    s = u / (u - l)
+                    coef.append(lm * s)
+                    const += -lm * s * l
+            W, b = prep.layers[k]
+            lz = fmpq_mat(1, len(coef), coef)
+            const += (lz * b)[0, 0]
+            lam = (lz * W).entries()
+        row = fmpq_mat(1, len(lam), lam)
+        return (row * conc.c)[0, 0] + const - conc.radius_terms(row)[0]
+
+    return lower_of(1), -lower_of(-1)
+
+
 # ------------------------------------------------------------------------ exact affine pieces
 def affine_piece(prep: _Prepared, pattern: list[list[bool]]):
     """Exact affine forms of every pre-activation under an activation pattern.
@@ -410,6 +446,9 @@ def check_ball(
             _leaf(budget, "empty")
             continue
         lo, up = prop.lower[-1][0], prop.upper[-1][0]
+        if len(prep.layers) > 1 and not (lo >= y and up <= y):
+            blo, bup = backward_output_bounds(prep, conc, prop, fixed)
+            lo, up = max(lo, blo), min(up, bup)
         if lo >= y and up <= y:
             _leaf(budget, "output")
             continue
