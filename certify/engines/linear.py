@@ -73,11 +73,43 @@ class _Prepared:
 
     layers: list[tuple[fmpq_mat, fmpq_mat]]
     splits: list[tuple[fmpq_mat, fmpq_mat]]
+    floats: list[tuple[np.ndarray, np.ndarray]]  # float copies: they only guide the attack
 
 
 def prepare(net: Network) -> _Prepared:
     layers = net.flint_layers()
-    return _Prepared(layers, [_split(W) for W, _ in layers])
+    floats = [
+        (
+            np.array([[float(e) for e in row] for row in W.tolist()], dtype=float),
+            np.array([float(e) for e in b.entries()], dtype=float),
+        )
+        for W, b in layers
+    ]
+    return _Prepared(layers, [_split(W) for W, _ in layers], floats)
+
+
+def _float_value_grad(
+    prep: _Prepared, X: np.ndarray, leak: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """f and ∇f at the rows of X in float64 (guidance only). With ``leak`` > 0 the gradient
+    is that of the leaky-ReLU network (slope ``leak`` below 0): on a plateau of f it still
+    points towards where inactive units would switch on."""
+    acts = [X]
+    masks = []
+    h = X
+    for k, (W, b) in enumerate(prep.floats):
+        z = h @ W.T + b
+        if k < len(prep.floats) - 1:
+            m = z > 0
+            masks.append(np.where(m, 1.0, leak))
+            h = z * m
+            acts.append(h)
+        else:
+            h = z
+    g = np.broadcast_to(prep.floats[-1][0], (X.shape[0], prep.floats[-1][0].shape[1])).copy()
+    for k in range(len(prep.floats) - 2, -1, -1):
+        g = (g * masks[k]) @ prep.floats[k][0]
+    return h[:, 0], g
 
 
 # ------------------------------------------------------------------------ concretisation
@@ -349,8 +381,12 @@ def attack(
                     r = refuted(ball, net, x, ENGINE, "gradient step from the centre")
                     if r is not None:
                         return r
-    # random float samples in the ball, exactly re-checked
+    # projected gradient steps in float, from the centre and random starts, both directions
     rng = np.random.default_rng(seed)
+    r = _pgd(net, ball, prep, rng)
+    if r is not None:
+        return r
+    # random float samples in the ball, exactly re-checked
     X = _sample(ball, rng, samples)
     vals = net.evaluate_float(X)
     y = float(ball.label)
@@ -362,6 +398,59 @@ def attack(
         r = refuted(ball, net, x, ENGINE, "random sample in the ball")
         if r is not None:
             return r
+    return None
+
+
+def _float_radius(ball: Ball) -> float:
+    if ball.p in (None, 1):
+        return float(ball.radius_power)
+    return float(ball.radius_power) ** (1.0 / ball.p)
+
+
+def _project(ball: Ball, c: np.ndarray, X: np.ndarray, mu: float) -> np.ndarray:
+    D = X - c
+    if ball.p is None:
+        D = np.clip(D, -mu, mu)
+    else:
+        n = np.linalg.norm(D, ord=ball.p, axis=1, keepdims=True)
+        D = np.where(n > mu, D * (mu / np.maximum(n, 1e-300)), D)
+    return c + D
+
+
+def _pgd(
+    net: Network, ball: Ball, prep: _Prepared, rng, steps: int = 40, starts: int = 6
+) -> BallResult | None:
+    c = np.array([float(v) for v in ball.center])
+    mu = 0.999 * _float_radius(ball)
+    if not np.isfinite(mu) or mu <= 0:
+        return None
+    y = float(ball.label)
+    X0 = np.vstack([c[None, :], _sample(ball, rng, starts - 1)])
+    for sign in (1.0, -1.0):
+        X = X0.copy()
+        for t in range(steps):
+            v, g = _float_value_grad(prep, X, leak=0.0 if t % 2 else 0.1)
+            dev = sign * (v - y)
+            hit = np.nonzero(dev > 1e-9 * (1 + abs(y)))[0]
+            for i in hit[:3]:
+                x = tuple(Fraction(float(u)) for u in X[i])
+                r = refuted(ball, net, x, ENGINE, "projected gradient search")
+                if r is not None:
+                    return r
+            alpha = mu * (0.5 if t < steps // 2 else 0.1)
+            gs = sign * g
+            if ball.p is None:
+                step = np.sign(gs)
+            elif ball.p == 1:
+                step = np.zeros_like(gs)
+                j = np.argmax(np.abs(gs), axis=1)
+                step[np.arange(len(gs)), j] = np.sign(gs[np.arange(len(gs)), j])
+            else:
+                n = np.linalg.norm(gs, axis=1, keepdims=True)
+                step = gs / np.maximum(n, 1e-300)
+            stuck = ~np.any(gs != 0, axis=1)
+            step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
+            X = _project(ball, c, X + alpha * step, mu)
     return None
 
 
@@ -419,13 +508,29 @@ def check_ball(
     """Decide f ≡ label on the open ball: PROVED, REFUTED (exact counterexample) or UNKNOWN."""
     t0 = time.monotonic()
     prep = prep or prepare(net)
+    conc = _Concretiser(ball)
+    y = _Q(ball.label)
+    # the root first: most balls of a good memorizer close here, and need no attack
+    if net.evaluate(ball.center) == ball.label:
+        root = propagate(prep, conc, {})
+        lo, up = root.lower[-1][0], root.upper[-1][0]
+        if len(prep.layers) > 1 and not (lo >= y and up <= y):
+            blo, bup = backward_output_bounds(prep, conc, root, {})
+            lo, up = max(lo, blo), min(up, bup)
+        if lo >= y and up <= y:
+            return BallResult(
+                ball.index,
+                "PROVED",
+                ENGINE,
+                reason="output bounds pin the label on the whole ball",
+                seconds=time.monotonic() - t0,
+                stats={"nodes": 1, "leaves": {"output": 1}},
+            )
     res = attack(net, ball, prep, seed=seed)
     if res is not None:
         res.seconds = time.monotonic() - t0
         return res
     budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
-    conc = _Concretiser(ball)
-    y = _Q(ball.label)
     stack: list[dict[tuple[int, int], bool]] = [{}]
     unknown_reason = ""
     ctx = _LazyContext()
