@@ -337,7 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
     ce.add_argument("--mu", help="absolute radius μ > 0")
     ce.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
     ce.add_argument("--engine", choices=("auto", "linear", "z3"), default="auto")
-    ce.add_argument("--timeout", type=float, default=None, help="seconds per ball")
+    ce.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds per ball before it is reported UNKNOWN (default 120)",
+    )
     ce.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     ce.add_argument("--json", action="store_true", help="the full report as JSON on stdout")
     ce.add_argument("-o", "--output", help="write the JSON report to this file")
