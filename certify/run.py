@@ -5,7 +5,6 @@ Library API behind ``robustmem certify``: :func:`certify` returns a :class:`Repo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from certify import kernel
 from certify.ball import Ball, BallResult
 from certify.dataset import Dataset, norm_p
 from certify.errors import InputError
@@ -97,28 +97,79 @@ def balls(ds: Dataset, radius: Radius) -> list[Ball]:
 def check_one(
     net: Network, ball: Ball, engine: str, timeout: float | None, prep=None
 ) -> BallResult:
-    """One ball with the chosen engine; "auto" runs linear, then z3 on what stays UNKNOWN."""
-    if engine == "z3":
-        from certify.engines.z3_engine import check_ball as z3_check
+    """One ball with the chosen engine, gated by the kernel: a PROVED verdict leaves here only
+    with a certificate that :mod:`certify.kernel` accepted; otherwise it becomes UNKNOWN.
 
-        return z3_check(net, ball, timeout=timeout)
+    "auto" runs the linear engine with a node budget, then z3 on what stays UNKNOWN. z3's
+    unsat answers carry no certificate: such balls go back to the linear engine for one."""
     from certify.engines.linear import check_ball as lin_check
 
     t0 = time.monotonic()
+
+    def left() -> float | None:
+        return None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
+
     if engine == "linear":
-        return lin_check(net, ball, timeout=timeout, prep=prep)
-    # auto: the linear engine with a share of the budget, then z3 on what stays UNKNOWN
-    share = None if timeout is None else timeout / 2
-    res = lin_check(net, ball, timeout=share, prep=prep, max_nodes=AUTO_LINEAR_NODES)
-    if res.status == "UNKNOWN":
+        res = lin_check(net, ball, timeout=timeout, prep=prep)
+    else:
         from certify.engines.z3_engine import check_ball as z3_check
 
-        left = None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
-        res2 = z3_check(net, ball, timeout=left)
-        res2.reason = f"linear: {res.reason}; z3: {res2.reason}"
-        res2.engine = "auto(z3)"
-        res2.seconds = time.monotonic() - t0
-        return res2
+        first = None
+        if engine == "auto":
+            share = None if timeout is None else timeout / 2
+            first = lin_check(net, ball, timeout=share, prep=prep, max_nodes=AUTO_LINEAR_NODES)
+        if first is not None and first.status != "UNKNOWN":
+            res = first
+        else:
+            res = z3_check(net, ball, timeout=left())
+            if first is not None:
+                res.reason = f"linear: {first.reason}; z3: {res.reason}"
+                res.engine = "auto(z3)"
+            if res.status == "PROVED":  # z3's proof has no certificate: ask the linear engine
+                lin = lin_check(net, ball, timeout=left(), prep=prep)
+                lin.engine = f"{res.engine}+linear"
+                lin.reason = f"z3 unsat; certificate by the linear engine: {lin.reason}"
+                res = (
+                    lin
+                    if lin.status == "PROVED"
+                    else BallResult(
+                        ball.index,
+                        "UNKNOWN",
+                        res.engine,
+                        reason="z3 found no counterexample, but no certificate could be built",
+                        stats=res.stats,
+                    )
+                )
+    res = kernel_gate(net, ball, res)
+    res.seconds = time.monotonic() - t0
+    return res
+
+
+def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
+    """Re-check a PROVED verdict's certificate with the trusted kernel."""
+    if res.status != "PROVED":
+        return res
+    if res.certificate is None:
+        return BallResult(
+            ball.index,
+            "UNKNOWN",
+            res.engine,
+            reason=f"no certificate ({res.reason})",
+            stats=res.stats,
+        )
+    layers = [(lay.weight, lay.bias) for lay in net.layers]
+    kb = kernel.Ball(ball.center, ball.label, ball.p, ball.radius_power)
+    try:
+        leaves = kernel.check_tree(layers, kb, res.certificate["tree"], {})
+    except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError) as e:
+        return BallResult(
+            ball.index,
+            "UNKNOWN",
+            res.engine,
+            reason=f"the kernel rejected the certificate: {e}",
+            stats=res.stats,
+        )
+    res.stats["kernel"] = f"checked, {leaves} leaves"
     return res
 
 
@@ -162,16 +213,35 @@ class Report:
     def save(self, path: str | os.PathLike[str]) -> None:
         atomic_write_text(path, json.dumps(self.to_json(), indent=1) + "\n")
 
+    def certificate_bundle(self, ds: Dataset) -> dict[str, Any]:
+        """The robustmem-certificate/1 bundle: one entry per ball (UNKNOWN balls carry none)."""
+        out: dict[str, Any] = {
+            "format": kernel.FORMAT,
+            "network_sha256": self.network_hash,
+            "dataset_sha256": self.dataset_hash,
+            "p": "inf" if self.radius.p is None else self.radius.p,
+        }
+        if self.radius.rho is not None:
+            i, j, _ = ds.closest_cross_pair(math.inf if self.radius.p is None else self.radius.p)
+            out["rho"] = str(format_number(self.radius.rho))
+            out["witness"] = [i, j]
+            out["epsilon_power"] = str(format_number(self.radius.epsilon_power))
+        else:
+            out["mu"] = str(format_number(self.radius.mu))
+        balls = []
+        for r in self.results:
+            entry: dict[str, Any] = {"index": r.index, "verdict": r.status}
+            if r.status == "REFUTED":
+                entry["counterexample"] = [str(format_number(v)) for v in r.counterexample]
+            elif r.status == "PROVED":
+                entry["tree"] = r.certificate["tree"]
+            balls.append(entry)
+        out["balls"] = balls
+        return out
+
 
 def dataset_hash(ds: Dataset) -> str:
-    h = hashlib.sha256()
-    for x, y in zip(ds.X, ds.y):
-        h.update((",".join(format_number_str(v) for v in x) + f";{y}\n").encode())
-    return h.hexdigest()
-
-
-def format_number_str(v: Fraction) -> str:
-    return str(format_number(v))
+    return kernel.dataset_sha256(ds.X, ds.y)
 
 
 # ---------------------------------------------------------------- parallel execution

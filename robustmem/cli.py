@@ -203,12 +203,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
         raise UsageError("give exactly one of --rho R or --mu M")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
-    if args.output:
-        from pathlib import Path
+    from pathlib import Path
 
-        parent = Path(args.output).resolve().parent
-        if not parent.is_dir():
-            raise UsageError(f"-o {args.output}: the directory {parent} does not exist")
+    for opt, target in (("-o", args.output), ("--cert", args.cert)):
+        if target and not Path(target).resolve().parent.is_dir():
+            raise UsageError(f"{opt} {target}: the directory {Path(target).parent} does not exist")
     net = Network.load(args.net)
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):
@@ -241,6 +240,10 @@ def cmd_certify(args: argparse.Namespace) -> int:
             bar.close()
     if args.output:
         rep.save(args.output)
+    if args.cert:
+        from certify.network import atomic_write_text
+
+        atomic_write_text(args.cert, json.dumps(rep.certificate_bundle(ds)) + "\n")
     if args.json:
         print(json.dumps(rep.to_json(), indent=1))
     else:
@@ -266,7 +269,78 @@ def cmd_certify(args: argparse.Namespace) -> int:
         )
         if args.output:
             print(f"  report written to {args.output}")
+        if args.cert:
+            print(f"  certificates written to {args.cert} (check: robustmem check)")
     return rep.exit_code
+
+
+CHECK_HELP = """\
+Re-check a certificate bundle (written by 'robustmem certify --cert FILE') with the small
+trusted kernel: exact rational arithmetic, no solver, nothing from the search engines.
+Every PROVED ball must come with a proof tree that the kernel re-derives (bounds, affine
+pieces, Farkas/Motzkin or ℓ2 multipliers); every REFUTED ball with a counterexample that
+the kernel re-evaluates. The radius is the one you give here, not the certificate's.
+
+exit codes: 0 every ball's certificate checks, 1 some certificate is rejected or missing,
+3 bad input.
+
+example:
+  robustmem certify net.json data.csv --rho 1/2 --p inf --cert cert.json
+  robustmem check net.json data.csv cert.json --rho 1/2 --p inf
+"""
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from certify import kernel
+    from certify.dataset import Dataset, norm_p
+    from certify.network import Network
+    from certify.numbers import parse_number
+
+    if (args.rho is None) == (args.mu is None):
+        raise UsageError("give exactly one of --rho R or --mu M")
+    net = Network.load(args.net)
+    ds = Dataset.load(args.data)
+    try:
+        with open(args.cert, encoding="utf-8") as fh:
+            cert = json.load(fh)
+    except (OSError, json.JSONDecodeError) as e:
+        raise UsageError(f"cannot read certificate {args.cert}: {e}") from None
+    p = args.p.strip()
+    pn = norm_p(int(p) if p.isdigit() else p)
+    rho = parse_number(args.rho, "rho") if args.rho is not None else None
+    mu = parse_number(args.mu, "mu") if args.mu is not None else None
+    if rho is not None and not 0 < rho < 1:
+        raise UsageError(f"rho must satisfy 0 < rho < 1, got {args.rho}")
+    if mu is not None and mu <= 0:
+        raise UsageError(f"mu must be positive, got {args.mu}")
+    try:
+        results = kernel.check_bundle(net, ds, cert, pn, rho=rho, mu=mu)
+    except (kernel.Rejected, KeyError, TypeError, ValueError) as e:
+        print(f"robustmem check: certificate rejected: {e}")
+        return 1
+    covered = {i for i, _, _ in results}
+    missing = [i for i in range(ds.N) if i not in covered]
+    bad = [r for r in results if not r[1]]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "ok": not bad and not missing,
+                    "missing": missing,
+                    "balls": [{"index": i, "ok": ok, "message": m} for i, ok, m in results],
+                },
+                indent=1,
+            )
+        )
+    else:
+        for i, ok, msg in results:
+            if not ok or args.verbose:
+                print(f"  ball {i:>5}: {'ok ' if ok else 'BAD'} {msg}")
+        print(
+            f"robustmem check: {len(results) - len(bad)} of {ds.N} balls certified, "
+            f"{len(bad)} rejected, {len(missing)} without a certificate"
+        )
+    return 0 if not bad and not missing else 1
 
 
 # --------------------------------------------------------------------------------- demo
@@ -346,9 +420,26 @@ def build_parser() -> argparse.ArgumentParser:
     ce.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     ce.add_argument("--json", action="store_true", help="the full report as JSON on stdout")
     ce.add_argument("-o", "--output", help="write the JSON report to this file")
+    ce.add_argument("--cert", help="write the certificate bundle (for 'robustmem check')")
     ce.add_argument("-v", "--verbose", action="store_true", help="list PROVED balls too")
     ce.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ce.set_defaults(func=cmd_certify)
+
+    ck = sub.add_parser(
+        "check",
+        help="re-check certificates with the trusted kernel",
+        description=CHECK_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ck.add_argument("net", help="network JSON (robustmem-network/1)")
+    ck.add_argument("data", help="dataset (.csv or .npz)")
+    ck.add_argument("cert", help="certificate bundle (robustmem-certificate/1)")
+    ck.add_argument("--rho", help="relative radius in (0,1)")
+    ck.add_argument("--mu", help="absolute radius μ > 0")
+    ck.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    ck.add_argument("--json", action="store_true", help="per-ball results as JSON")
+    ck.add_argument("-v", "--verbose", action="store_true", help="list accepted balls too")
+    ck.set_defaults(func=cmd_check)
 
     dm = sub.add_parser(
         "demo",

@@ -31,6 +31,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from certify.ball import Ball, BallResult, refuted, root_upper
+from certify.engines.multipliers import emptiness_certificate
 from certify.network import Network
 
 ENGINE = "linear"
@@ -525,14 +526,16 @@ def check_ball(
                 reason="output bounds pin the label on the whole ball",
                 seconds=time.monotonic() - t0,
                 stats={"nodes": 1, "leaves": {"output": 1}},
+                certificate={"tree": {"leaf": "output"}},
             )
     res = attack(net, ball, prep, seed=seed)
     if res is not None:
         res.seconds = time.monotonic() - t0
         return res
     budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
-    stack: list[dict[tuple[int, int], bool]] = [{}]
-    unknown_reason = ""
+    tree: dict[str, Any] = {}
+    stack: list[tuple[dict[tuple[int, int], bool], dict[str, Any]]] = [({}, tree)]
+    uncertified = 0
     ctx = _LazyContext()
     while stack:
         if budget.out():
@@ -544,11 +547,12 @@ def check_ball(
                 seconds=time.monotonic() - t0,
                 stats=_stats(budget),
             )
-        fixed = stack.pop()
+        fixed, node = stack.pop()
         budget.nodes += 1
         prop = propagate(prep, conc, fixed)
         if prop.empty:
             _leaf(budget, "empty")
+            node["leaf"] = "empty"
             continue
         lo, up = prop.lower[-1][0], prop.upper[-1][0]
         if len(prep.layers) > 1 and not (lo >= y and up <= y):
@@ -556,6 +560,7 @@ def check_ball(
             lo, up = max(lo, blo), min(up, bup)
         if lo >= y and up <= y:
             _leaf(budget, "output")
+            node["leaf"] = "output"
             continue
         # first layer (in order) with an undetermined neuron
         choice = None
@@ -571,8 +576,9 @@ def check_ball(
                 choice = (k, best[1])
                 break
         if choice is not None:
-            stack.append({**fixed, choice: False})
-            stack.append({**fixed, choice: True})
+            node.update(split=list(choice), active={}, inactive={})
+            stack.append(({**fixed, choice: False}, node["inactive"]))
+            stack.append(({**fixed, choice: True}, node["active"]))
             continue
         out = _decide_leaf(net, ball, prep, prop, fixed, ctx, timeout_left(budget))
         if isinstance(out, BallResult):
@@ -580,25 +586,35 @@ def check_ball(
             out.stats.update(_stats(budget))
             return out
         if out == "unknown":
-            unknown_reason = "the exact solver could not decide a leaf"
             return BallResult(
                 ball.index,
                 "UNKNOWN",
                 ENGINE,
-                reason=unknown_reason,
+                reason="the exact solver could not decide a leaf",
                 seconds=time.monotonic() - t0,
                 stats=_stats(budget),
             )
-        _leaf(budget, out)
+        kind, pattern, rows = out
+        _leaf(budget, kind)
+        node.update(leaf="affine" if kind == "affine" else "linear", pattern=pattern)
+        if kind == "solver":
+            for side, out_row in (("above", rows[-2]), ("below", rows[-1])):
+                cert = emptiness_certificate(rows[:-2] + [out_row], ball)
+                node[side] = cert if cert is not None else {"missing": None}
+                uncertified += cert is None
+    stats = _stats(budget)
+    stats["uncertified_leaves"] = uncertified
     return BallResult(
         ball.index,
         "PROVED",
         ENGINE,
         reason="every branch closed ("
         + ", ".join(f"{v} {k}" for k, v in sorted(budget.leaves.items()))
-        + ")",
+        + ")"
+        + (f"; {uncertified} leaf sides without a certificate" if uncertified else ""),
         seconds=time.monotonic() - t0,
-        stats=_stats(budget),
+        stats=stats,
+        certificate=None if uncertified else {"tree": tree},
     )
 
 
@@ -629,8 +645,9 @@ def _stats(b: _Budget) -> dict[str, Any]:
 
 
 def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
-    """All neurons stable or split: f = a·x + β on the region. Returns a leaf kind, a
-    REFUTED BallResult, or "unknown"."""
+    """All neurons stable or split: f = a·x + β on the region. Returns (kind, pattern, rows)
+    with kind "affine" or "solver" (rows: the split rows, then the two output rows, for the
+    certificate), a REFUTED BallResult, or "unknown"."""
     pattern = []
     for k in range(len(prep.layers) - 1):
         row = []
@@ -641,8 +658,9 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
     forms = affine_piece(prep, pattern)
     a = [_F(e) for e in forms[-1][0].entries()]
     beta = _F(forms[-1][1][0, 0])
+    bits = [[int(v) for v in r] for r in pattern]
     if not any(a) and beta == ball.label:
-        return "affine"
+        return "affine", bits, []
     constraints = []
     for (k, i), ph in fixed.items():
         P, q = forms[k]
@@ -678,4 +696,12 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
                 saw_unknown = True
     if saw_unknown:
         return "unknown"
-    return "solver"
+    rows = []
+    for row, b0, ph in constraints:
+        sg = 1 if ph else -1
+        rows.append(([sg * v for v in row], sg * b0, False, None))
+    tags = [("split", k, i) for (k, i) in fixed]
+    rows = [(r[0], r[1], r[2], t) for r, t in zip(rows, tags)]
+    rows.append((list(a), beta - y, True, ("out",)))
+    rows.append(([-v for v in a], y - beta, True, ("out",)))
+    return "solver", bits, rows

@@ -1,0 +1,184 @@
+"""Exact emptiness certificates for the linear engine's solver leaves (untrusted: the kernel
+re-checks everything these functions produce).
+
+A leaf region is the open ball ∩ {g_r(x) ≥ 0} (split half-spaces) ∩ {g_out(x) > 0}. Two
+kinds of multipliers show it empty:
+- Motzkin (linear): λ ≥ 0 with Σ λ_r ∇g_r = 0 and Σ λ_r g_r(0) < 0, or ≤ 0 with some strict
+  row weighted. For p = ∞ and p = 1 the ball's facets take part; found exactly by z3 (LRA)
+  as a linear feasibility problem in λ.
+- ℓ2: the closed polyhedron A x ≤ b stays at distance ≥ μ from c, shown by λ ≥ 0 with
+  2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ². λ is the exact KKT multiplier of min ‖x − c‖² on the active set
+  that a float solver proposes.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from certify.ball import Ball
+
+Row = tuple[list[Fraction], Fraction, bool, tuple]  # coefficients, constant, strict, tag
+
+
+def _s(v: Fraction) -> str:
+    return str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+
+
+def _split_entries(rows: list[Row], lam: list[Fraction]):
+    splits = [[t[1], t[2], _s(v)] for (_, _, _, t), v in zip(rows, lam) if t[0] == "split"]
+    out = next((v for (_, _, _, t), v in zip(rows, lam) if t[0] == "out"), Fraction(0))
+    return splits, _s(out)
+
+
+def motzkin(rows: list[Row], ball: Ball | None, timeout_ms: int = 10000) -> dict | None:
+    """Motzkin multipliers (with the ball's facets if ``ball`` is given, p ∈ {1, ∞})."""
+    import z3
+
+    ctx = z3.Context()
+    s = z3.Solver(ctx=ctx)
+    s.set("timeout", timeout_ms)
+    d = len(rows[0][0])
+
+    def q(v: Fraction):
+        return z3.RealVal(_s(v), ctx)
+
+    lam = [z3.Real(f"l{r}", ctx) for r in range(len(rows))]
+    grad = [
+        z3.Sum(
+            [q(row[0][j]) * lam[r] for r, row in enumerate(rows) if row[0][j] != 0]
+            + [z3.RealVal(0, ctx)]
+        )
+        for j in range(d)
+    ]
+    const = z3.Sum([q(row[1]) * lam[r] for r, row in enumerate(rows)] + [z3.RealVal(0, ctx)])
+    strict = [lam[r] for r, row in enumerate(rows) if row[2]]
+    for v in lam:
+        s.add(v >= 0)
+    extra = []
+    if ball is not None and ball.p is None:
+        mu = q(ball.radius_power)
+        up = [z3.Real(f"u{j}", ctx) for j in range(d)]  # μ − (x_j − c_j) > 0
+        dn = [z3.Real(f"w{j}", ctx) for j in range(d)]  # μ + (x_j − c_j) > 0
+        for j in range(d):
+            s.add(up[j] >= 0, dn[j] >= 0)
+            grad[j] = grad[j] - up[j] + dn[j]
+            const = const + up[j] * (mu + q(ball.center[j])) + dn[j] * (mu - q(ball.center[j]))
+        strict += up + dn
+        extra = [("inf", up, dn)]
+    elif ball is not None and ball.p == 1:
+        mu = q(ball.radius_power)
+        L = z3.Real("L", ctx)
+        v = [z3.Real(f"v{j}", ctx) for j in range(d)]  # L·μ − v·(x − c) > 0, |v_j| ≤ L
+        s.add(L >= 0)
+        for j in range(d):
+            s.add(v[j] <= L, v[j] >= -L)
+            grad[j] = grad[j] - v[j]
+            const = const + v[j] * q(ball.center[j])
+        const = const + L * mu
+        strict.append(L)
+        extra = [("one", L, v)]
+    for g in grad:
+        s.add(g == 0)
+    s.add(const <= 0)
+    s.add(z3.Or(const <= -1, z3.Sum(strict + [z3.RealVal(0, ctx)]) >= 1))
+    if s.check() != z3.sat:
+        return None
+    m = s.model()
+
+    def val(x) -> Fraction:
+        r = m.eval(x, model_completion=True)
+        return Fraction(r.numerator_as_long(), r.denominator_as_long())
+
+    lv = [val(x) for x in lam]
+    splits, out = _split_entries(rows, lv)
+    body: dict = {"splits": splits, "out": out}
+    if extra and extra[0][0] == "inf":
+        _, up, dn = extra[0]
+        body["ball"] = [[[j, 1], _s(val(up[j]))] for j in range(d) if val(up[j])] + [
+            [[j, -1], _s(val(dn[j]))] for j in range(d) if val(dn[j])
+        ]
+    elif extra:
+        _, L, v = extra[0]
+        body["ball"] = _l1_facets(val(L), [val(x) for x in v])
+    return {"motzkin": body}
+
+
+def _l1_facets(L: Fraction, v: list[Fraction]) -> list:
+    """Write v (|v_j| ≤ L) as Σ λ_s s over sign vectors s with Σ λ_s = L, exactly."""
+    if L == 0:
+        return []
+    t = [(1 + x / L) / 2 for x in v]  # in [0, 1]; s_j(θ) = +1 iff θ < t_j, θ ~ U[0, 1]
+    cuts = sorted(set([Fraction(0), Fraction(1), *t]))
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        if b > a:
+            s = [1 if a < tj else -1 for tj in t]
+            out.append([s, _s(L * (b - a))])
+    return out
+
+
+def l2_multipliers(rows: list[Row], ball: Ball) -> dict | None:
+    """KKT multipliers of min ‖x − c‖² over the closed polyhedron of ``rows`` (p = 2)."""
+    from flint import fmpq, fmpq_mat
+    from scipy.optimize import minimize
+
+    A = [[-v for v in r[0]] for r in rows]  # g ≥ 0  ⇔  A x ≤ b
+    b = [r[1] for r in rows]
+    c = list(ball.center)
+    Af = np.array([[float(v) for v in row] for row in A])
+    bf = np.array([float(v) for v in b])
+    cf = np.array([float(v) for v in c])
+    res = minimize(
+        lambda x: float(np.sum((x - cf) ** 2)),
+        cf,
+        jac=lambda x: 2 * (x - cf),
+        constraints=[{"type": "ineq", "fun": lambda x: bf - Af @ x, "jac": lambda x: -Af}],
+        method="SLSQP",
+        options={"maxiter": 500, "ftol": 1e-15},
+    )
+    x = res.x
+    scale = 1e-7 * (1 + np.abs(bf))
+    active = [r for r in range(len(rows)) if abs(Af[r] @ x - bf[r]) <= scale[r] * 10 + 1e-9]
+    # keep a linearly independent subset of the active rows
+    chosen: list[int] = []
+    for r in active:
+        M = fmpq_mat([[fmpq(v.numerator, v.denominator) for v in A[i]] for i in chosen + [r]])
+        if M.rank() == len(chosen) + 1:
+            chosen.append(r)
+    if not chosen:
+        return None
+    AS = fmpq_mat([[fmpq(v.numerator, v.denominator) for v in A[i]] for i in chosen])
+    cq = fmpq_mat([[fmpq(v.numerator, v.denominator)] for v in c])
+    bS = fmpq_mat([[fmpq(b[i].numerator, b[i].denominator)] for i in chosen])
+    try:
+        lamS = (AS * AS.transpose()).solve((AS * cq - bS) * 2)
+    except ZeroDivisionError:
+        return None
+    lam = [Fraction(0)] * len(rows)
+    for i, r in enumerate(chosen):
+        e = lamS[i, 0]
+        lam[r] = Fraction(int(e.p), int(e.q))
+    if any(v < 0 for v in lam):
+        return None
+    ATl = [sum((lam[r] * A[r][j] for r in range(len(rows))), Fraction(0)) for j in range(len(c))]
+    gap = sum(
+        (lam[r] * (sum(A[r][j] * c[j] for j in range(len(c))) - b[r]) for r in range(len(rows))),
+        Fraction(0),
+    )
+    if 2 * gap - sum(v * v for v in ATl) < ball.radius_power:
+        return None
+    splits, out = _split_entries(rows, lam)
+    return {"l2": {"splits": splits, "out": out}}
+
+
+def emptiness_certificate(rows: list[Row], ball: Ball) -> dict | None:
+    """Some certificate that no point of the ball satisfies all ``rows``, or None."""
+    if ball.p in (None, 1):
+        return motzkin(rows, ball)
+    if ball.p == 2:
+        cert = l2_multipliers(rows, ball)
+        if cert is not None:
+            return cert
+    return motzkin(rows, None)

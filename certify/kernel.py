@@ -1,0 +1,323 @@
+"""The trusted kernel: re-checks robustmem certificates with exact rational arithmetic.
+
+It calls no solver and imports nothing from the engines; it is the code a reviewer must read.
+A certificate bundle (format "robustmem-certificate/1") names the network and dataset by
+content hash and holds one entry per ball:
+  REFUTED  {"counterexample": [x...]}: x is in the open ball and f(x) ≠ y (evaluated here).
+  PROVED   {"tree": node}: a case split over neuron phases. A node is either
+    {"split": [k, i], "active": node, "inactive": node}  (pre-activation z_ki ≥ 0 / ≤ 0), or a
+    leaf, checked on region R = open ball ∩ the splits on its path:
+    {"leaf": "output"}  bounds recomputed here pin f to y on R;
+    {"leaf": "empty"}   recomputed bounds contradict a split: R is empty;
+    {"leaf": "affine", "pattern": P}  every phase of P is a split on the path or follows from
+        the recomputed bounds, and f = a·x + β on R has a = 0 and β = y;
+    {"leaf": "linear", "pattern": P, "above": C, "below": C}  phases as for "affine"; C shows
+        that no x ∈ R has a·x + β > y (resp. < y): Motzkin multipliers for linear constraints
+        {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[s, λ]...]}}, or for p = 2
+        {"l2": {"splits": [[k, i, λ]...], "out": λ}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ².
+Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
+(ℓ2 via a rounded-up square root), plus back-substitution for the output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction as Q
+
+FORMAT = "robustmem-certificate/1"
+
+
+class Rejected(Exception):
+    """The certificate does not check; the message says where."""
+
+
+def num(v) -> Q:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise Rejected(f"not an exact number: {v!r}")
+    return Q(v)
+
+
+def root_up(q: Q, k: int) -> Q:
+    """The rational ⌈q·2^(64k)⌉^(1/k) rounded up, over 2^64: an upper bound of q^(1/k)."""
+    n = -(-(q.numerator << (64 * k)) // q.denominator)
+    r = int(round(n ** (1.0 / k))) if n.bit_length() < 1000 else 1 << (n.bit_length() // k + 1)
+    while r**k < n:
+        r += 1 + (n - r**k) // (k * max(r, 1) ** (k - 1) + 1)
+    while r > 0 and (r - 1) ** k >= n:
+        r -= 1
+    return Q(r, 1 << 64)
+
+
+class Ball:
+    def __init__(self, c, y, p, rp):
+        self.c, self.y, self.p, self.rp = c, y, p, rp  # rp = μ^p, or μ for p = ∞ (None)
+
+    def contains(self, x) -> bool:
+        t = [abs(a - b) for a, b in zip(x, self.c)]
+        return len(x) == len(self.c) and (
+            max(t) < self.rp if self.p is None else sum(v**self.p for v in t) < self.rp
+        )
+
+    def reach(self, a) -> Q:
+        """An upper bound of sup a·(x − c) over the ball (dual norm)."""
+        if self.p is None:
+            return self.rp * sum(abs(v) for v in a)
+        if self.p == 1:
+            return self.rp * max(abs(v) for v in a)
+        if self.p == 2:
+            s = sum(v * v for v in a)
+            return root_up(self.rp * s, 2) if s else Q(0)
+        return root_up(self.rp, self.p) * sum(abs(v) for v in a)
+
+
+def dot(a, b) -> Q:
+    return sum((u * v for u, v in zip(a, b)), Q(0))
+
+
+def evaluate(layers, x) -> Q:
+    v = list(x)
+    for k, (W, b) in enumerate(layers):
+        z = [dot(row, v) + bi for row, bi in zip(W, b)]
+        v = z if k == len(layers) - 1 else [max(t, Q(0)) for t in z]
+    return v[0]
+
+
+def bounds(layers, ball: Ball, fixed: dict):
+    """Pre-activation bounds of every layer under the split phases ``fixed``; None if a split
+    contradicts them (the region is empty)."""
+    d = len(ball.c)
+    AL = AU = [[Q(int(i == j)) for j in range(d)] for i in range(d)]
+    bL = bU = [Q(0)] * d
+    alo = aup = None
+    lows, ups = [], []
+    for k, (W, b) in enumerate(layers):
+        zL, zU, zbL, zbU = [], [], [], []
+        for row, bi in zip(W, b):
+            nz = [(j, w) for j, w in enumerate(row) if w]
+            lo_src = [(w, AL[j] if w > 0 else AU[j], bL[j] if w > 0 else bU[j]) for j, w in nz]
+            up_src = [(w, AU[j] if w > 0 else AL[j], bU[j] if w > 0 else bL[j]) for j, w in nz]
+            zL.append([sum((w * r[m] for w, r, _ in lo_src), Q(0)) for m in range(d)])
+            zU.append([sum((w * r[m] for w, r, _ in up_src), Q(0)) for m in range(d)])
+            zbL.append(bi + sum((w * c0 for w, _, c0 in lo_src), Q(0)))
+            zbU.append(bi + sum((w * c0 for w, _, c0 in up_src), Q(0)))
+        lo = [dot(r, ball.c) + c0 - ball.reach(r) for r, c0 in zip(zL, zbL)]
+        up = [dot(r, ball.c) + c0 + ball.reach(r) for r, c0 in zip(zU, zbU)]
+        if alo is not None:
+            for i, (row, bi) in enumerate(zip(W, b)):
+                nz = [(j, w) for j, w in enumerate(row) if w]
+                lo[i] = max(lo[i], bi + sum(w * (alo[j] if w > 0 else aup[j]) for j, w in nz))
+                up[i] = min(up[i], bi + sum(w * (aup[j] if w > 0 else alo[j]) for j, w in nz))
+        lows.append(lo)
+        ups.append(up)
+        if k == len(layers) - 1:
+            break
+        AL, AU, bL, bU, alo, aup = [], [], [], [], [], []
+        for i, (l, u) in enumerate(zip(lo, up)):
+            ph = fixed.get((k, i))
+            if (ph is True and u < 0) or (ph is False and l > 0):
+                return None
+            if ph is True or (ph is None and l >= 0):
+                sl, su, off, pl, pu = Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0))
+            elif ph is False or u <= 0:
+                sl = su = off = pl = pu = Q(0)
+            else:
+                su = u / (u - l)
+                sl, off, pl, pu = Q(int(u >= -l)), -su * l, Q(0), u
+            AL.append([sl * v for v in zL[i]])
+            AU.append([su * v for v in zU[i]])
+            bL.append(sl * zbL[i])
+            bU.append(su * zbU[i] + off)
+            alo.append(pl)
+            aup.append(pu)
+    return lows, ups
+
+
+def output_bounds(layers, ball: Ball, fixed: dict, lows, ups) -> tuple[Q, Q]:
+    """Forward bounds of the output, tightened by back-substitution."""
+
+    def lower(sign: int) -> Q:
+        lam = [sign * w for w in layers[-1][0][0]]
+        const = sign * layers[-1][1][0]
+        for k in range(len(layers) - 2, -1, -1):
+            coef = []
+            for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
+                ph = fixed.get((k, i))
+                if lm == 0 or ph is False or (ph is None and u <= 0):
+                    coef.append(Q(0))
+                elif ph is True or l >= 0:
+                    coef.append(lm)
+                elif lm > 0:
+                    coef.append(lm if u >= -l else Q(0))
+                else:
+                    s = u / (u - l)
+                    coef.append(lm * s)
+                    const -= lm * s * l
+            W, b = layers[k]
+            const += dot(coef, b)
+            lam = [sum((coef[i] * W[i][j] for i in range(len(W))), Q(0)) for j in range(len(W[0]))]
+        return dot(lam, ball.c) + const - ball.reach(lam)
+
+    return max(lows[-1][0], lower(1)), min(ups[-1][0], -lower(-1))
+
+
+def affine_forms(layers, pattern):
+    """z_k(x) = P_k x + p_k for every layer under an activation pattern."""
+    d = len(layers[0][0][0])
+    P, p, forms = [[Q(int(i == j)) for j in range(d)] for i in range(d)], [Q(0)] * d, []
+    for k, (W, b) in enumerate(layers):
+        if k:
+            P = [r if on else [Q(0)] * d for r, on in zip(P, pattern[k - 1])]
+            p = [v if on else Q(0) for v, on in zip(p, pattern[k - 1])]
+        P, p = (
+            [[dot(row, [P[j][m] for j in range(len(P))]) for m in range(d)] for row in W],
+            [dot(row, p) + bi for row, bi in zip(W, b)],
+        )
+        forms.append((P, p))
+    return forms
+
+
+def check_pattern(layers, ball, fixed, pattern, lows, ups):
+    if [len(r) for r in pattern] != [len(W) for W, _ in layers[:-1]]:
+        raise Rejected("pattern has the wrong shape")
+    for k, row in enumerate(pattern):
+        for i, on in enumerate(row):
+            ph = fixed.get((k, i))
+            if (ph is not None and ph != bool(on)) or (
+                ph is None and not (lows[k][i] >= 0 if on else ups[k][i] <= 0)
+            ):
+                raise Rejected(f"phase of neuron {(k, i)} does not follow on the leaf's region")
+
+
+def check_empty_side(cert, forms, fixed, ball: Ball, g):
+    """No x in the region has g(x) > 0 (g = (coefficients, constant), the output sense)."""
+    d = len(ball.c)
+    rows = []  # (coefficients, constant, strict, λ): constraint coefficients·x + constant ≥/> 0
+    kind = next(iter(cert), None)
+    body = cert.get(kind) or {}
+    for k, i, lam in body.get("splits", []):
+        if (k, i) not in fixed:
+            raise Rejected(f"multiplier on neuron {(k, i)}, which is not split on this path")
+        s = 1 if fixed[(k, i)] else -1
+        P, p = forms[k]
+        rows.append(([s * v for v in P[i]], s * p[i], False, num(lam)))
+    rows.append((g[0], g[1], True, num(body.get("out", 0))))
+    if any(r[3] < 0 for r in rows):
+        raise Rejected("negative multiplier")
+    if kind == "motzkin":
+        for s, lam in body.get("ball", []):
+            if ball.p is None:  # s = [j, ±1]: μ − ±(x_j − c_j) > 0
+                j, sg = s
+                a = [Q(0)] * d
+                a[j] = Q(-sg)
+            elif ball.p == 1 and len(s) == d and all(v in (1, -1) for v in s):
+                a = [Q(-v) for v in s]  # μ − Σ s_j (x_j − c_j) > 0
+            else:
+                raise Rejected("ball facets are only for p = 1 and p = ∞")
+            rows.append((a, ball.rp - dot(a, ball.c), True, num(lam)))
+        if any(r[3] < 0 for r in rows):
+            raise Rejected("negative multiplier")
+        grad = [sum((r[3] * r[0][j] for r in rows), Q(0)) for j in range(d)]
+        const = sum((r[3] * r[1] for r in rows), Q(0))
+        strict = any(r[2] and r[3] > 0 for r in rows)
+        if any(grad) or const > 0 or (const == 0 and not strict):
+            raise Rejected("Motzkin multipliers do not certify emptiness")
+    elif kind == "l2" and ball.p == 2:  # polyhedron A x ≤ b with A = −coefficients, b = constant
+        ATl = [sum((-r[3] * r[0][j] for r in rows), Q(0)) for j in range(d)]
+        gap = sum((r[3] * (-dot(r[0], ball.c) - r[1]) for r in rows), Q(0))
+        if 2 * gap - dot(ATl, ATl) < ball.rp:
+            raise Rejected("ℓ2 multipliers do not keep the polyhedron outside the ball")
+    else:
+        raise Rejected(f"unknown emptiness certificate {kind!r}")
+
+
+def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
+    """Checks a proof tree; returns its number of leaves."""
+    if "split" in node:
+        k, i = node["split"]
+        if not (0 <= k < len(layers) - 1 and 0 <= i < len(layers[k][0])) or (k, i) in fixed:
+            raise Rejected(f"bad split {node['split']}")
+        return check_tree(layers, ball, node["active"], {**fixed, (k, i): True}) + check_tree(
+            layers, ball, node["inactive"], {**fixed, (k, i): False}
+        )
+    leaf = node.get("leaf")
+    b = bounds(layers, ball, fixed)
+    if leaf == "empty" and b is None:
+        return 1
+    if b is None:
+        raise Rejected(f"splits {sorted(fixed)} contradict the bounds, but the leaf says {leaf}")
+    lows, ups = b
+    y = Q(ball.y)
+    if leaf == "output":
+        lo, up = output_bounds(layers, ball, fixed, lows, ups)
+        if not (lo >= y and up <= y):
+            raise Rejected(f"output bounds [{lo}, {up}] do not pin the label {y}")
+        return 1
+    if leaf in ("affine", "linear"):
+        check_pattern(layers, ball, fixed, node["pattern"], lows, ups)
+        forms = affine_forms(layers, node["pattern"])
+        a, beta = forms[-1][0][0], forms[-1][1][0]
+        if leaf == "affine":
+            if any(a) or beta != y:
+                raise Rejected("the affine piece is not the constant label")
+            return 1
+        check_empty_side(node["above"], forms, fixed, ball, (a, beta - y))
+        check_empty_side(node["below"], forms, fixed, ball, ([-v for v in a], y - beta))
+        return 1
+    raise Rejected(f"unknown or unjustified leaf {leaf!r}")
+
+
+def dataset_sha256(X, y) -> str:
+    h = hashlib.sha256()
+    for x, label in zip(X, y):
+        h.update(
+            (
+                ",".join(
+                    str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
+                    for v in x
+                )
+                + f";{label}\n"
+            ).encode()
+        )
+    return h.hexdigest()
+
+
+def check_bundle(net, ds, cert: dict, p, rho=None, mu=None) -> list[tuple[int, bool, str]]:
+    """Per-ball (index, accepted, message). ``p``: integer or None (∞); exactly one of
+    ``rho``/``mu`` (Fractions) — the radius the user asks about, not the certificate's."""
+    if cert.get("format") != FORMAT:
+        raise Rejected(f"not a {FORMAT} certificate")
+    if cert.get("network_sha256") != net.content_hash():
+        raise Rejected("the certificate is for another network")
+    if cert.get("dataset_sha256") != dataset_sha256(ds.X, ds.y):
+        raise Rejected("the certificate is for another dataset")
+    if cert.get("p") != ("inf" if p is None else p):
+        raise Rejected(f"the certificate is for p = {cert.get('p')}")
+    X, Y = ds.X, ds.y
+    if mu is not None:
+        rp = mu if p is None else mu**p
+    else:  # ε claimed via a witness pair: ε_claimed ≥ ε_true, so proving more is sound
+        i, j = cert["witness"]
+        if Y[i] == Y[j]:
+            raise Rejected("the witness pair has one label")
+        t = [abs(a - b) for a, b in zip(X[i], X[j])]
+        eps_p = max(t) / 2 if p is None else sum(v**p for v in t) / 2**p
+        rp = rho * eps_p if p is None else rho**p * eps_p
+    layers = [(W, b) for W, b in ((lay.weight, lay.bias) for lay in net.layers)]
+    out = []
+    for entry in cert["balls"]:
+        i = entry["index"]
+        ball = Ball(tuple(X[i]), Y[i], p, rp)
+        try:
+            if entry["verdict"] == "REFUTED":
+                x = [num(v) for v in entry["counterexample"]]
+                if not ball.contains(x) or evaluate(layers, x) == ball.y:
+                    raise Rejected("the counterexample is not one")
+                out.append((i, True, "counterexample checked"))
+            elif entry["verdict"] == "PROVED":
+                n = check_tree(layers, ball, entry["tree"], {})
+                out.append((i, True, f"proof checked ({n} leaves)"))
+            else:
+                raise Rejected(f"verdict {entry['verdict']!r} has no certificate")
+        except (Rejected, KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as e:
+            out.append((i, False, f"rejected: {e}"))
+    return out
