@@ -22,7 +22,10 @@ Bounds: symbolic interval propagation (first layer exact), concretised with the 
 from __future__ import annotations
 
 import hashlib
-from fractions import Fraction as Q
+import math
+from fractions import Fraction
+
+from flint import fmpq as Q  # exact rationals in C: the same numbers as Fraction, faster
 
 FORMAT = "robustmem-certificate/1"
 
@@ -32,14 +35,23 @@ class Rejected(Exception):
 
 
 def num(v) -> Q:
+    """A certificate number: a JSON integer or a string "p/q" / "-p/q" / decimal."""
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise Rejected(f"not an exact number: {v!r}")
-    return Q(v)
+    return exact(Fraction(v))
+
+
+def exact(v) -> Q:
+    v = Fraction(v)
+    return Q(v.numerator, v.denominator)
 
 
 def root_up(q: Q, k: int) -> Q:
     """The rational ⌈q·2^(64k)⌉^(1/k) rounded up, over 2^64: an upper bound of q^(1/k)."""
-    n = -(-(q.numerator << (64 * k)) // q.denominator)
+    n = -(-(int(q.p) << (64 * k)) // int(q.q))
+    if k == 2:
+        r = math.isqrt(n)
+        return Q(r if r * r == n else r + 1, 1 << 64)
     r = int(round(n ** (1.0 / k))) if n.bit_length() < 1000 else 1 << (n.bit_length() // k + 1)
     while r**k < n:
         r += 1 + (n - r**k) // (k * max(r, 1) ** (k - 1) + 1)
@@ -266,6 +278,20 @@ def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
     raise Rejected(f"unknown or unjustified leaf {leaf!r}")
 
 
+def exact_layers(net):
+    """The network's weights and biases as exact rationals, layer by layer."""
+    return [
+        ([[exact(w) for w in row] for row in lay.weight], [exact(v) for v in lay.bias])
+        for lay in net.layers
+    ]
+
+
+def check_proof(net, center, label: int, p, radius_power, tree) -> int:
+    """Check one ball's proof tree (p: integer or None for ∞; radius_power μ^p or μ)."""
+    ball = Ball(tuple(exact(v) for v in center), label, p, exact(radius_power))
+    return check_tree(exact_layers(net), ball, tree, {})
+
+
 def dataset_sha256(X, y) -> str:
     h = hashlib.sha256()
     for x, label in zip(X, y):
@@ -302,11 +328,11 @@ def check_bundle(net, ds, cert: dict, p, rho=None, mu=None) -> list[tuple[int, b
         t = [abs(a - b) for a, b in zip(X[i], X[j])]
         eps_p = max(t) / 2 if p is None else sum(v**p for v in t) / 2**p
         rp = rho * eps_p if p is None else rho**p * eps_p
-    layers = [(W, b) for W, b in ((lay.weight, lay.bias) for lay in net.layers)]
+    layers = exact_layers(net)
     out = []
     for entry in cert["balls"]:
         i = entry["index"]
-        ball = Ball(tuple(X[i]), Y[i], p, rp)
+        ball = Ball(tuple(exact(v) for v in X[i]), Y[i], p, exact(rp))
         try:
             if entry["verdict"] == "REFUTED":
                 x = [num(v) for v in entry["counterexample"]]

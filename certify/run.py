@@ -157,10 +157,10 @@ def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
             reason=f"no certificate ({res.reason})",
             stats=res.stats,
         )
-    layers = [(lay.weight, lay.bias) for lay in net.layers]
-    kb = kernel.Ball(ball.center, ball.label, ball.p, ball.radius_power)
     try:
-        leaves = kernel.check_tree(layers, kb, res.certificate["tree"], {})
+        leaves = kernel.check_proof(
+            net, ball.center, ball.label, ball.p, ball.radius_power, res.certificate["tree"]
+        )
     except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError) as e:
         return BallResult(
             ball.index,

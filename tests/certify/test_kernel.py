@@ -33,9 +33,7 @@ def net_from(layers, d):
 
 
 def kernel_check(net, ball, tree):
-    layers = [(lay.weight, lay.bias) for lay in net.layers]
-    kb = kernel.Ball(ball.center, ball.label, ball.p, ball.radius_power)
-    return kernel.check_tree(layers, kb, tree, {})
+    return kernel.check_proof(net, ball.center, ball.label, ball.p, ball.radius_power, tree)
 
 
 def mk_ball(center, label, p, mu):
