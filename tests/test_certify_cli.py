@@ -190,3 +190,54 @@ def test_dimension_mismatch_and_conflicting_duplicates(files):
         timeout=120,
     )
     assert proc.returncode == 3 and "different labels" in proc.stderr
+
+
+@pytest.mark.parametrize("engine", ["linear", "z3", "auto"])
+@pytest.mark.parametrize("p", ["1", "2", "inf"])
+@pytest.mark.parametrize("rho", ["2/3", "0.9"])
+def test_cert_round_trip_through_check(files, capsys, engine, p, rho):
+    tmp, net, data = files
+    cert = tmp / "cert.json"
+    code, _, _ = run(
+        capsys,
+        "certify",
+        str(net),
+        str(data),
+        "--rho",
+        rho,
+        "--p",
+        p,
+        "--engine",
+        engine,
+        "-q",
+        "--cert",
+        str(cert),
+    )
+    assert code in (0, 1)
+    code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", rho, "--p", p)
+    assert code == 0, out
+    assert "3 of 3 balls certified" in out
+
+
+def test_check_rejects_tampering(files, capsys):
+    tmp, net, data = files
+    cert = tmp / "cert.json"
+    run(capsys, "certify", str(net), str(data), "--rho", "2/3", "-q", "--cert", str(cert))
+    good = json.loads(cert.read_text())
+    # a proof for a larger radius than the one certified does not check
+    code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "0.9")
+    assert code == 1 and "rejected" in out
+    # a different label in the dataset: the bundle names another dataset
+    other = tmp / "other.csv"
+    other.write_text("x,label\n0,1\n3,2\n-1,2\n")
+    code, out, _ = run(capsys, "check", str(net), str(other), str(cert), "--rho", "2/3")
+    assert code == 1 and "another dataset" in out
+    # a dropped ball
+    bad = dict(good, balls=good["balls"][:-1])
+    cert.write_text(json.dumps(bad))
+    code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "2/3")
+    assert code == 1 and "1 without a certificate" in out
+    # not a certificate at all
+    cert.write_text("{}")
+    code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "2/3")
+    assert code == 1
