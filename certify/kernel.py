@@ -216,16 +216,20 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g):
     if any(r[3] < 0 for r in rows):
         raise Rejected("negative multiplier")
     if kind == "motzkin":
+        # facets of a polytope containing the ball: the box |x_j − c_j| < r (r = μ for ∞,
+        # r ≥ μ rounded up for p ≥ 2), or for p = 1 the cross-polytope facets
+        box = ball.rp if ball.p is None else root_up(ball.rp, ball.p) if ball.p > 1 else None
         for s, lam in body.get("ball", []):
-            if ball.p is None:  # s = [j, ±1]: μ − ±(x_j − c_j) > 0
+            if box is not None and len(s) == 2 and s[1] in (1, -1):  # r − ±(x_j − c_j) > 0
                 j, sg = s
                 a = [Q(0)] * d
                 a[j] = Q(-sg)
+                r = box
             elif ball.p == 1 and len(s) == d and all(v in (1, -1) for v in s):
-                a = [Q(-v) for v in s]  # μ − Σ s_j (x_j − c_j) > 0
+                a, r = [Q(-v) for v in s], ball.rp  # μ − Σ s_j (x_j − c_j) > 0
             else:
-                raise Rejected("ball facets are only for p = 1 and p = ∞")
-            rows.append((a, ball.rp - dot(a, ball.c), True, num(lam)))
+                raise Rejected(f"bad ball facet {s!r}")
+            rows.append((a, r - dot(a, ball.c), True, num(lam)))
         if any(r[3] < 0 for r in rows):
             raise Rejected("negative multiplier")
         grad = [sum((r[3] * r[0][j] for r in rows), Q(0)) for j in range(d)]

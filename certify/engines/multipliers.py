@@ -57,8 +57,8 @@ def motzkin(rows: list[Row], ball: Ball | None, timeout_ms: int = 10000) -> dict
     for v in lam:
         s.add(v >= 0)
     extra = []
-    if ball is not None and ball.p is None:
-        mu = q(ball.radius_power)
+    if ball is not None and ball.p != 1:  # the box around the ball (radius μ for ∞)
+        mu = q(ball.radius_power if ball.p is None else ball.box_radius)
         up = [z3.Real(f"u{j}", ctx) for j in range(d)]  # μ − (x_j − c_j) > 0
         dn = [z3.Real(f"w{j}", ctx) for j in range(d)]  # μ + (x_j − c_j) > 0
         for j in range(d):
@@ -181,4 +181,4 @@ def emptiness_certificate(rows: list[Row], ball: Ball) -> dict | None:
         cert = l2_multipliers(rows, ball)
         if cert is not None:
             return cert
-    return motzkin(rows, None)
+    return motzkin(rows, ball)  # with the box around the ball (which also covers no box)
