@@ -350,6 +350,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(out_dir=args.out_dir, json_out=args.json)
 
 
+def _add_net_data_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
+    sp.add_argument("net", help="network JSON (robustmem-network/1)")
+    sp.add_argument("data", help="dataset (.csv or .npz)")
+    if cert:
+        sp.add_argument("cert", help="certificate bundle (robustmem-certificate/1)")
+    sp.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
+    sp.add_argument("--mu", help="absolute radius μ > 0")
+    sp.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+
+
 # --------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
@@ -405,11 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=CERTIFY_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ce.add_argument("net", help="network JSON (robustmem-network/1)")
-    ce.add_argument("data", help="dataset (.csv or .npz)")
-    ce.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
-    ce.add_argument("--mu", help="absolute radius μ > 0")
-    ce.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    _add_net_data_args(ce)
     ce.add_argument("--engine", choices=("auto", "linear", "z3"), default="auto")
     ce.add_argument(
         "--timeout",
@@ -431,12 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=CHECK_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ck.add_argument("net", help="network JSON (robustmem-network/1)")
-    ck.add_argument("data", help="dataset (.csv or .npz)")
-    ck.add_argument("cert", help="certificate bundle (robustmem-certificate/1)")
-    ck.add_argument("--rho", help="relative radius in (0,1)")
-    ck.add_argument("--mu", help="absolute radius μ > 0")
-    ck.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    _add_net_data_args(ck, cert=True)
     ck.add_argument("--json", action="store_true", help="per-ball results as JSON")
     ck.add_argument("-v", "--verbose", action="store_true", help="list accepted balls too")
     ck.set_defaults(func=cmd_check)

@@ -513,11 +513,7 @@ def check_ball(
     y = _Q(ball.label)
     # the root first: most balls of a good memorizer close here, and need no attack
     if net.evaluate(ball.center) == ball.label:
-        root = propagate(prep, conc, {})
-        lo, up = root.lower[-1][0], root.upper[-1][0]
-        if len(prep.layers) > 1 and not (lo >= y and up <= y):
-            blo, bup = backward_output_bounds(prep, conc, root, {})
-            lo, up = max(lo, blo), min(up, bup)
+        lo, up = _output_bounds(prep, conc, propagate(prep, conc, {}), {}, y)
         if lo >= y and up <= y:
             return BallResult(
                 ball.index,
@@ -554,10 +550,7 @@ def check_ball(
             _leaf(budget, "empty")
             node["leaf"] = "empty"
             continue
-        lo, up = prop.lower[-1][0], prop.upper[-1][0]
-        if len(prep.layers) > 1 and not (lo >= y and up <= y):
-            blo, bup = backward_output_bounds(prep, conc, prop, fixed)
-            lo, up = max(lo, blo), min(up, bup)
+        lo, up = _output_bounds(prep, conc, prop, fixed, y)
         if lo >= y and up <= y:
             _leaf(budget, "output")
             node["leaf"] = "output"
@@ -616,6 +609,15 @@ def check_ball(
         stats=stats,
         certificate=None if uncertified else {"tree": tree},
     )
+
+
+def _output_bounds(prep, conc, prop, fixed, y) -> tuple[fmpq, fmpq]:
+    """Forward output bounds, tightened by back-substitution when they do not pin y."""
+    lo, up = prop.lower[-1][0], prop.upper[-1][0]
+    if len(prep.layers) > 1 and not (lo >= y and up <= y):
+        blo, bup = backward_output_bounds(prep, conc, prop, fixed)
+        lo, up = max(lo, blo), min(up, bup)
+    return lo, up
 
 
 class _LazyContext:

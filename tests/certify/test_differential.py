@@ -15,25 +15,7 @@ from certify.ball import Ball
 from certify.engines import linear, z3_engine
 from certify.network import Network
 
-NORMS = [None, 1, 2]
-
-
-def net_from(layers, d):
-    return Network.from_json(
-        {
-            "format": "robustmem-network/1",
-            "input_dim": d,
-            "layers": [
-                {"weight": [[str(v) for v in r] for r in w], "bias": [str(v) for v in b]}
-                for w, b in layers
-            ],
-        }
-    )
-
-
-def make_ball(center, label, p, mu):
-    mu = F(mu)
-    return Ball(tuple(F(c) for c in center), label, p, mu if p in (None, 1) else mu**p)
+from .helpers import NORMS, make_ball, net_from
 
 
 def exact_samples(b: Ball, rng: random.Random, n: int):

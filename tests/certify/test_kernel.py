@@ -16,29 +16,11 @@ from certify.engines.linear import check_ball
 from certify.network import Network
 from certify.run import certify, make_radius
 
-NORMS = [None, 1, 2]
-
-
-def net_from(layers, d):
-    return Network.from_json(
-        {
-            "format": "robustmem-network/1",
-            "input_dim": d,
-            "layers": [
-                {"weight": [[str(v) for v in r] for r in w], "bias": [str(v) for v in b]}
-                for w, b in layers
-            ],
-        }
-    )
+from .helpers import NORMS, make_ball, net_from
 
 
 def kernel_check(net, ball, tree):
     return kernel.check_proof(net, ball.center, ball.label, ball.p, ball.radius_power, tree)
-
-
-def mk_ball(center, label, p, mu):
-    mu = F(mu)
-    return Ball(tuple(F(c) for c in center), label, p, mu if p in (None, 1) else mu**p)
 
 
 # f ≡ 2 written with cancelling ReLUs in 2-D: proofs need splits and solver leaves
@@ -51,7 +33,7 @@ def proved_trees():
     out = []
     for p in NORMS:
         for net, mu in ((CANCEL2, 1), (EDGE, F(1, 2))):
-            b = mk_ball((0, 0), 2, p, mu)
+            b = make_ball((0, 0), 2, p, mu)
             r = check_ball(net, b)
             assert r.status == "PROVED" and r.certificate is not None, (p, r.reason)
             out.append((net, b, r.certificate["tree"]))
@@ -211,7 +193,7 @@ def test_random_plateaus_certificates_accepted():
             ],
             d,
         )
-        b = mk_ball([0] * d, 2, rng.choice(NORMS), F(rng.randint(1, 6), 4))
+        b = make_ball([0] * d, 2, rng.choice(NORMS), F(rng.randint(1, 6), 4))
         r = check_ball(net, b)
         if r.status == "PROVED" and r.certificate is not None:
             assert kernel_check(net, b, r.certificate["tree"]) >= 1
