@@ -26,6 +26,7 @@ import math
 from fractions import Fraction
 
 from flint import fmpq as Q  # exact rationals in C: the same numbers as Fraction, faster
+from flint import fmpq_mat as M
 
 FORMAT = "robustmem-certificate/1"
 
@@ -86,61 +87,77 @@ def dot(a, b) -> Q:
     return sum((u * v for u, v in zip(a, b)), Q(0))
 
 
+class Layer:
+    """One affine layer: rows of W and b as lists, and W, W⁺, W⁻, b as flint matrices."""
+
+    def __init__(self, W, b):
+        self.W, self.b = W, b
+        n, m = len(W), len(W[0])
+        flat = [w for row in W for w in row]
+        self.M = M(n, m, flat)
+        self.P = M(n, m, [w if w > 0 else Q(0) for w in flat])
+        self.N = M(n, m, [w if w < 0 else Q(0) for w in flat])
+        self.bm = M(n, 1, b)
+
+
+def rows(A) -> list:
+    e, m = A.entries(), A.ncols()
+    return [e[i * m : (i + 1) * m] for i in range(A.nrows())]
+
+
+def scale_rows(A, s):
+    m = A.ncols()
+    return M(A.nrows(), m, [v * s[i // m] for i, v in enumerate(A.entries())])
+
+
 def evaluate(layers, x) -> Q:
-    v = list(x)
-    for k, (W, b) in enumerate(layers):
-        z = [dot(row, v) + bi for row, bi in zip(W, b)]
-        v = z if k == len(layers) - 1 else [max(t, Q(0)) for t in z]
-    return v[0]
+    v = M(len(x), 1, list(x))
+    for k, L in enumerate(layers):
+        v = L.M * v + L.bm
+        if k < len(layers) - 1:
+            v = M(v.nrows(), 1, [max(t, Q(0)) for t in v.entries()])
+    return v[0, 0]
 
 
 def bounds(layers, ball: Ball, fixed: dict):
     """Pre-activation bounds of every layer under the split phases ``fixed``; None if a split
     contradicts them (the region is empty)."""
     d = len(ball.c)
-    AL = AU = [[Q(int(i == j)) for j in range(d)] for i in range(d)]
-    bL = bU = [Q(0)] * d
+    c = M(d, 1, list(ball.c))
+    AL = AU = M(d, d, [Q(int(i == j)) for i in range(d) for j in range(d)])
+    bL = bU = M(d, 1)
     alo = aup = None
     lows, ups = [], []
-    for k, (W, b) in enumerate(layers):
-        zL, zU, zbL, zbU = [], [], [], []
-        for row, bi in zip(W, b):
-            nz = [(j, w) for j, w in enumerate(row) if w]
-            lo_src = [(w, AL[j] if w > 0 else AU[j], bL[j] if w > 0 else bU[j]) for j, w in nz]
-            up_src = [(w, AU[j] if w > 0 else AL[j], bU[j] if w > 0 else bL[j]) for j, w in nz]
-            zL.append([sum((w * r[m] for w, r, _ in lo_src), Q(0)) for m in range(d)])
-            zU.append([sum((w * r[m] for w, r, _ in up_src), Q(0)) for m in range(d)])
-            zbL.append(bi + sum((w * c0 for w, _, c0 in lo_src), Q(0)))
-            zbU.append(bi + sum((w * c0 for w, _, c0 in up_src), Q(0)))
-        lo = [dot(r, ball.c) + c0 - ball.reach(r) for r, c0 in zip(zL, zbL)]
-        up = [dot(r, ball.c) + c0 + ball.reach(r) for r, c0 in zip(zU, zbU)]
-        if alo is not None:
-            for i, (row, bi) in enumerate(zip(W, b)):
-                nz = [(j, w) for j, w in enumerate(row) if w]
-                lo[i] = max(lo[i], bi + sum(w * (alo[j] if w > 0 else aup[j]) for j, w in nz))
-                up[i] = min(up[i], bi + sum(w * (aup[j] if w > 0 else alo[j]) for j, w in nz))
+    for k, L in enumerate(layers):
+        zL, zU = L.P * AL + L.N * AU, L.P * AU + L.N * AL
+        zbL, zbU = L.P * bL + L.N * bU + L.bm, L.P * bU + L.N * bL + L.bm
+        lo = [v - ball.reach(r) for v, r in zip((zL * c + zbL).entries(), rows(zL))]
+        up = [v + ball.reach(r) for v, r in zip((zU * c + zbU).entries(), rows(zU))]
+        if alo is not None:  # plain interval arithmetic, when tighter
+            lo = [max(x, t) for x, t in zip(lo, (L.P * alo + L.N * aup + L.bm).entries())]
+            up = [min(x, t) for x, t in zip(up, (L.P * aup + L.N * alo + L.bm).entries())]
         lows.append(lo)
         ups.append(up)
         if k == len(layers) - 1:
             break
-        AL, AU, bL, bU, alo, aup = [], [], [], [], [], []
+        sl, su, off, pl, pu = [], [], [], [], []
         for i, (l, u) in enumerate(zip(lo, up)):
             ph = fixed.get((k, i))
             if (ph is True and u < 0) or (ph is False and l > 0):
                 return None
-            if ph is True or (ph is None and l >= 0):
-                sl, su, off, pl, pu = Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0))
-            elif ph is False or u <= 0:
-                sl = su = off = pl = pu = Q(0)
-            else:
-                su = u / (u - l)
-                sl, off, pl, pu = Q(int(u >= -l)), -su * l, Q(0), u
-            AL.append([sl * v for v in zL[i]])
-            AU.append([su * v for v in zU[i]])
-            bL.append(sl * zbL[i])
-            bU.append(su * zbU[i] + off)
-            alo.append(pl)
-            aup.append(pu)
+            if ph is True or (ph is None and l >= 0):  # ReLU = identity
+                row = (Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0)))
+            elif ph is False or u <= 0:  # ReLU = 0
+                row = (Q(0),) * 5
+            else:  # α·z ≤ ReLU(z) ≤ s·(z − l), s = u/(u − l), α ∈ {0, 1}
+                s = u / (u - l)
+                row = (Q(int(u >= -l)), s, -s * l, Q(0), u)
+            for lst, v in zip((sl, su, off, pl, pu), row):
+                lst.append(v)
+        n = len(lo)
+        AL, bL = scale_rows(zL, sl), scale_rows(zbL, sl)
+        AU, bU = scale_rows(zU, su), scale_rows(zbU, su) + M(n, 1, off)
+        alo, aup = M(n, 1, pl), M(n, 1, pu)
     return lows, ups
 
 
@@ -148,8 +165,8 @@ def output_bounds(layers, ball: Ball, fixed: dict, lows, ups) -> tuple[Q, Q]:
     """Forward bounds of the output, tightened by back-substitution."""
 
     def lower(sign: int) -> Q:
-        lam = [sign * w for w in layers[-1][0][0]]
-        const = sign * layers[-1][1][0]
+        lam = [sign * w for w in layers[-1].W[0]]
+        const = sign * layers[-1].b[0]
         for k in range(len(layers) - 2, -1, -1):
             coef = []
             for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
@@ -164,32 +181,29 @@ def output_bounds(layers, ball: Ball, fixed: dict, lows, ups) -> tuple[Q, Q]:
                     s = u / (u - l)
                     coef.append(lm * s)
                     const -= lm * s * l
-            W, b = layers[k]
-            const += dot(coef, b)
-            lam = [sum((coef[i] * W[i][j] for i in range(len(W))), Q(0)) for j in range(len(W[0]))]
+            row = M(1, len(coef), coef)
+            const += (row * layers[k].bm)[0, 0]
+            lam = (row * layers[k].M).entries()
         return dot(lam, ball.c) + const - ball.reach(lam)
 
     return max(lows[-1][0], lower(1)), min(ups[-1][0], -lower(-1))
 
 
 def affine_forms(layers, pattern):
-    """z_k(x) = P_k x + p_k for every layer under an activation pattern."""
-    d = len(layers[0][0][0])
-    P, p, forms = [[Q(int(i == j)) for j in range(d)] for i in range(d)], [Q(0)] * d, []
-    for k, (W, b) in enumerate(layers):
+    """z_k(x) = P_k x + p_k for every layer under an activation pattern (as row lists)."""
+    d = len(layers[0].W[0])
+    P, p, forms = M(d, d, [Q(int(i == j)) for i in range(d) for j in range(d)]), M(d, 1), []
+    for k, L in enumerate(layers):
         if k:
-            P = [r if on else [Q(0)] * d for r, on in zip(P, pattern[k - 1])]
-            p = [v if on else Q(0) for v, on in zip(p, pattern[k - 1])]
-        P, p = (
-            [[dot(row, [P[j][m] for j in range(len(P))]) for m in range(d)] for row in W],
-            [dot(row, p) + bi for row, bi in zip(W, b)],
-        )
-        forms.append((P, p))
+            on = [Q(int(bool(v))) for v in pattern[k - 1]]
+            P, p = scale_rows(P, on), scale_rows(p, on)
+        P, p = L.M * P, L.M * p + L.bm
+        forms.append((rows(P), p.entries()))
     return forms
 
 
 def check_pattern(layers, ball, fixed, pattern, lows, ups):
-    if [len(r) for r in pattern] != [len(W) for W, _ in layers[:-1]]:
+    if [len(r) for r in pattern] != [len(L.W) for L in layers[:-1]]:
         raise Rejected("pattern has the wrong shape")
     for k, row in enumerate(pattern):
         for i, on in enumerate(row):
@@ -250,7 +264,7 @@ def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
     """Checks a proof tree; returns its number of leaves."""
     if "split" in node:
         k, i = node["split"]
-        if not (0 <= k < len(layers) - 1 and 0 <= i < len(layers[k][0])) or (k, i) in fixed:
+        if not (0 <= k < len(layers) - 1 and 0 <= i < len(layers[k].W)) or (k, i) in fixed:
             raise Rejected(f"bad split {node['split']}")
         return check_tree(layers, ball, node["active"], {**fixed, (k, i): True}) + check_tree(
             layers, ball, node["inactive"], {**fixed, (k, i): False}
@@ -285,7 +299,7 @@ def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
 def exact_layers(net):
     """The network's weights and biases as exact rationals, layer by layer."""
     return [
-        ([[exact(w) for w in row] for row in lay.weight], [exact(v) for v in lay.bias])
+        Layer([[exact(w) for w in row] for row in lay.weight], [exact(v) for v in lay.bias])
         for lay in net.layers
     ]
 
