@@ -145,6 +145,18 @@ def check_one(
     return res
 
 
+_KERNEL_LAYERS: dict[int, tuple[Network, list]] = {}
+
+
+def _kernel_layers(net: Network) -> list:
+    """The kernel's exact copy of the network, made once per network object."""
+    hit = _KERNEL_LAYERS.get(id(net))
+    if hit is None or hit[0] is not net:
+        _KERNEL_LAYERS.clear()
+        hit = _KERNEL_LAYERS[id(net)] = (net, kernel.exact_layers(net))
+    return hit[1]
+
+
 def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
     """Re-check a PROVED verdict's certificate with the trusted kernel."""
     if res.status != "PROVED":
@@ -158,9 +170,14 @@ def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
             stats=res.stats,
         )
     try:
-        leaves = kernel.check_proof(
-            net, ball.center, ball.label, ball.p, ball.radius_power, res.certificate["tree"]
+        layers = _kernel_layers(net)
+        kb = kernel.Ball(
+            tuple(kernel.exact(v) for v in ball.center),
+            ball.label,
+            ball.p,
+            kernel.exact(ball.radius_power),
         )
+        leaves = kernel.check_tree(layers, kb, res.certificate["tree"], {})
     except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError) as e:
         return BallResult(
             ball.index,

@@ -178,5 +178,6 @@ def test_demo_json(tmp_path, capsys):
     obj = json.loads(out)
     assert obj["N"] == 1797 and obj["d"] == 64 and obj["classes"] == 10
     assert {q["regime"] for q in obj["queries"]} == {"small", "moderate", "large", "none"}
+    assert obj["certified"]["counts"] == {"PROVED": 8, "REFUTED": 0, "UNKNOWN": 0}
     for path in obj["plots"]:
         assert (tmp_path / path.split("/")[-1]).stat().st_size > 1000
