@@ -14,7 +14,8 @@ content hash and holds one entry per ball:
     {"leaf": "linear", "pattern": P, "above": C, "below": C}  phases as for "affine"; C shows
         that no x ∈ R has a·x + β > y (resp. < y): Motzkin multipliers for linear constraints
         {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[s, λ]...]}}, or for p = 2
-        {"l2": {"splits": [[k, i, λ]...], "out": λ}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ².
+        {"l2": {"splits": [[k, i, λ]...], "out": λ}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
+        {"slemma": {"splits": ..., "out": λ, "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0.
 Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
 (ℓ2 via a rounded-up square root), plus back-substitution for the output.
 """
@@ -256,6 +257,12 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g):
         gap = sum((r[3] * (-dot(r[0], ball.c) - r[1]) for r in rows), Q(0))
         if 2 * gap - dot(ATl, ATl) < ball.rp:
             raise Rejected("ℓ2 multipliers do not keep the polyhedron outside the ball")
+    elif kind == "slemma" and ball.p == 2:  # φ = Σλ g + ν(μ² − ‖x − c‖²) ≤ 0 everywhere
+        nu = num(body.get("nu", 0))
+        v = [sum((r[3] * r[0][j] for r in rows), Q(0)) for j in range(d)]
+        kappa = sum((r[3] * r[1] for r in rows), Q(0)) + nu * ball.rp
+        if nu <= 0 or 4 * nu * (dot(v, ball.c) + kappa) + dot(v, v) > 0:
+            raise Rejected("S-lemma multipliers do not certify emptiness")
     else:
         raise Rejected(f"unknown emptiness certificate {kind!r}")
 

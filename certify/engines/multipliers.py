@@ -153,7 +153,8 @@ def l2_multipliers(rows: list[Row], ball: Ball) -> dict | None:
     cq = fmpq_mat([[fmpq(v.numerator, v.denominator)] for v in c])
     bS = fmpq_mat([[fmpq(b[i].numerator, b[i].denominator)] for i in chosen])
     try:
-        lamS = (AS * AS.transpose()).solve((AS * cq - bS) * 2)
+        # KKT: x = c − Aᵀλ/2 with λ = 2λ'; the kernel takes λ' (2λ'ᵀ(Ac − b) − ‖Aᵀλ'‖² ≥ μ²)
+        lamS = (AS * AS.transpose()).solve(AS * cq - bS)
     except ZeroDivisionError:
         return None
     lam = [Fraction(0)] * len(rows)
@@ -173,12 +174,67 @@ def l2_multipliers(rows: list[Row], ball: Ball) -> dict | None:
     return {"l2": {"splits": splits, "out": out}}
 
 
+def slemma_multipliers(rows: list[Row], ball: Ball) -> dict | None:
+    """p = 2: λ ≥ 0 and ν = 1 with φ(x) = Σ λ_r g_r(x) + (μ² − ‖x − c‖²) ≤ 0 for every x.
+
+    max φ = ‖v + 2c‖²/4 − ‖c‖² + hᵀλ + μ² with v = Gλ (G: gradients, h: constants), so we
+    minimise F(λ) = ‖Gλ + 2c‖² + 4hᵀλ over λ ≥ 0 in floats, then solve its KKT system exactly
+    on the support and keep the result if F ≤ 4‖c‖² − 4μ² holds exactly."""
+    from flint import fmpq, fmpq_mat
+    from scipy.optimize import minimize
+
+    m, d = len(rows), len(ball.center)
+    G = [[r[0][j] for r in rows] for j in range(d)]  # d × m
+    h = [r[1] for r in rows]
+    c = list(ball.center)
+    Gf = np.array([[float(v) for v in row] for row in G])
+    hf = np.array([float(v) for v in h])
+    cf = np.array([float(v) for v in c])
+
+    def F(lam):
+        r = Gf @ lam + 2 * cf
+        return float(r @ r + 4 * hf @ lam), 2 * Gf.T @ r + 4 * hf
+
+    res = minimize(F, np.zeros(m), jac=True, method="L-BFGS-B", bounds=[(0, None)] * m)
+    lam_f = res.x
+    support = [i for i in range(m) if lam_f[i] > 1e-9 * max(1.0, float(np.max(lam_f)))]
+    for S in (support, [i for i in range(m) if lam_f[i] > 1e-6]):
+        if not S:
+            continue
+        GS = fmpq_mat([[fmpq(G[j][i].numerator, G[j][i].denominator) for i in S] for j in range(d)])
+        rhs = fmpq_mat(
+            [[_q(-2 * (sum((G[j][i] * c[j] for j in range(d)), Fraction(0)) + h[i]))] for i in S]
+        )
+        try:
+            sol = (GS.transpose() * GS).solve(rhs)
+        except ZeroDivisionError:
+            continue
+        lam = [Fraction(0)] * m
+        for t, i in enumerate(S):
+            e = sol[t, 0]
+            lam[i] = Fraction(int(e.p), int(e.q))
+        if any(v < 0 for v in lam):
+            continue
+        v = [sum((G[j][i] * lam[i] for i in range(m)), Fraction(0)) for j in range(d)]
+        kappa = sum((h[i] * lam[i] for i in range(m)), Fraction(0)) + ball.radius_power
+        if 4 * (sum(a * b for a, b in zip(v, c)) + kappa) + sum(a * a for a in v) <= 0:
+            splits, out = _split_entries(rows, lam)
+            return {"slemma": {"splits": splits, "out": out, "nu": "1"}}
+    return None
+
+
+def _q(v: Fraction):
+    from flint import fmpq
+
+    return fmpq(v.numerator, v.denominator)
+
+
 def emptiness_certificate(rows: list[Row], ball: Ball) -> dict | None:
     """Some certificate that no point of the ball satisfies all ``rows``, or None."""
     if ball.p in (None, 1):
         return motzkin(rows, ball)
     if ball.p == 2:
-        cert = l2_multipliers(rows, ball)
+        cert = l2_multipliers(rows, ball) or slemma_multipliers(rows, ball)
         if cert is not None:
             return cert
     return motzkin(rows, ball)  # with the box around the ball (which also covers no box)

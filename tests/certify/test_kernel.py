@@ -199,3 +199,47 @@ def test_random_plateaus_certificates_accepted():
             assert kernel_check(net, b, r.certificate["tree"]) >= 1
             checked += 1
     assert checked >= 5
+
+
+# the half-planes x1 ± x2 ≥ 1 meet the closed unit disk only at (1, 0): tangent to the open disk
+PLANES = net_from([([[1, 1], [1, -1]], [-1, -1]), ([[1, 1]], [0])], 2)
+
+
+@pytest.mark.parametrize("route", ["l2", "slemma", "motzkin-box"])
+@pytest.mark.parametrize("r2, empty", [(F(1), True), (1 + F(1, 10**6), False)])
+def test_tangent_region_multipliers(route, r2, empty):
+    """Region {x1 + x2 − 1 ≥ 0, x1 − x2 − 1 ≥ 0, x2 > 0} ∩ open disk: empty iff r² ≤ 1; every
+    route certifies r² = 1 exactly (tangency; the box |x_j| < 1 also excludes x1 ≥ 1)."""
+    from certify.engines import multipliers
+
+    b = Ball((F(0), F(0)), 2, 2, r2)
+    rows = [
+        ([F(1), F(1)], F(-1), False, ("split", 0, 0)),
+        ([F(1), F(-1)], F(-1), False, ("split", 0, 1)),
+        ([F(0), F(1)], F(0), True, ("out",)),
+    ]
+    make = {
+        "l2": multipliers.l2_multipliers,
+        "slemma": multipliers.slemma_multipliers,
+        "motzkin-box": lambda rows, ball: multipliers.motzkin(rows, ball),
+    }[route]
+    cert = make(rows, b)
+    if not empty:
+        assert cert is None  # a larger disk meets the region
+        return
+    assert cert is not None and route.split("-")[0] in cert
+    layers = kernel.exact_layers(PLANES)
+    forms = kernel.affine_forms(layers, [[1, 1]])
+    fixed = {(0, 0): True, (0, 1): True}
+    kb = kernel.Ball((kernel.Q(0), kernel.Q(0)), 2, 2, kernel.exact(r2))
+    g = ([kernel.Q(0), kernel.Q(1)], kernel.Q(0))
+    kernel.check_empty_side(json.loads(json.dumps(cert)), forms, fixed, kb, g)
+    # the same multipliers do not prove a larger disk empty
+    kb2 = kernel.Ball((kernel.Q(0), kernel.Q(0)), 2, 2, kernel.exact(r2 + F(1, 10**6)))
+    with pytest.raises(kernel.Rejected):
+        kernel.check_empty_side(cert, forms, fixed, kb2, g)
+    if route == "slemma":  # and a smaller ν breaks it
+        bad = copy.deepcopy(cert)
+        bad["slemma"]["nu"] = "1/2"
+        with pytest.raises(kernel.Rejected):
+            kernel.check_empty_side(bad, forms, fixed, kb, g)
