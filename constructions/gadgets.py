@@ -111,6 +111,21 @@ class Gadget:
         w = self.widths
         return sum((w[i - 1] + 1) * w[i] for i in range(1, len(w)))
 
+    def report(self) -> dict[str, object]:
+        """The contract and the actual size, as a plain record."""
+        c = self.contract
+        return {
+            "region": c.region,
+            "output": c.output,
+            "margin": None if c.margin is None else str(c.margin),
+            "formula": c.formula,
+            "in_dim": self.in_dim,
+            "out_dim": self.out_dim,
+            "depth": self.depth,
+            "width": self.width,
+            "params": self.params,
+        }
+
     def evaluate(self, x: Sequence[object]) -> tuple[Fraction, ...]:
         """g(x), exactly."""
         if len(x) != self.in_dim:
@@ -169,7 +184,12 @@ def identity_carry(n: int, depth: int, signed: bool = False) -> Gadget:
         last = _layer([a + c for a, c in zip(I, mI)], zero)
         layers = [first] + [mid] * (depth - 2) + [last]
         region = "R^n"
-    return Gadget(tuple(layers), n, n, Contract(region, "g(x) = x", None, identity_carry.__doc__))
+    formula = (
+        "depth L, width 2n, params (n+1)·2n + (L−2)·(2n+1)·2n + (2n+1)·n"
+        if signed and depth > 1
+        else "depth L, width n (0 if L = 1), params L·(n+1)·n"
+    )
+    return Gadget(tuple(layers), n, n, Contract(region, "g(x) = x", None, formula))
 
 
 def compose(g1: Gadget, g2: Gadget) -> Gadget:
@@ -425,8 +445,9 @@ def max2() -> Gadget:
 def gate(M: Fraction) -> Gadget:
     """(v, s) ↦ σ(v − M(1 − s)) − σ(−v − M(1 − s)).
 
-    Exact on {|v| ≤ M, s ∈ {0, 1}}: s = 1 gives v, s = 0 gives 0. More generally the output
-    is 0 whenever |v| ≤ M(1 − s), and v whenever s ≥ 1. Size: depth 2, width 2, params 9.
+    Exact on {|v| ≤ M, s ∈ {0, 1}}: s = 1 gives v, s = 0 gives 0. More generally, for s ≤ 1
+    the output is the soft threshold sign(v)·σ(|v| − M(1 − s)): 0 whenever |v| ≤ M(1 − s).
+    Size: depth 2, width 2, params 9.
     """
     M = _F(M)
     if M <= 0:

@@ -101,6 +101,11 @@ def test_floor_certified():
     for k in (0, 5, 11, 15):
         c, r = box(k + gamma, F(k + 1))  # frac(x) ∈ (γ, 1) on the open ball
         assert status(net, [c], r, k + 1) == "PROVED"
+    big = shifted(floor_gadget(10, F(1, 64)), [1], 1)
+    for k in (0, 512, 1000, 1023):
+        c, r = box(k + F(1, 64), F(k + 1))
+        assert status(big, [c], r, k + 1) == "PROVED"
+    assert status(big, [F(700)], F(1, 100), 701) == "REFUTED"
     # straddling the integer 6: the output ramps from 5 to 6 just above it
     assert status(net, [F(6)], gamma / 2, 7) == "REFUTED"
     assert status(net, [F(6)], gamma / 2, 6) == "REFUTED"
@@ -231,6 +236,23 @@ def test_max2_certified_via_composition():
 # ---------------------------------------------------------------------------------- gate
 
 
+def test_gate_soft_threshold_between():
+    M = F(2)
+    g = gate(M)
+    for s in (F(0), F(1, 4), F(1, 2), F(9, 10), F(1)):
+        for i in range(-30, 31):
+            v = F(i, 10)
+            c = M * (1 - s)
+            expected = (1 if v > 0 else -1) * max(abs(v) - c, F(0))
+            assert g.evaluate([v, s]) == (expected,)
+
+
+def test_report_records_contract_and_size():
+    rep = floor_gadget(5, F(1, 10)).report()
+    assert rep["depth"] == 6 and rep["width"] == 4 and rep["params"] == floor_params(5)
+    assert rep["margin"] == "1/10" and "frac(x) >= 1/10" in rep["region"]
+
+
 def test_gate_exact():
     M = F(5)
     g = gate(M)
@@ -309,3 +331,14 @@ def test_bad_arguments_are_rejected():
         compose(max2(), max2())
     with pytest.raises(InputError, match="one output"):
         to_network(bit_extract(2, F(1, 2)))
+
+
+def test_pl_square_into_floor_certified():
+    # ⌊q(t)⌋ with q the 8-piece interpolant of t² on [0, 4] (error ≤ 1/16, q ≥ 0)
+    g = compose(pl_square(8, F(0), F(4)), floor_gadget(5, F(1, 8)))
+    net = shifted(g, [1], 1)
+    assert net.evaluate([F(3, 2)]) == 3
+    # t ∈ (1.5, 1.6): t² ∈ (2.25, 2.56), so q ∈ (2.25, 2.63): ⌊q⌋ = 2
+    assert status(net, [F(31, 20)], F(1, 20), 3) == "PROVED"
+    # across t ≈ √2, q crosses 2
+    assert status(net, [F(141, 100)], F(1, 20), 3) == "REFUTED"
