@@ -343,6 +343,99 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if not bad and not missing else 1
 
 
+# --------------------------------------------------------------------------------- construct
+CONSTRUCT_HELP = """\
+Build a ReLU network that robustly memorizes DATA: f(x') = y_i on every open ℓp ball of
+radius μ = ρ·ε_{D,p} (or --mu) around each point, and write it as robustmem-network/1 JSON.
+
+methods available now:
+  baseline  one box "bump" per point in the original dimension (depth 4, O(N²d) parameters);
+            valid while the ball's bounding box stays inside the ℓ∞ separation (r₁ < ε∞).
+  auto      currently the baseline; the paper's small/moderate/large builders are to come.
+
+Certify what you build:  robustmem certify NET.json DATA --rho R --p P
+
+examples:
+  robustmem construct data.csv --rho 1/2 --p inf -o net.json
+  robustmem construct data.npz --mu 0.01 --p 2 -o net.json --json
+"""
+
+
+def cmd_construct(args: argparse.Namespace) -> int:
+    from fractions import Fraction
+    from pathlib import Path
+
+    from bounds.point import Point
+    from bounds.query import query
+    from certify.dataset import Dataset
+    from certify.network import atomic_write_text
+    from certify.run import make_radius
+    from constructions.baseline import build_baseline
+
+    if (args.rho is None) == (args.mu is None):
+        raise UsageError("give exactly one of --rho R or --mu M")
+    if not Path(args.output).resolve().parent.is_dir():
+        raise UsageError(
+            f"-o {args.output}: the directory {Path(args.output).parent} does not exist"
+        )
+    ds = Dataset.load(args.data)
+    for note in getattr(ds, "notes", []):
+        print(f"note: {note}", file=sys.stderr)
+    radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
+    net, rep = build_baseline(ds, radius.radius_power, radius.p)
+    atomic_write_text(args.output, net.to_json_text())
+    regime = None
+    if radius.rho is not None:
+        pv = float("inf") if radius.p is None else Fraction(radius.p)
+        regime = query(Point(ds.N, ds.d, radius.rho, pv)).regime
+    C = len(ds.classes)
+    N, d = ds.N, ds.d
+    stages = {
+        "bumps_layer1": (d + 1) * 2 * N * d,
+        "bumps_layer2": (2 * N * d + 1) * N,
+        "class_clip": (N + 1) * 2 * C,
+        "output": 2 * C + 1,
+    }
+    formula = sum(stages.values())
+    out = {
+        "method": "baseline",
+        "regime": regime,
+        "params": net.num_params(),
+        "params_nonzero": net.num_nonzero(),
+        "depth": net.depth,
+        "width": net.width,
+        "bits": net.bit_complexity(),
+        "formula": "(d+1)·2Nd + (2Nd+1)·N + (N+1)·2C + 2C + 1",
+        "formula_value": formula,
+        "ratio": net.num_params() / formula,
+        "stages": stages,
+        "seed": None,
+        "output": str(args.output),
+        **radius.describe(),
+    }
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        print(
+            f"robustmem construct  method = baseline  N = {N}  d = {d}  classes = {C}"
+            f"  regime (bounds) = {regime or 'n/a (--mu)'}"
+        )
+        print(
+            f"  parameters {out['params']} (nonzero {out['params_nonzero']}), depth "
+            f"{out['depth']}, width {out['width']}, bits {out['bits']}"
+        )
+        print(f"  formula {out['formula']} = {formula}  (actual/formula = {out['ratio']:.3f})")
+        for k, v in stages.items():
+            print(f"    {k:<14} {v}")
+        print(
+            f"  wrote {args.output}; certify it with: robustmem certify {args.output} "
+            f"{args.data} "
+            + (f"--rho {args.rho}" if args.rho else f"--mu {args.mu}")
+            + f" --p {args.p}"
+        )
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
     from robustmem.demo import run_demo
@@ -441,6 +534,21 @@ def build_parser() -> argparse.ArgumentParser:
     ck.add_argument("--json", action="store_true", help="per-ball results as JSON")
     ck.add_argument("-v", "--verbose", action="store_true", help="list accepted balls too")
     ck.set_defaults(func=cmd_check)
+
+    co = sub.add_parser(
+        "construct",
+        help="build a robust memorizer of a dataset",
+        description=CONSTRUCT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    co.add_argument("data", help="dataset (.csv or .npz)")
+    co.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
+    co.add_argument("--mu", help="absolute radius μ > 0")
+    co.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    co.add_argument("--method", choices=("auto", "baseline"), default="auto")
+    co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
+    co.add_argument("--json", action="store_true", help="the construction report as JSON")
+    co.set_defaults(func=cmd_construct)
 
     dm = sub.add_parser(
         "demo",

@@ -241,3 +241,36 @@ def test_check_rejects_tampering(files, capsys):
     cert.write_text("{}")
     code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "2/3")
     assert code == 1
+
+
+@pytest.mark.parametrize("p", ["inf", "1", "2"])
+def test_construct_then_certify_and_check(tmp_path, capsys, p):
+    data = tmp_path / "q.csv"
+    data.write_text("0,0,1\n3,0,2\n0,3,2\n3,3,1\n1,1,1\n")
+    net = tmp_path / "net.json"
+    code, out, _ = run(
+        capsys, "construct", str(data), "--rho", "0.6", "--p", p, "-o", str(net), "--json"
+    )
+    rep = json.loads(out)
+    assert code == 0 and rep["method"] == "baseline" and rep["params"] == rep["formula_value"]
+    assert rep["depth"] == 4 and rep["regime"] in ("small", "moderate", "large", "none")
+    cert = tmp_path / "cert.json"
+    code, out, _ = run(
+        capsys, "certify", str(net), str(data), "--rho", "0.6", "--p", p, "-q", "--cert", str(cert)
+    )
+    assert code == 0 and "PROVED 5" in out
+    code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "0.6", "--p", p)
+    assert code == 0
+
+
+def test_construct_refuses_what_the_baseline_cannot_build(tmp_path, capsys):
+    data = tmp_path / "q.csv"
+    data.write_text("0,0,1\n3,0,2\n0,3,2\n3,3,1\n")
+    # ℓ1 with ρ close to 1 at d = 2 is fine, but ℓ2 radius ρ·ε₂ with ε₂ > ε∞ can exceed ε∞
+    data2 = tmp_path / "diag.csv"
+    data2.write_text("0,0,1\n2,2,2\n")  # ε∞ = 1, ε₂ = √2: μ = 0.9·√2 > 1
+    code, _, err = run(
+        capsys, "construct", str(data2), "--rho", "0.9", "--p", "2", "-o", str(tmp_path / "n.json")
+    )
+    assert code == 3 and "smaller rho" in err
+    assert not (tmp_path / "n.json").exists()
