@@ -129,6 +129,10 @@ def _q(a: Fraction) -> flint.fmpq:
     return flint.fmpq(a.numerator, a.denominator)
 
 
+def _f(a: flint.fmpq) -> Fraction:
+    return Fraction(int(a.p), int(a.q))
+
+
 def _separation_ratio(ds: Dataset, Z: list[tuple[Fraction, ...]]) -> Fraction | None:
     """ε_{φ(D)}²/ε_D², exact; None when two points of different labels collide."""
     seen: dict[tuple[Fraction, ...], int] = {}
@@ -173,18 +177,21 @@ def exact_span_projection(ds: Dataset) -> Projection:
     """Prop B.21: R^d → R^r (r = rank of the centred data), ‖A‖ ≤ 1, data distances kept
     up to the exact rational factor λ (``distance_factor2`` = λ² ≥ 1 − 2^-62)."""
     x0 = ds.X[0]
-    basis: list[list[Fraction]] = []
-    norms: list[Fraction] = []
-    for x in ds.X[1:]:
-        v = [a - b for a, b in zip(x, x0)]
-        for bk, nk in zip(basis, norms):
-            c = sum((p * q for p, q in zip(v, bk) if p and q), start=Fraction(0)) / nk
-            if c:
-                v = [p - c * q for p, q in zip(v, bk)]
-        n2 = sum((p * p for p in v), start=Fraction(0))
-        if n2:
-            basis.append(v)
-            norms.append(n2)
+    q0 = flint.fmpq_mat([[_q(a) for a in x0]])
+    fbasis: list[flint.fmpq_mat] = []
+    fnorms: list[flint.fmpq] = []
+    for x in ds.X[1:]:  # exact Gram–Schmidt (flint rationals), skipping dependent vectors
+        v = flint.fmpq_mat([[_q(a) for a in x]]) - q0
+        for bk, nk in zip(fbasis, fnorms):
+            c = (v * bk.transpose())[0, 0] / nk
+            if c != 0:
+                v = v - bk * c
+        n2 = (v * v.transpose())[0, 0]
+        if n2 != 0:
+            fbasis.append(v)
+            fnorms.append(n2)
+    basis = [[_f(bk[0, j]) for j in range(ds.d)] for bk in fbasis]
+    norms = [_f(nk) for nk in fnorms]
     rows: list[list[Fraction]] = []
     lam2 = Fraction(1)
     for bk, nk in zip(basis, norms):

@@ -63,6 +63,11 @@ def test_span_projection_preserves_distances(seed, N, d):
     assert p.kind == "span" and p.m <= min(N - 1, d)
     assert p.m == np.linalg.matrix_rank(np.array(ds.X, dtype=float) - np.array(ds.X[0], float))
     check_lipschitz(p, seed)
+    # the proof's premise, re-checked exactly: rows pairwise orthogonal, each of norm ≤ 1
+    for a in range(p.m):
+        for b in range(a + 1):
+            dot = sum(u * v for u, v in zip(p.matrix[a], p.matrix[b]))
+            assert dot <= 1 if a == b else dot == 0
     Z = p.apply_all(ds.X)
     assert [p.apply(x) for x in ds.X] == Z
     lam2 = p.distance_factor2
