@@ -445,6 +445,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_net_data_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
     sp.add_argument("net", help="network JSON (robustmem-network/1)")
+    _add_data_radius_args(sp, cert)
+
+
+def _add_data_radius_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
     sp.add_argument("data", help="dataset (.csv or .npz)")
     if cert:
         sp.add_argument("cert", help="certificate bundle (robustmem-certificate/1)")
@@ -541,10 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=CONSTRUCT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    co.add_argument("data", help="dataset (.csv or .npz)")
-    co.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
-    co.add_argument("--mu", help="absolute radius μ > 0")
-    co.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    _add_data_radius_args(co)
     co.add_argument("--method", choices=("auto", "baseline"), default="auto")
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")
