@@ -47,7 +47,7 @@ from constructions.gadgets import (
     parallel,
 )
 
-__all__ = ["plain_memorizer", "plain_params", "sqrt_memorizer", "sqrt_layout"]
+__all__ = ["plain_memorizer", "plain_params", "sqrt_layout", "sqrt_memorizer", "sqrt_widths"]
 
 Q = Fraction(1, 4)  # radius on which the output is exact
 M = Fraction(1, 2)  # ramp width: indicators vanish at distance ≥ Q + M = 3/4
@@ -210,10 +210,24 @@ def _step(B: int, L: int) -> Gadget:
     return compose(compose(fan, fl), _emit(S))
 
 
+def sqrt_widths(s: int, g: int, B: int, L: int) -> list[int]:
+    """The layer widths [1, d_1, …, d_{depth−1}, 1] of :func:`sqrt_memorizer`:
+    [1] + [8]·g + s·([a_l(B) + a_l(L) + 8 for l = 1..max(B, L)] + [10, 6]) + [1], where
+    a_l(n) = 3 (l = 1), 4 (2 ≤ l ≤ n), 2 (l > n, a signed carry) are the floor gadget's
+    widths. So width ≤ 16 and params = Σ (d_{l−1} + 1)·d_l = O(g + s·max(B, L))."""
+    D = max(B, L)
+
+    def a(l: int, n: int) -> int:
+        return 3 if l == 1 else (4 if l <= n else 2)
+
+    step = [a(l, B) + a(l, L) + 8 for l in range(1, D + 1)] + [10, 6]
+    return [1] + [8] * g + step * s + [1]
+
+
 def sqrt_memorizer(keys: list[int], labels: list[int]) -> Gadget:
     """The [VYS21]-style memorizer (module doc): contract as :func:`plain_memorizer`
-    (labels ≥ 0). Depth g + 1 + s·(max(B, L) + 3) − s, width O(1) (≤ 18),
-    params O(g + s·(B + L)) with s = ⌈√N⌉, g = ⌈N/s⌉."""
+    (labels ≥ 0). Depth g + 1 + s·(max(B, L) + 2), width ≤ 16, exact widths and params
+    from :func:`sqrt_widths` (O(g + s·max(B, L))), with s = ⌈√N⌉, g = ⌈N/s⌉."""
     lay = sqrt_layout(keys, labels)
     s, B, L = lay["s"], lay["B"], lay["L"]
     net = _block1(lay["groups"], lay["shift"])  # type: ignore[arg-type]
@@ -229,7 +243,7 @@ def sqrt_memorizer(keys: list[int], labels: list[int]) -> Gadget:
             CONTRACT_REGION,
             CONTRACT_OUTPUT + " (labels >= 0)",
             M,
-            f"s={s}, g={lay['g']}, B={B}, L={L}: depth g + s·(max(B,L)+3) + 1 − s, "
-            "width O(1), params O(g + s·(B+L))",
+            f"s={s}, g={lay['g']}, B={B}, L={L}: depth g + 1 + s·(max(B,L)+2), "
+            "width <= 16, params = sqrt_widths formula = O(g + s·max(B,L))",
         ),
     )

@@ -18,6 +18,7 @@ from constructions.integer_memorizer import (
     plain_params,
     sqrt_layout,
     sqrt_memorizer,
+    sqrt_widths,
 )
 
 TIMEOUT = 30
@@ -123,19 +124,30 @@ def test_sqrt_certified():
     assert status(g, 0, 3, 1, radius=F(3, 4)) == "REFUTED"
 
 
+def test_sqrt_certified_large_keys():
+    keys, labels = data(6, 40, 3)
+    g = sqrt_memorizer(keys, labels)
+    for k, y in list(zip(keys, labels))[:3]:
+        assert status(g, k, y, 1) == "PROVED"
+        assert status(g, k + 1, 0, 1) == "PROVED"
+
+
 def sqrt_depth(lay) -> int:
     s, g, B, L = lay["s"], lay["g"], lay["B"], lay["L"]
-    return g + s * (max(B, L) + 3) + 1 - s
+    return g + 1 + s * (max(B, L) + 2)
 
 
-@pytest.mark.parametrize("n", [1, 16, 64, 256])
-def test_sqrt_size_formulas(n):
-    keys, labels = data(n, 40, n)
+@pytest.mark.parametrize("n,bits", [(1, 40), (3, 1), (16, 40), (8, 3), (64, 40), (256, 40)])
+def test_sqrt_size_formulas(n, bits):
+    keys, labels = data(n, bits, n, max_label=2 if bits < 10 else 9)
     lay = sqrt_layout(keys, labels)
     g = sqrt_memorizer(keys, labels)
     assert g.depth == sqrt_depth(lay)
     assert g.width <= 16
     s, B, L = lay["s"], lay["B"], lay["L"]
+    w = sqrt_widths(s, lay["g"], B, L)
+    assert g.widths == w
+    assert g.params == sum((a + 1) * b for a, b in zip(w, w[1:]))
     assert g.params <= 80 * lay["g"] + 300 * s * (max(B, L) + 3)
     assert to_network(g).num_params() == g.params
 
@@ -147,3 +159,6 @@ def test_sqrt_params_grow_like_sqrt_n():
         p.append(sqrt_memorizer(keys, labels).params)
     ratios = [b / a for a, b in zip(p, p[1:])]
     assert all(1.7 <= r <= 2.3 for r in ratios), (p, ratios)
+    # plain is 12N + 1: with B = 41 key bits the constants (≈ 270·s·(B+2)) put the
+    # crossover near N ≈ 5·10^5; below it the plain memorizer is smaller
+    assert p[-1] > plain_params(1024)
