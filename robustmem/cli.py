@@ -349,9 +349,12 @@ Build a ReLU network that robustly memorizes DATA: f(x') = y_i on every open ℓ
 radius μ = ρ·ε_{D,p} (or --mu) around each point, and write it as robustmem-network/1 JSON.
 
 methods available now:
+  small     regime (i) pipeline (KMY Thm 4.2(i)): scale, lattice translation (Lemma B.15),
+            Floor gadgets, grid index, integer memorizer — for ρ in the small regime.
+            First version: no random projection, plain O(N) integer memorizer.
   baseline  one box "bump" per point in the original dimension (depth 4, O(N²d) parameters);
             valid while the ball's bounding box stays inside the ℓ∞ separation (r₁ < ε∞).
-  auto      currently the baseline; the paper's small/moderate/large builders are to come.
+  auto      small in the small regime, else baseline (moderate/large builders are to come).
 
 Certify what you build:  robustmem certify NET.json DATA --rho R --p P
 
@@ -382,30 +385,42 @@ def cmd_construct(args: argparse.Namespace) -> int:
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
-    net, rep = build_baseline(ds, radius.radius_power, radius.p)
-    atomic_write_text(args.output, net.to_json_text())
     regime = None
     if radius.rho is not None:
         pv = float("inf") if radius.p is None else Fraction(radius.p)
         regime = query(Point(ds.N, ds.d, radius.rho, pv)).regime
+    method = args.method
+    if method == "auto":
+        method = "small" if regime == "small" else "baseline"
     C = len(ds.classes)
     N, d = ds.N, ds.d
-    stages = {
-        "bumps_layer1": (d + 1) * 2 * N * d,
-        "bumps_layer2": (2 * N * d + 1) * N,
-        "class_clip": (N + 1) * 2 * C,
-        "output": 2 * C + 1,
-    }
-    formula = sum(stages.values())
+    if method == "small":
+        from constructions.small import build_small
+
+        net, srep = build_small(ds, radius.radius_power, radius.p)
+        stages = dict(srep.stages)
+        formula_text = "√N (KMY Thm 4.2(i), rate with constants 1; this version: O(d² log R + N))"
+        formula = float(N) ** 0.5
+    else:
+        net, _ = build_baseline(ds, radius.radius_power, radius.p)
+        stages = {
+            "bumps_layer1": (d + 1) * 2 * N * d,
+            "bumps_layer2": (2 * N * d + 1) * N,
+            "class_clip": (N + 1) * 2 * C,
+            "output": 2 * C + 1,
+        }
+        formula_text = "(d+1)·2Nd + (2Nd+1)·N + (N+1)·2C + 2C + 1"
+        formula = sum(stages.values())
+    atomic_write_text(args.output, net.to_json_text())
     out = {
-        "method": "baseline",
+        "method": method,
         "regime": regime,
         "params": net.num_params(),
         "params_nonzero": net.num_nonzero(),
         "depth": net.depth,
         "width": net.width,
         "bits": net.bit_complexity(),
-        "formula": "(d+1)·2Nd + (2Nd+1)·N + (N+1)·2C + 2C + 1",
+        "formula": formula_text,
         "formula_value": formula,
         "ratio": net.num_params() / formula,
         "stages": stages,
@@ -417,7 +432,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=1))
     else:
         print(
-            f"robustmem construct  method = baseline  N = {N}  d = {d}  classes = {C}"
+            f"robustmem construct  method = {method}  N = {N}  d = {d}  classes = {C}"
             f"  regime (bounds) = {regime or 'n/a (--mu)'}"
         )
         print(
@@ -546,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_radius_args(co)
-    co.add_argument("--method", choices=("auto", "baseline"), default="auto")
+    co.add_argument("--method", choices=("auto", "small", "baseline"), default="auto")
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")
     co.set_defaults(func=cmd_construct)

@@ -274,3 +274,16 @@ def test_construct_refuses_what_the_baseline_cannot_build(tmp_path, capsys):
     )
     assert code == 3 and "smaller rho" in err
     assert not (tmp_path / "n.json").exists()
+
+
+def test_construct_auto_uses_the_small_builder_in_the_small_regime(tmp_path, capsys):
+    data = tmp_path / "q.csv"
+    data.write_text("0,0,1\n3,0,2\n0,3,2\n3,3,1\n1,1,1\n")
+    net = tmp_path / "net.json"
+    code, out, _ = run(capsys, "construct", str(data), "--rho", "1/200", "-o", str(net), "--json")
+    rep = json.loads(out)
+    assert code == 0 and rep["regime"] == "small" and rep["method"] == "small"
+    code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/200", "-q")
+    assert code == 0 and "PROVED 5" in out
+    code, out, _ = run(capsys, "construct", str(data), "--rho", "1/2", "-o", str(net), "--json")
+    assert json.loads(out)["method"] == "baseline"
