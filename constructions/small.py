@@ -41,8 +41,7 @@ class SmallReport:
     stages: dict[str, int] = field(default_factory=dict)
 
 
-def build_small(ds: Dataset, radius_power: Fraction, p: int | None
-                ) -> tuple[Network, SmallReport]:
+def build_small(ds: Dataset, radius_power: Fraction, p: int | None) -> tuple[Network, SmallReport]:
     """The regime-(i) pipeline above for balls of μ^p = ``radius_power`` (μ for p = ∞)."""
     N, d = ds.N, ds.d
     r = box_radius(radius_power, p)
@@ -80,7 +79,10 @@ def build_small(ds: Dataset, radius_power: Fraction, p: int | None
     mem = plain_memorizer(keys, [key_label[k] for k in keys])
     g = compose(g, mem)
     net = to_network(g)
-    stages = {"floors": floors_g.params, "memorizer": mem.params,
-              "total_after_merging": net.num_params()}
+    stages = {
+        "floors": floors_g.params,
+        "memorizer": mem.params,
+        "total_after_merging": net.num_params(),
+    }
     rep = SmallReport(s, tuple(b1), lat.margin, gamma, R, n, len(keys), stages)
     return net, rep
