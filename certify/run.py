@@ -161,14 +161,12 @@ def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
     """Re-check a PROVED verdict's certificate with the trusted kernel."""
     if res.status != "PROVED":
         return res
+
+    def unknown(reason: str) -> BallResult:
+        return BallResult(ball.index, "UNKNOWN", res.engine, reason=reason, stats=res.stats)
+
     if res.certificate is None:
-        return BallResult(
-            ball.index,
-            "UNKNOWN",
-            res.engine,
-            reason=f"no certificate ({res.reason})",
-            stats=res.stats,
-        )
+        return unknown(f"no certificate ({res.reason})")
     try:
         layers = _kernel_layers(net)
         kb = kernel.Ball(
@@ -179,13 +177,7 @@ def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
         )
         leaves = kernel.check_tree(layers, kb, res.certificate["tree"], {})
     except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError) as e:
-        return BallResult(
-            ball.index,
-            "UNKNOWN",
-            res.engine,
-            reason=f"the kernel rejected the certificate: {e}",
-            stats=res.stats,
-        )
+        return unknown(f"the kernel rejected the certificate: {e}")
     res.stats["kernel"] = f"checked, {leaves} leaves"
     return res
 
