@@ -576,6 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument("--out-dir", default="robustmem-demo", help="where to write the plots")
     dm.add_argument("--json", action="store_true", help="machine-readable summary")
     dm.set_defaults(func=cmd_demo)
+
+    from robustmem import cmd_interop, cmd_witness
+
+    cmd_witness.register(sub)
+    cmd_interop.register(sub)
     return parser
 
 
