@@ -338,7 +338,13 @@ class Network:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Read a network JSON file. Any problem raises :class:`InputError` prefixed by the path."""
+        """Read a network file: ``.onnx`` by extension (see :mod:`certify.onnx_io`), otherwise
+        robustmem-network/1 JSON. Any problem raises :class:`InputError` prefixed by the path.
+        """
+        if Path(path).suffix.lower() == ".onnx":
+            from certify.onnx_io import load_onnx
+
+            return load_onnx(path)
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
