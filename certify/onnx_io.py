@@ -99,13 +99,14 @@ class _Sym:
 
     Its flattened (row-major) value is ``W · a + b`` where ``a`` is the input (no ReLU yet)
     or the output of the last ReLU of ``layers``; ``layers`` are the finished affine layers,
-    each followed by a ReLU. ``fresh`` is True when the value IS ``a`` after a ReLU (so a
-    second ReLU changes nothing).
+    each followed by a ReLU. ``W`` is None for the identity (kept implicit: an identity of the
+    input size of a wide model would make every later product needlessly expensive).
+    ``fresh`` is True when the value IS ``a`` after a ReLU (so a second ReLU changes nothing).
     """
 
     shape: tuple[int, ...]
     layers: list[tuple[fmpq_mat, fmpq_mat]]
-    W: fmpq_mat
+    W: fmpq_mat | None
     b: fmpq_mat
     fresh: bool = False
 
@@ -113,9 +114,27 @@ class _Sym:
     def size(self) -> int:
         return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
 
+    def weight(self) -> fmpq_mat:
+        return _identity(self.size) if self.W is None else self.W
+
     def affine(self, M: fmpq_mat, c: fmpq_mat, shape: tuple[int, ...]) -> _Sym:
         """The value M · (this) + c, with the given new shape."""
-        return _Sym(shape, self.layers, M * self.W, M * self.b + c)
+        W = M if self.W is None else M * self.W
+        return _Sym(shape, self.layers, W, M * self.b + c)
+
+    def shifted(self, c: fmpq_mat, shape: tuple[int, ...]) -> _Sym:
+        """The value (this) + c."""
+        return _Sym(shape, self.layers, self.W, self.b + c)
+
+    def scaled(self, s: list[fmpq], shape: tuple[int, ...]) -> _Sym:
+        """The value diag(s) · (this), row by row."""
+        b = fmpq_mat(len(s), 1, [e * k for e, k in zip(self.b.entries(), s)])
+        if self.W is None:
+            return _Sym(shape, self.layers, _diag(s), b)
+        m = self.W.ncols()
+        entries = self.W.entries()
+        W = fmpq_mat(len(s), m, [e * s[i // m] for i, e in enumerate(entries)])
+        return _Sym(shape, self.layers, W, b)
 
     def reshaped(self, shape: tuple[int, ...]) -> _Sym:
         return _Sym(shape, self.layers, self.W, self.b, self.fresh)
@@ -221,7 +240,7 @@ def _input_sym(vi: Any) -> _Sym:
         )
     shape_t = tuple(int(s) for s in shape)
     n = int(np.prod(shape_t))
-    return _Sym(shape_t, [], _identity(n), fmpq_mat(n, 1))
+    return _Sym(shape_t, [], None, fmpq_mat(n, 1))
 
 
 def _broadcast_const(c: np.ndarray, shape: tuple[int, ...], where: str) -> np.ndarray:
@@ -376,19 +395,20 @@ def _elementwise(op: str, a: Any, b: Any, where: str) -> _Sym:
     out_shape = _broadcast_shape(const.value, sym.shape)
     c = _exact_entries(_broadcast_const(const.value, sym.shape, where), f"{where} constant")
     n = sym.size
-    if op in ("Add", "Sub"):
-        sign = -1 if (op == "Sub" and sym_first) else 1
-        M = _identity(n) if (op == "Add" or sym_first) else _identity(n) * -1
-        col = fmpq_mat(n, 1, [e * sign for e in c])
-        return sym.affine(M, col, out_shape)
+    if op == "Add":
+        return sym.shifted(fmpq_mat(n, 1, c), out_shape)
+    if op == "Sub":
+        if sym_first:  # input − c
+            return sym.shifted(fmpq_mat(n, 1, [-e for e in c]), out_shape)
+        return sym.scaled([fmpq(-1)] * n, out_shape).shifted(fmpq_mat(n, 1, c), out_shape)
     if op == "Mul":
-        return sym.affine(_diag(c), fmpq_mat(n, 1), out_shape)
+        return sym.scaled(c, out_shape)
     # Div
     if not sym_first:
         raise InputError(f"{where}: constant / input is not affine; only input / constant is")
     if any(e == 0 for e in c):
         raise InputError(f"{where}: division by a zero constant")
-    return sym.affine(_diag([1 / e for e in c]), fmpq_mat(n, 1), out_shape)
+    return sym.scaled([1 / e for e in c], out_shape)
 
 
 def _reshape(sym: _Sym, target: np.ndarray, where: str) -> tuple[int, ...]:
@@ -472,7 +492,8 @@ def network_from_onnx(model: Any, source: str = "ONNX model") -> Network:
                 result = s
             else:
                 n = s.size
-                result = _Sym(s.shape, [*s.layers, (s.W, s.b)], _identity(n), fmpq_mat(n, 1), True)
+                layers = [*s.layers, (s.weight(), s.b)]
+                result = _Sym(s.shape, layers, None, fmpq_mat(n, 1), True)
         elif op == "Gemm":
             if len(args) < 2:
                 raise InputError(f"{where}: Gemm needs inputs A and B")
@@ -483,7 +504,7 @@ def network_from_onnx(model: Any, source: str = "ONNX model") -> Network:
             result = _elementwise(op, args[0], args[1], where)
         elif op == "Neg":
             s = args[0]
-            result = s.affine(_identity(s.size) * -1, fmpq_mat(s.size, 1), s.shape)
+            result = s.scaled([fmpq(-1)] * s.size, s.shape)
         elif op == "Flatten":
             s = args[0]
             axis = int(_attr(node, "axis", 1))
@@ -516,7 +537,7 @@ def network_from_onnx(model: Any, source: str = "ONNX model") -> Network:
             f"{source}: the output {out_name!r} has shape {list(out.shape)} ({out.size} values "
             "per sample); robustmem networks have one scalar output"
         )
-    layers = [*out.layers, (out.W, out.b)]
+    layers = [*out.layers, (out.weight(), out.b)]
     return Network([W for W, _ in layers], [b for _, b in layers])
 
 
