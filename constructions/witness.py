@@ -1,0 +1,658 @@
+"""Lower-bound witnesses (THEORY.md §2): the datasets and the exact counterexamples behind them.
+
+**LB-width** [KMY Prop 3.2]. The dataset D* ∈ D_{d,N,2} (:func:`dstar_dataset`): with
+t = min{N−1, d}, the points e_1..e_t (label 2), the origin (label 1) and, when N−1 > d, the
+points k·e_1 for k = 2..N−d (label 2). ε_{D*,p} = ½ for every p, so μ = ρ/2.
+If W is the first-layer weight matrix of f and W x = W x', then f(x) = f(x'). With Z = Null W
+and r_j = e_j − Proj_Z e_j (the projection of e_j onto the row space of W), the points
+x = e_j − r_j/2 and x' = r_j/2 satisfy W x = W x', ‖x − e_j‖ = ‖x'‖ = ‖r_j‖/2, and carry
+labels 2 and 1: whenever ‖r_j‖_p < 2μ one of them is misclassified. Because
+Σ_{j ≤ t} ‖r_j‖_2² ≤ rank W, such a j exists as soon as rank W < w (:func:`width_bound`):
+
+- p ≥ 2 (∞ included): w = ρ²·t;
+- p = 1: w = (ρ/γ_1(d))²·t = ρ²·t/d;
+- p = ∞ and ½ < ρ < 1: w = t (a kernel vector z ∈ Null W ∩ span(e_1..e_t), j = argmax |z_j|,
+  r = e_j − z/(2 z_j) has ‖r‖_∞ = ½ < 2μ).
+
+:func:`width_witness` computes r_j exactly (flint ``fmpq_mat``), checks ball membership
+exactly (p-th powers; max for ∞) and evaluates f exactly at both points. When rank W ≥ w no
+witness is guaranteed; it still tries the exact candidates above and then a float-guided search
+(an LP for p ∈ {1, ∞}, a smooth minimisation otherwise) for min_{z ∈ Z} ‖e_j − z‖_p whose
+result is rounded to a rational z = K·c with K an exact kernel basis — so W x = W x' stays
+exact whatever the float did, and the ball membership is re-checked exactly.
+
+**LB-VC** [KMY Prop 3.3] (our reconstruction, see THEORY.md §2; the tests check it):
+k = min{d, ⌊1/(1 − ρ^p)⌋} (k = 1 for p = ∞), L = ⌊N/2⌋ groups with centres
+c_l = 2d²(l−1)·e_1, the shattered set X = {c_l + e_j : l ≤ L, j ≤ k} and, for signs
+s_{l,j} ∈ {±1} and a_l = Σ_j s_{l,j} e_j, the dataset x_{2l−1} = c_l + a_l (label 2),
+x_{2l} = c_l − a_l (label 1), plus the far point c_{L+1} (label 1) when N is odd. Needs d ≥ 2.
+ε_{D,p}^p = k and μ^p = ρ^p·k ≥ k − 1, and c_l + e_j is at ℓp-distance (k−1)^{1/p} from the
+point whose label matches s_{l,j}; so every ρ-robust memorizer f (continuous) has
+sign(2f − 3) = s on X (:func:`vc_check`). The sign string lists s_{l,j} with l major, j minor.
+:func:`build_vc_memorizer` builds one such memorizer (so the pattern is realised).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from flint import fmpq, fmpq_mat
+
+from certify.dataset import Dataset
+from certify.errors import InputError
+from certify.network import Network
+from certify.numbers import fmpq_to_fraction, format_number, parse_number
+from certify.separation import norm_p
+
+__all__ = [
+    "VCCheck",
+    "VCConstruction",
+    "WidthWitness",
+    "build_dstar_memorizer",
+    "build_vc_memorizer",
+    "dstar_dataset",
+    "dstar_points",
+    "first_layer_rank",
+    "format_signs",
+    "parse_signs",
+    "vc_check",
+    "vc_dataset",
+    "vc_k",
+    "width_bound",
+    "width_witness",
+]
+
+Point = tuple[Fraction, ...]
+_HALF = Fraction(1, 2)
+
+
+def _s(v: Fraction | int) -> str:
+    return str(format_number(Fraction(v)))
+
+
+def _p_text(p: int | None) -> str:
+    return "inf" if p is None else str(p)
+
+
+def _norm_power(v: Sequence[Fraction], p: int | None) -> Fraction:
+    """‖v‖_p^p for integer p, ‖v‖_∞ for p = None; exact."""
+    if p is None:
+        return max((abs(a) for a in v), default=Fraction(0))
+    return sum((abs(a) ** p for a in v), Fraction(0))
+
+
+def _check_count(value: object, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be an integer, got {value!r}")
+    if value < low:
+        raise InputError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _ratio(rho: object | None, mu: object | None, eps: Fraction) -> Fraction:
+    """ρ from exactly one of ρ or μ (μ = ρ·ε with ε rational); 0 < ρ < 1 enforced."""
+    if (rho is None) == (mu is None):
+        raise InputError("give exactly one of rho (relative radius) or mu (absolute radius)")
+    if rho is not None:
+        r = parse_number(rho, "rho")
+        if not 0 < r < 1:
+            raise InputError(
+                f"rho must satisfy 0 < rho < 1, got {format_number(r)} "
+                "(rho >= 1 is impossible for a continuous network)"
+            )
+        return r
+    m = parse_number(mu, "mu")
+    if m <= 0:
+        raise InputError(f"mu must be positive, got {format_number(m)}")
+    if not m < eps:
+        raise InputError(
+            f"mu = {format_number(m)} is not below eps = {format_number(eps)}; "
+            "rho = mu/eps must be below 1"
+        )
+    return m / eps
+
+
+# ================================================================================ D* and LB-width
+
+
+def dstar_points(N: int, d: int) -> tuple[list[Point], list[int]]:
+    """The points and labels of D* (THEORY.md §2) in a fixed order: e_1..e_t, 0, k·e_1."""
+    _check_count(N, "N", 2)
+    _check_count(d, "d", 1)
+    t = min(N - 1, d)
+    zero, one = Fraction(0), Fraction(1)
+    X: list[Point] = []
+    y: list[int] = []
+    for j in range(t):
+        X.append(tuple(one if k == j else zero for k in range(d)))
+        y.append(2)
+    X.append(tuple([zero] * d))
+    y.append(1)
+    for k in range(2, N - d + 1):
+        X.append(tuple([Fraction(k)] + [zero] * (d - 1)))
+        y.append(2)
+    return X, y
+
+
+def dstar_dataset(N: int, d: int) -> Dataset:
+    """D* as a :class:`Dataset` (N points in R^d, two classes, ε_{D*,p} = ½ for every p)."""
+    X, y = dstar_points(N, d)
+    return Dataset(X, y)
+
+
+def width_bound(N: int, d: int, rho: Fraction, p: int | None) -> Fraction:
+    """w of THEORY.md §2 LB-width: every ρ-robust memorizer of D* has first width ≥ w.
+
+    Exact rational: ρ²·t (p ≥ 2 or ∞), ρ²·t/d (p = 1, γ_1(d)² = d), t (p = ∞, ρ > ½).
+    """
+    t = min(N - 1, d)
+    if p is None and rho > _HALF:
+        return Fraction(t)
+    if p == 1:
+        return rho * rho * t / d
+    return rho * rho * t
+
+
+def _rref_rows(M: fmpq_mat) -> tuple[list[list[Fraction]], list[int]]:
+    """Nonzero rows of rref(M) and the pivot column of each."""
+    R, rank = M.rref()
+    rows = [[fmpq_to_fraction(e) for e in row] for row in R.tolist()[:rank]]
+    pivots = [next(k for k, v in enumerate(row) if v != 0) for row in rows]
+    return rows, pivots
+
+
+def _kernel_basis(M: fmpq_mat) -> list[list[Fraction]]:
+    """An exact basis of {v : M v = 0} (one vector per free column of rref(M))."""
+    n = M.ncols()
+    rows, pivots = _rref_rows(M)
+    free = [c for c in range(n) if c not in set(pivots)]
+    basis = []
+    for f in free:
+        v = [Fraction(0)] * n
+        v[f] = Fraction(1)
+        for row, pc in zip(rows, pivots):
+            v[pc] = -row[f]
+        basis.append(v)
+    return basis
+
+
+def first_layer_rank(net: Network) -> int:
+    """rank of the first-layer weight matrix, exactly."""
+    return net.flint_layers()[0][0].rank()
+
+
+@dataclass(frozen=True)
+class WidthWitness:
+    """The result of :func:`width_witness`.
+
+    ``found`` means: x ∈ B_p(e_j, μ), x' ∈ B_p(0, μ) (open balls, checked exactly), W x = W x'
+    (checked exactly) and f(x) = f(x') (evaluated exactly) differs from 2 or from 1 — so f
+    does not ρ-robustly memorize D*. ``guaranteed`` means rank W < w (the theory promises a
+    witness). ``j`` is 1-based (the point e_j). Norms are p-th powers (ℓ∞: the norm itself).
+    """
+
+    N: int
+    d: int
+    p: int | None
+    rho: Fraction
+    radius_power: Fraction
+    rank: int
+    first_width: int
+    bound: Fraction
+    guaranteed: bool
+    found: bool
+    j: int | None = None
+    x: Point | None = None
+    x_prime: Point | None = None
+    value: Fraction | None = None
+    misclassified: str | None = None
+    distance_power: Fraction | None = None
+    method: str | None = None
+    candidates: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def mu(self) -> Fraction:
+        return self.rho / 2
+
+    def to_json(self) -> dict[str, Any]:
+        """Stable JSON: numbers as exact strings ("p/q"), rank and counts as ints."""
+
+        def pts(v: Point | None) -> list[str] | None:
+            return None if v is None else [_s(a) for a in v]
+
+        return {
+            "found": self.found,
+            "j": self.j,
+            "x": pts(self.x),
+            "x_prime": pts(self.x_prime),
+            "misclassified": self.misclassified,
+            "rank": self.rank,
+            "bound": _s(self.bound),
+            "guaranteed": self.guaranteed,
+            "first_width": self.first_width,
+            "value": None if self.value is None else _s(self.value),
+            "labels": {"x": 2, "x_prime": 1},
+            "distance_power": None if self.distance_power is None else _s(self.distance_power),
+            "radius_power": _s(self.radius_power),
+            "mu": _s(self.mu),
+            "rho": _s(self.rho),
+            "epsilon": "1/2",
+            "N": self.N,
+            "d": self.d,
+            "p": _p_text(self.p),
+            "method": self.method,
+            "candidates": self.candidates,
+            "notes": list(self.notes),
+        }
+
+
+def _float_residual(
+    j: int, K: list[list[Fraction]], p: int | None, d: int
+) -> list[Fraction] | None:
+    """Float-guided search for z = K·c minimising ‖e_j − z‖_p; returns the exact rational c.
+
+    Untrusted: the caller rebuilds r = e_j − K·c exactly and re-checks everything.
+    """
+    import numpy as np
+
+    if not K:
+        return None
+    A = np.array([[float(v) for v in col] for col in K]).T  # d × q
+    q = A.shape[1]
+    e = np.zeros(d)
+    e[j] = 1.0
+    try:
+        if p is None or p == 1:
+            from scipy.optimize import linprog
+
+            if p is None:  # min s, −s ≤ e − A c ≤ s
+                cost = np.r_[np.zeros(q), 1.0]
+                A_ub = np.block([[A, -np.ones((d, 1))], [-A, -np.ones((d, 1))]])
+                b_ub = np.r_[e, -e]
+            else:  # min Σ s_i, −s ≤ e − A c ≤ s
+                cost = np.r_[np.zeros(q), np.ones(d)]
+                A_ub = np.block([[A, -np.eye(d)], [-A, -np.eye(d)]])
+                b_ub = np.r_[e, -e]
+            bounds = [(None, None)] * q + [(0, None)] * (A_ub.shape[1] - q)
+            res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
+            if res.status != 0:
+                return None
+            c = res.x[:q]
+        else:
+            from scipy.optimize import minimize
+
+            c0 = np.linalg.lstsq(A, e, rcond=None)[0]
+
+            def obj(c: np.ndarray) -> float:
+                return float(np.sum(np.abs(e - A @ c) ** p))
+
+            def grad(c: np.ndarray) -> np.ndarray:
+                r = e - A @ c
+                return -A.T @ (p * np.abs(r) ** (p - 1) * np.sign(r))
+
+            c = minimize(obj, c0, jac=grad, method="BFGS").x
+    except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - a float failure only
+        return None
+    if not np.all(np.isfinite(c)):
+        return None
+    return [Fraction(float(v)).limit_denominator(1 << 40) for v in c]
+
+
+def width_witness(
+    net: Network,
+    N: int,
+    *,
+    rho: object | None = None,
+    mu: object | None = None,
+    p: object = 2,
+    search: bool = True,
+) -> WidthWitness:
+    """The exact LB-width witness for ``net`` on D* (THEORY.md §2), or a report that none was found.
+
+    d is the network's input dimension. Exactly one of ``rho`` (0 < ρ < 1) or ``mu``
+    (0 < μ < ½; μ = ρ/2 since ε_{D*,p} = ½) is needed; ``p`` is an integer ≥ 1 or "inf".
+    Among the valid pairs found it returns the one with the smallest ‖x − e_j‖_p.
+    ``search=False`` skips the float-guided search (exact candidates only).
+    """
+    if isinstance(p, str) and p.strip().isdigit():
+        p = int(p.strip())
+    pn = norm_p(p)
+    _check_count(N, "N", 2)
+    d = net.input_dim
+    r = _ratio(rho, mu, _HALF)
+    mu_ = r / 2
+    radius_power = mu_ if pn is None else mu_**pn
+    t = min(N - 1, d)
+    W = net.flint_layers()[0][0]
+    rank = W.rank()
+    bound = width_bound(N, d, r, pn)
+    guaranteed = rank < bound
+    notes: list[str] = []
+
+    best: tuple[Fraction, int, list[Fraction], str] | None = None
+    ncand = 0
+
+    def consider(j: int, res: list[Fraction], method: str) -> None:
+        nonlocal best, ncand
+        ncand += 1
+        half = [a / 2 for a in res]
+        dist = _norm_power(half, pn)
+        if dist < radius_power and (best is None or dist < best[0]):
+            best = (dist, j, res, method)
+
+    # (1) ℓ2: r_j = Proj_{row space} e_j = column j of P = Bᵀ (B Bᵀ)⁻¹ B
+    if rank == 0:
+        P = None
+    else:
+        rows, _ = _rref_rows(W)
+        B = fmpq_mat(len(rows), d, [fmpq(v.numerator, v.denominator) for row in rows for v in row])
+        Bt = B.transpose()
+        P = Bt * (B * Bt).inv() * B
+    for j in range(t):
+        col = [Fraction(0)] * d if P is None else [fmpq_to_fraction(P[k, j]) for k in range(d)]
+        consider(j, col, "l2-projection")
+
+    # (2) ℓ∞: z ∈ Null W ∩ span(e_1..e_t), j = argmax_k |z_k|, r = e_j − z/(2 z_j)
+    if pn is None:
+        sub = fmpq_mat(W.nrows(), t, [W[i, k] for i in range(W.nrows()) for k in range(t)])
+        for z in _kernel_basis(sub):
+            j = max(range(t), key=lambda k: abs(z[k]))
+            res = [Fraction(int(k == j)) - (z[k] / (2 * z[j]) if k < t else 0) for k in range(d)]
+            consider(j, res, "linf-kernel")
+
+    # (3) float-guided search over the kernel, exact re-check
+    if best is None and search and rank < d and pn != 2:
+        K = _kernel_basis(W)
+        for j in range(t):
+            c = _float_residual(j, K, pn, d)
+            if c is None:
+                continue
+            z = [sum((ci * v[k] for ci, v in zip(c, K)), Fraction(0)) for k in range(d)]
+            consider(j, [Fraction(int(k == j)) - z[k] for k in range(d)], "kernel-search")
+    if rank == d:
+        notes.append("the first layer is injective (rank = d): W x = W x' forces x = x'")
+
+    if best is None:
+        if guaranteed:  # pragma: no cover - contradicts THEORY §2; would be a bug
+            raise AssertionError("rank below the bound but no witness: please report this")
+        notes.append(
+            "no witness is guaranteed (rank >= bound) and none was found; the network may still "
+            "fail elsewhere: run robustmem certify on D* (robustmem witness dataset width)"
+        )
+        return WidthWitness(
+            N, d, pn, r, radius_power, rank, W.nrows(), bound, guaranteed, False,
+            candidates=ncand, notes=notes,
+        )  # fmt: skip
+    dist, j, res, method = best
+    x = tuple(Fraction(int(k == j)) - res[k] / 2 for k in range(d))
+    xp = tuple(res[k] / 2 for k in range(d))
+    # exact re-checks of the whole claim (cheap; the tests check it independently too)
+    diff = fmpq_mat(
+        d, 1, [fmpq(a.numerator, a.denominator) for a in (u - v for u, v in zip(x, xp))]
+    )
+    assert (W * diff).entries() == fmpq_mat(W.nrows(), 1).entries()
+    fx, fxp = net.evaluate(x), net.evaluate(xp)
+    assert fx == fxp
+    bad_x, bad_xp = fx != 2, fxp != 1
+    mis = "both" if bad_x and bad_xp else ("x" if bad_x else "x_prime")
+    return WidthWitness(
+        N, d, pn, r, radius_power, rank, W.nrows(), bound, guaranteed, True,
+        j + 1, x, xp, fx, mis, dist, method, ncand, notes,
+    )  # fmt: skip
+
+
+def build_dstar_memorizer(
+    N: int, d: int, rho: object, rows: Sequence[int] | None = None
+) -> Network:
+    """A ρ-robust memorizer of D* (every p) with first-layer width t = min{N−1, d}.
+
+    f(x) = 1 + min{1, c·Σ_{j ∈ rows} ReLU(x_j − ½)}, c = 2/(1 − ρ): on B(0, ρ/2) every term is 0;
+    on B(e_j, ρ/2) (and B(k·e_1, ρ/2)) term j exceeds (1 − ρ)/2, so the min is 1 (ℓp balls lie
+    in the ℓ∞ ball of the same radius). ``rows`` (0-based coordinates, default 0..t−1) lets a
+    test drop coordinates and get a too-narrow network.
+    """
+    r = parse_number(rho, "rho")
+    if not 0 < r < 1:
+        raise InputError(f"rho must satisfy 0 < rho < 1, got {format_number(r)}")
+    t = min(_check_count(N, "N", 2) - 1, _check_count(d, "d", 1))
+    idx = list(range(t)) if rows is None else list(rows)
+    if not idx or any(not 0 <= k < d for k in idx):
+        raise InputError(f"rows must be a nonempty list of coordinates in 0..{d - 1}")
+    W1 = [[int(k == j) for k in range(d)] for j in idx]
+    c = Fraction(2) / (1 - r)
+    W2 = [[c] * len(idx), [c] * len(idx)]
+    return Network(
+        [W1, W2, [[1, -1]]],
+        [[Fraction(-1, 2)] * len(idx), [0, -1], [1]],
+        input_dim=d,
+    )
+
+
+# ================================================================================ LB-VC
+
+
+def vc_k(d: int, rho: Fraction, p: int | None) -> int:
+    """k = min{d, ⌊1/(1 − ρ^p)⌋} for integer p; k = 1 for p = ∞ (exact)."""
+    if p is None:
+        return 1
+    return min(d, math.floor(1 / (1 - rho**p)))
+
+
+def parse_signs(text: str, expected: int | None = None) -> tuple[int, ...]:
+    """A sign string of '+' and '-' (also '±1' words: "+1,-1"; spaces and commas ignored)."""
+    if not isinstance(text, str):
+        raise InputError(f"signs must be a string of + and -, got {type(text).__name__}")
+    s = text.replace(",", "").replace(" ", "").replace("1", "")
+    bad = sorted({ch for ch in s if ch not in "+-"})
+    if bad or not s:
+        shown = ", ".join(repr(b) for b in bad) if bad else "nothing"
+        raise InputError(
+            f"--signs {text!r}: expected a string of '+' and '-' (e.g. +-+-), found {shown}"
+        )
+    signs = tuple(1 if ch == "+" else -1 for ch in s)
+    if expected is not None and len(signs) != expected:
+        raise InputError(
+            f"--signs has {len(signs)} signs but the construction shatters "
+            f"{expected} points (floor(N/2)·k); give exactly {expected} signs, group by group"
+        )
+    return signs
+
+
+def format_signs(signs: Sequence[int]) -> str:
+    """The '+'/'-' string of a sign tuple."""
+    return "".join("+" if s > 0 else "-" for s in signs)
+
+
+@dataclass(frozen=True)
+class VCConstruction:
+    """The shattering construction for one sign pattern (module docstring, LB-VC).
+
+    ``points`` is the shattered set X in sign order (group l major, coordinate j minor);
+    ``X``/``y`` the dataset (N points); ``seed`` the seed that drew the signs, if any.
+    """
+
+    N: int
+    d: int
+    p: int | None
+    rho: Fraction
+    k: int
+    groups: int
+    signs: tuple[int, ...]
+    points: tuple[Point, ...]
+    X: tuple[Point, ...]
+    y: tuple[int, ...]
+    seed: int | None = None
+
+    @property
+    def radius_power(self) -> Fraction:
+        """μ^p = ρ^p·k (μ = ρ for p = ∞: ε_{D,∞} = 1)."""
+        return self.rho if self.p is None else self.rho**self.p * self.k
+
+    @property
+    def sphere_power(self) -> Fraction:
+        """(k − 1) (p-th power of the distance from X to its matching data point; ℓ∞: 1 or 0)."""
+        if self.p is None:
+            return Fraction(0) if self.k == 1 else Fraction(1)
+        return Fraction(self.k - 1)
+
+    def dataset(self) -> Dataset:
+        return Dataset(list(self.X), list(self.y))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "N": self.N,
+            "d": self.d,
+            "p": _p_text(self.p),
+            "rho": _s(self.rho),
+            "k": self.k,
+            "groups": self.groups,
+            "shattered": self.groups * self.k,
+            "signs": format_signs(self.signs),
+            "seed": self.seed,
+            "epsilon_power": _s(1 if self.p is None else self.k),
+            "radius_power": _s(self.radius_power),
+            "points": [[_s(v) for v in pt] for pt in self.points],
+        }
+
+
+def vc_dataset(
+    N: int,
+    d: int,
+    rho: object,
+    p: object = 2,
+    signs: str | Sequence[int] | None = None,
+    seed: int | None = None,
+) -> VCConstruction:
+    """The LB-VC dataset for a sign pattern (a '+'/'-' string or ±1 sequence) or random signs.
+
+    Exactly one of ``signs`` or ``seed`` is needed. Requires N ≥ 2, d ≥ 2, 0 < ρ < 1.
+    """
+    if isinstance(p, str) and p.strip().isdigit():
+        p = int(p.strip())
+    pn = norm_p(p)
+    _check_count(N, "N", 2)
+    _check_count(d, "d", 2)
+    r = _ratio(rho, None, Fraction(1))
+    k = vc_k(d, r, pn)
+    L = N // 2
+    m = L * k
+    if (signs is None) == (seed is None):
+        raise InputError("give exactly one of signs (a string of + and -) or seed (random signs)")
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise InputError(f"seed must be an integer, got {seed!r}")
+        rng = random.Random(seed)
+        sg = tuple(rng.choice((1, -1)) for _ in range(m))
+    elif isinstance(signs, str):
+        sg = parse_signs(signs, m)
+    else:
+        sg = tuple(int(s) for s in signs)  # type: ignore[union-attr]
+        if any(s not in (1, -1) for s in sg) or len(sg) != m:
+            raise InputError(f"signs must be {m} values in {{+1, -1}}, got {list(sg)}")
+    zero = Fraction(0)
+    gap = 2 * d * d
+    X: list[Point] = []
+    y: list[int] = []
+    pts: list[Point] = []
+    for l in range(L):
+        c = [Fraction(gap * l)] + [zero] * (d - 1)
+        a = [Fraction(sg[l * k + j]) if j < k else zero for j in range(d)]
+        X.append(tuple(ci + ai for ci, ai in zip(c, a)))
+        y.append(2)
+        X.append(tuple(ci - ai for ci, ai in zip(c, a)))
+        y.append(1)
+        for j in range(k):
+            pts.append(tuple(ci + (1 if q == j else 0) for q, ci in enumerate(c)))
+    if N % 2:
+        X.append(tuple([Fraction(gap * L)] + [zero] * (d - 1)))
+        y.append(1)
+    return VCConstruction(N, d, pn, r, k, L, sg, tuple(pts), tuple(X), tuple(y), seed)
+
+
+@dataclass(frozen=True)
+class VCCheck:
+    """Whether sign(2f − 3) = s on X for a network f (exact values)."""
+
+    holds: bool
+    values: tuple[Fraction, ...]
+    signs: tuple[int, ...]
+    mismatches: tuple[int, ...]  # 0-based positions in X where the sign differs (or 2f = 3)
+    memorizes_data: bool  # f(x_i) = y_i at the data points themselves
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "holds": self.holds,
+            "signs": format_signs(self.signs),
+            "network_signs": "".join(
+                "+" if 2 * v > 3 else ("-" if 2 * v < 3 else "0") for v in self.values
+            ),
+            "mismatches": list(self.mismatches),
+            "values": [_s(v) for v in self.values],
+            "memorizes_data": self.memorizes_data,
+        }
+
+
+def vc_check(net: Network, con: VCConstruction) -> VCCheck:
+    """Evaluate f exactly on X and compare sign(2f − 3) with the pattern."""
+    if net.input_dim != con.d:
+        raise InputError(
+            f"the network's input dimension is {net.input_dim} but the construction has "
+            f"d = {con.d}; give --d {net.input_dim} or the network built for this dataset"
+        )
+    vals = tuple(net.evaluate(x) for x in con.points)
+    mism = tuple(i for i, (v, s) in enumerate(zip(vals, con.signs)) if (2 * v - 3) * s <= 0)
+    mem = all(net.evaluate(x) == yi for x, yi in zip(con.X, con.y))
+    return VCCheck(not mism, vals, con.signs, mism, mem)
+
+
+def build_vc_memorizer(con: VCConstruction) -> Network:
+    """A ρ-robust memorizer (ℓp, the construction's p) of the VC dataset ``con``.
+
+    Group l is recognised by a trapezoid in x_1 (1 on |x_1 − c_l| ≤ d + 1, 0 beyond the
+    midpoint to the next centre), the label inside it by g_l(x) = ⟨a_l, x − c_l⟩, which is
+    ≥ k(1−ρ) on the closed label-2 ball and ≤ −k(1−ρ) on the label-1 ball (Hölder:
+    |⟨a_l, v⟩| ≤ k^{1−1/p}·‖v‖_p < k^{1−1/p}·ρ·k^{1/p}). f = 1 + Σ_l min{h_l, T_l} with
+    h_l = clamp(g_l/(k(1−ρ)), 0, 1) and T_l the trapezoid — so f ∈ {1, 2} on every closed ball.
+    """
+    d, k, L = con.d, con.k, con.groups
+    gap = Fraction(2 * d * d)
+    plateau = Fraction(d + 1)
+    ramp = (gap - 2 * plateau) / 2  # > 0 for d ≥ 2
+    scale = 1 / (k * (1 - con.rho))
+    W1: list[list[Fraction]] = []
+    b1: list[Fraction] = []
+    zero = Fraction(0)
+    for l in range(L):
+        c1 = gap * l
+        a = [Fraction(con.signs[l * k + j]) if j < k else zero for j in range(d)]
+        ac = a[0] * c1  # ⟨a, c_l⟩
+        g = [scale * v for v in a]
+        W1.append(g)  # ReLU(s·g_l)
+        b1.append(-scale * ac)
+        W1.append(g)  # ReLU(s·g_l − 1)
+        b1.append(-scale * ac - 1)
+        e1 = [Fraction(1)] + [zero] * (d - 1)
+        # trapezoid T(x_1) = ReLU(u + P + R) − ReLU(u + P) − ReLU(u − P) + ReLU(u − P − R), /R
+        for off in (plateau + ramp, plateau, -plateau, -plateau - ramp):
+            W1.append(list(e1))
+            b1.append(off - c1)
+    # layer 2: h_l = ReLU(sg) − ReLU(sg − 1) ∈ [0,1]; T_l ∈ [0,1]; min(h, T) = ReLU(h + T − 1)
+    W2: list[list[Fraction]] = []
+    b2: list[Fraction] = []
+    n1 = len(W1)
+    for l in range(L):
+        row = [zero] * n1
+        base = 6 * l
+        row[base], row[base + 1] = Fraction(1), Fraction(-1)
+        for q, sgn in zip(range(2, 6), (1, -1, -1, 1)):
+            row[base + q] = sgn / ramp
+        W2.append(row)
+        b2.append(Fraction(-1))
+    W3 = [[Fraction(1)] * L]
+    return Network([W1, W2, W3], [b1, b2, [Fraction(1)]], input_dim=d)
