@@ -51,7 +51,7 @@ examples:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from certify.network import Network
-    from certify.onnx_io import save_onnx
+    from certify.onnx_io import atomic_write_bytes, network_to_onnx
     from robustmem.cli import EXIT_OK, UsageError
 
     src, dst = Path(args.input), Path(args.output)
@@ -73,15 +73,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
         "network_sha256": net.content_hash(),
     }
     if out_kind == "onnx":
-        from certify.onnx_io import network_to_onnx
-
-        _, rep = network_to_onnx(net)
+        model, rep = network_to_onnx(net)
         if args.require_exact and not rep.exact:
             raise UsageError(
                 f"{rep.inexact_params} of {rep.params} parameters are not float64 numbers, so "
                 f"the ONNX export of {src} would be inexact; drop --require-exact to round them"
             )
-        rep = save_onnx(net, dst)
+        atomic_write_bytes(dst, model.SerializeToString(deterministic=True))
         info.update(exact=rep.exact, inexact_params=rep.inexact_params)
     else:
         net.save(dst)
