@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from flint import fmpq, fmpq_mat
+from flint import fmpq_mat, fmpz_mat
 
 from certify.dataset import Dataset
 from certify.errors import InputError
 from certify.network import Network
-from certify.numbers import fmpq_to_fraction, format_number, parse_number
+from certify.numbers import format_number, parse_number
 from certify.separation import norm_p
 
 __all__ = [
@@ -158,32 +158,43 @@ def width_bound(N: int, d: int, rho: Fraction, p: int | None) -> Fraction:
     return rho * rho * t
 
 
-def _rref_rows(M: fmpq_mat) -> tuple[list[list[Fraction]], list[int]]:
-    """Nonzero rows of rref(M) and the pivot column of each."""
-    R, rank = M.rref()
-    rows = [[fmpq_to_fraction(e) for e in row] for row in R.tolist()[:rank]]
-    pivots = [next(k for k, v in enumerate(row) if v != 0) for row in rows]
-    return rows, pivots
+def _integer_rows(W: fmpq_mat) -> fmpz_mat:
+    """W with each row scaled by the lcm of its denominators (same row space and kernel)."""
+    m, d = W.nrows(), W.ncols()
+    out: list[int] = []
+    for row in W.tolist():
+        lcm = 1
+        for e in row:
+            lcm = math.lcm(lcm, int(e.q))
+        out.extend(int(e.p) * (lcm // int(e.q)) for e in row)
+    return fmpz_mat(m, d, out)
 
 
-def _kernel_basis(M: fmpq_mat) -> list[list[Fraction]]:
-    """An exact basis of {v : M v = 0} (one vector per free column of rref(M))."""
-    n = M.ncols()
-    rows, pivots = _rref_rows(M)
-    free = [c for c in range(n) if c not in set(pivots)]
-    basis = []
-    for f in free:
-        v = [Fraction(0)] * n
-        v[f] = Fraction(1)
-        for row, pc in zip(rows, pivots):
-            v[pc] = -row[f]
-        basis.append(v)
-    return basis
+def _row_basis(Wz: fmpz_mat, rank: int) -> fmpz_mat:
+    """``rank`` linearly independent rows of Wz (greedy, exact)."""
+    m, d = Wz.nrows(), Wz.ncols()
+    if rank == m:
+        return Wz
+    rows = Wz.tolist()
+    chosen: list[list[int]] = []
+    for row in rows:
+        trial = chosen + [row]
+        if fmpz_mat(len(trial), d, [v for r in trial for v in r]).rank() == len(trial):
+            chosen = trial
+            if len(chosen) == rank:
+                break
+    return fmpz_mat(rank, d, [v for r in chosen for v in r])
+
+
+def _kernel_columns(M: fmpz_mat) -> list[list[int]]:
+    """An exact integer basis of {v : M v = 0}, one list per basis vector."""
+    X, nullity = M.nullspace()
+    return [[int(X[k, c]) for k in range(M.ncols())] for c in range(nullity)]
 
 
 def first_layer_rank(net: Network) -> int:
     """rank of the first-layer weight matrix, exactly."""
-    return net.flint_layers()[0][0].rank()
+    return _integer_rows(net.flint_layers()[0][0]).rank()
 
 
 @dataclass(frozen=True)
@@ -252,18 +263,46 @@ class WidthWitness:
         }
 
 
-def _float_residual(
-    j: int, K: list[list[Fraction]], p: int | None, d: int
-) -> list[Fraction] | None:
-    """Float-guided search for z = K·c minimising ‖e_j − z‖_p; returns the exact rational c.
+def _float_guide(W: fmpq_mat, rank: int, t: int, p: int | None) -> list[int]:
+    """Indices j < t ordered by a float estimate of ‖Proj_{row W} e_j‖_p (untrusted guide)."""
+    import numpy as np
 
-    Untrusted: the caller rebuilds r = e_j − K·c exactly and re-checks everything.
+    try:
+        Wf = np.array([[float(e) for e in row] for row in W.tolist()], dtype=float)
+        if rank == 0 or not np.all(np.isfinite(Wf)):
+            return list(range(t))
+        _, _, Vt = np.linalg.svd(Wf, full_matrices=False)
+        V = Vt[:rank]  # rank × d, orthonormal rows spanning (approximately) the row space
+        R = V.T @ V[:, :t]  # column j: the residual of e_j
+        est = np.max(np.abs(R), axis=0) if p is None else np.sum(np.abs(R) ** p, axis=0)
+        if not np.all(np.isfinite(est)):
+            return list(range(t))
+        return [int(j) for j in np.argsort(est, kind="stable")]
+    except (np.linalg.LinAlgError, OverflowError, ValueError):  # pragma: no cover
+        return list(range(t))
+
+
+def _scaled(v: int, s: int) -> float:
+    """≈ v / 2^s for |v| < 2^s, without overflowing float for huge s."""
+    if s <= 60:
+        return v / float(1 << s)
+    return (v >> (s - 60)) / float(1 << 60)
+
+
+def _float_search(
+    j: int, K: list[list[int]], p: int | None, d: int
+) -> tuple[list[int], int] | None:
+    """Float-guided z = K·c minimising ‖e_j − z‖_p; returns (u, den) with r = u/den exact.
+
+    Untrusted: K is exact, c is rounded to dyadic rationals, so W·(e_j − r) = 0 holds exactly
+    for whatever c the float solver returns; the caller re-checks the ball membership exactly.
     """
     import numpy as np
 
     if not K:
         return None
-    A = np.array([[float(v) for v in col] for col in K]).T  # d × q
+    shifts = [max(max(abs(v) for v in col).bit_length(), 1) for col in K]
+    A = np.array([[_scaled(v, s) for v in col] for col, s in zip(K, shifts)]).T  # d × q
     q = A.shape[1]
     e = np.zeros(d)
     e[j] = 1.0
@@ -271,15 +310,12 @@ def _float_residual(
         if p is None or p == 1:
             from scipy.optimize import linprog
 
-            if p is None:  # min s, −s ≤ e − A c ≤ s
-                cost = np.r_[np.zeros(q), 1.0]
-                A_ub = np.block([[A, -np.ones((d, 1))], [-A, -np.ones((d, 1))]])
-                b_ub = np.r_[e, -e]
-            else:  # min Σ s_i, −s ≤ e − A c ≤ s
-                cost = np.r_[np.zeros(q), np.ones(d)]
-                A_ub = np.block([[A, -np.eye(d)], [-A, -np.eye(d)]])
-                b_ub = np.r_[e, -e]
-            bounds = [(None, None)] * q + [(0, None)] * (A_ub.shape[1] - q)
+            slack = 1 if p is None else d  # ℓ∞: one bound s; ℓ1: one per coordinate
+            S = np.ones((d, 1)) if p is None else np.eye(d)
+            cost = np.r_[np.zeros(q), np.ones(slack)]
+            A_ub = np.block([[A, -S], [-A, -S]])  # −s ≤ e − A c ≤ s
+            b_ub = np.r_[e, -e]
+            bounds = [(None, None)] * q + [(0, None)] * slack
             res = linprog(cost, A_ub=A_ub, b_ub=b_ub, bounds=bounds, method="highs")
             if res.status != 0:
                 return None
@@ -301,7 +337,12 @@ def _float_residual(
         return None
     if not np.all(np.isfinite(c)):
         return None
-    return [Fraction(float(v)).limit_denominator(1 << 40) for v in c]
+    # coefficient of K_k is c_k / 2^{s_k} ≈ n_k / 2^{40 + s_k}; common denominator 2^{40 + S}
+    S = max(shifts)
+    den = 1 << (40 + S)
+    num = [int(round(float(ck) * 2.0**40)) << (S - sk) for ck, sk in zip(c, shifts)]
+    u = [(den if k == j else 0) - sum(nk * col[k] for nk, col in zip(num, K)) for k in range(d)]
+    return u, den
 
 
 def width_witness(
@@ -312,13 +353,17 @@ def width_witness(
     mu: object | None = None,
     p: object = 2,
     search: bool = True,
+    search_limit: int = 64,
 ) -> WidthWitness:
     """The exact LB-width witness for ``net`` on D* (THEORY.md §2), or a report that none was found.
 
     d is the network's input dimension. Exactly one of ``rho`` (0 < ρ < 1) or ``mu``
     (0 < μ < ½; μ = ρ/2 since ε_{D*,p} = ½) is needed; ``p`` is an integer ≥ 1 or "inf".
-    Among the valid pairs found it returns the one with the smallest ‖x − e_j‖_p.
-    ``search=False`` skips the float-guided search (exact candidates only).
+    Candidates: the ℓ2 residual r_j for j in a float-estimated order (the first that passes
+    the exact check), for p = ∞ every kernel-basis construction; the pair with the smallest
+    exact ‖x − e_j‖_p among these is returned. Only when none passes (and ``search``) the
+    float-guided kernel search runs, j by j in the float order (at most ``search_limit``
+    indices), until one passes exactly.
     """
     if isinstance(p, str) and p.strip().isdigit():
         p = int(p.strip())
@@ -330,55 +375,82 @@ def width_witness(
     radius_power = mu_ if pn is None else mu_**pn
     t = min(N - 1, d)
     W = net.flint_layers()[0][0]
-    rank = W.rank()
+    Wz = _integer_rows(W)
+    rank = Wz.rank()
     bound = width_bound(N, d, r, pn)
     guaranteed = rank < bound
     notes: list[str] = []
+    mnum, mden = mu_.numerator, mu_.denominator
 
-    best: tuple[Fraction, int, list[Fraction], str] | None = None
+    def dist_of(u: list[int], den: int) -> Fraction | None:
+        """‖u/(2 den)‖_p^p (∞: the norm) if it is below μ^p (μ), else None; exact integers."""
+        if pn is None:
+            top = max((abs(v) for v in u), default=0)
+            return Fraction(top, 2 * den) if top * mden < mnum * 2 * den else None
+        top = sum(abs(v) ** pn for v in u)
+        return Fraction(top, (2 * den) ** pn) if top * mden**pn < (mnum * 2 * den) ** pn else None
+
+    found: list[tuple[Fraction, int, list[int], int, str]] = []
     ncand = 0
 
-    def consider(j: int, res: list[Fraction], method: str) -> None:
-        nonlocal best, ncand
-        ncand += 1
-        half = [a / 2 for a in res]
-        dist = _norm_power(half, pn)
-        if dist < radius_power and (best is None or dist < best[0]):
-            best = (dist, j, res, method)
-
-    # (1) ℓ2: r_j = Proj_{row space} e_j = column j of P = Bᵀ (B Bᵀ)⁻¹ B
+    # (1) ℓ2: r_j = Proj_{row space} e_j = Bᵀ G⁻¹ B e_j = Bᵀ adj(G) B e_j / det G, G = B Bᵀ
+    order = _float_guide(W, rank, t, pn)
     if rank == 0:
-        P = None
+        ncand += 1
+        dist = dist_of([0] * d, 1)
+        if dist is not None:
+            found.append((dist, order[0], [0] * d, 1, "l2-projection"))
     else:
-        rows, _ = _rref_rows(W)
-        B = fmpq_mat(len(rows), d, [fmpq(v.numerator, v.denominator) for row in rows for v in row])
+        B = _row_basis(Wz, rank)
+        G = B * B.transpose()
+        det = int(G.det())
+        adj = fmpq_mat(G).inv() * det
+        A = fmpz_mat(rank, rank, [int(v.p) for v in adj.entries()]) * B  # adj(G)·B, rank × d
         Bt = B.transpose()
-        P = Bt * (B * Bt).inv() * B
-    for j in range(t):
-        col = [Fraction(0)] * d if P is None else [fmpq_to_fraction(P[k, j]) for k in range(d)]
-        consider(j, col, "l2-projection")
+        for j in order:
+            ncand += 1
+            col = Bt * fmpz_mat(rank, 1, [A[i, j] for i in range(rank)])
+            u = [int(v) for v in col.entries()]
+            dist = dist_of(u, det)
+            if dist is not None:
+                found.append((dist, j, u, det, "l2-projection"))
+                break
 
     # (2) ℓ∞: z ∈ Null W ∩ span(e_1..e_t), j = argmax_k |z_k|, r = e_j − z/(2 z_j)
     if pn is None:
-        sub = fmpq_mat(W.nrows(), t, [W[i, k] for i in range(W.nrows()) for k in range(t)])
-        for z in _kernel_basis(sub):
+        sub = fmpz_mat(Wz.nrows(), t, [Wz[i, k] for i in range(Wz.nrows()) for k in range(t)])
+        for z in _kernel_columns(sub):
             j = max(range(t), key=lambda k: abs(z[k]))
-            res = [Fraction(int(k == j)) - (z[k] / (2 * z[j]) if k < t else 0) for k in range(d)]
-            consider(j, res, "linf-kernel")
+            den = 2 * z[j]
+            u = [(den if k == j else 0) - (z[k] if k < t else 0) for k in range(d)]
+            if den < 0:
+                den, u = -den, [-v for v in u]
+            ncand += 1
+            dist = dist_of(u, den)
+            if dist is not None:
+                found.append((dist, j, u, den, "linf-kernel"))
 
-    # (3) float-guided search over the kernel, exact re-check
-    if best is None and search and rank < d and pn != 2:
-        K = _kernel_basis(W)
-        for j in range(t):
-            c = _float_residual(j, K, pn, d)
-            if c is None:
+    # (3) float-guided search over the kernel (ℓ2 needs none: the projection is optimal)
+    if not found and search and rank < d and pn != 2:
+        K = _kernel_columns(Wz)
+        if len(order) > search_limit:
+            notes.append(
+                f"the float-guided search tried {search_limit} of the {len(order)} points e_j "
+                "(raise the search limit to try more)"
+            )
+        for j in order[:search_limit]:
+            cand = _float_search(j, K, pn, d)
+            if cand is None:
                 continue
-            z = [sum((ci * v[k] for ci, v in zip(c, K)), Fraction(0)) for k in range(d)]
-            consider(j, [Fraction(int(k == j)) - z[k] for k in range(d)], "kernel-search")
+            ncand += 1
+            dist = dist_of(*cand)
+            if dist is not None:
+                found.append((dist, j, cand[0], cand[1], "kernel-search"))
+                break
     if rank == d:
         notes.append("the first layer is injective (rank = d): W x = W x' forces x = x'")
 
-    if best is None:
+    if not found:
         if guaranteed:  # pragma: no cover - contradicts THEORY §2; would be a bug
             raise AssertionError("rank below the bound but no witness: please report this")
         notes.append(
@@ -389,16 +461,16 @@ def width_witness(
             N, d, pn, r, radius_power, rank, W.nrows(), bound, guaranteed, False,
             candidates=ncand, notes=notes,
         )  # fmt: skip
-    dist, j, res, method = best
-    x = tuple(Fraction(int(k == j)) - res[k] / 2 for k in range(d))
-    xp = tuple(res[k] / 2 for k in range(d))
+    dist, j, u, den, method = min(found, key=lambda c: c[0])
+    x = tuple(Fraction(int(k == j)) - Fraction(u[k], 2 * den) for k in range(d))
+    xp = tuple(Fraction(u[k], 2 * den) for k in range(d))
     # exact re-checks of the whole claim (cheap; the tests check it independently too)
-    diff = fmpq_mat(
-        d, 1, [fmpq(a.numerator, a.denominator) for a in (u - v for u, v in zip(x, xp))]
-    )
-    assert (W * diff).entries() == fmpq_mat(W.nrows(), 1).entries()
+    if any(sum(int(Wz[i, k]) * u[k] for k in range(d)) != int(Wz[i, j]) * den
+           for i in range(Wz.nrows())):  # fmt: skip
+        raise AssertionError("W x != W x' for a witness: please report this")  # pragma: no cover
     fx, fxp = net.evaluate(x), net.evaluate(xp)
-    assert fx == fxp
+    if fx != fxp:  # pragma: no cover - impossible when W x = W x'
+        raise AssertionError("f(x) != f(x') for a witness: please report this")
     bad_x, bad_xp = fx != 2, fxp != 1
     mis = "both" if bad_x and bad_xp else ("x" if bad_x else "x_prime")
     return WidthWitness(

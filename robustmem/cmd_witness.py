@@ -303,7 +303,15 @@ def cmd_width(args: argparse.Namespace) -> int:
             f"{args.net}: the network's input dimension is {net.input_dim} but --d is {args.d}; "
             "D* lives in the network's input space"
         )
-    w = width_witness(net, N, rho=args.rho, mu=args.mu, p=_p(args.p), search=not args.no_search)
+    w = width_witness(
+        net,
+        N,
+        rho=args.rho,
+        mu=args.mu,
+        p=_p(args.p),
+        search=not args.no_search,
+        search_limit=_count(args.search_limit, "search-limit", 1),
+    )
     if args.json:
         _dump(w.to_json())
         return EXIT_OK if w.found else EXIT_REFUTED
@@ -444,6 +452,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     ww.add_argument("--d", help="optional: check that NET's input dimension is d")
     ww.add_argument(
         "--no-search", action="store_true", help="exact candidates only (no float-guided search)"
+    )
+    ww.add_argument(
+        "--search-limit",
+        default="64",
+        help="how many points e_j the float-guided search tries (default 64)",
     )
     ww.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ww.set_defaults(func=cmd_width)
