@@ -282,3 +282,34 @@ def test_entry_point_subprocess(tmp_path):
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     check_json_witness(net, json.loads(r.stdout), 4, F(9, 10), 2)
+
+
+def test_the_docs_worked_example(capsys, tmp_path):
+    """docs/witness.md: a 3-wide net, certified at ρ = 1/2, broken at ρ = 9/10 by x = (5/8, ...)."""
+    net = Network(
+        [[[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1]], [[8, 8, 8], [8, 8, 8]], [[1, -1]]],
+        [["-1/2"] * 3, [0, -1], [1]],
+        input_dim=4,
+    )
+    path = save(tmp_path, net, "net3.json")
+    data = tmp_path / "dstar.csv"
+    assert (
+        run(capsys, "witness", "dataset", "width", "--N", "5", "--d", "4", "-o", str(data))[0] == 0
+    )
+    code, text, _ = run(capsys, "certify", path, str(data), "--rho", "1/2", "--p", "2", "-q")
+    assert code == 0 and "PROVED 5" in text
+    code, text, _ = run(capsys, "witness", "width", path, "--N", "5", "--rho", "9/10", "--json")
+    obj = json.loads(text)
+    assert obj["x"] == ["5/8", "1/8", "1/8", "-1/8"] and obj["x_prime"] == [
+        "3/8",
+        "-1/8",
+        "-1/8",
+        "1/8",
+    ]
+    assert obj["misclassified"] == "x" and obj["value"] == "1" and obj["bound"] == "81/25"
+    check_json_witness(net, obj, 5, F(9, 10), 2)
+    code, text, _ = run(capsys, "witness", "width", path, "--N", "5", "--rho", "3/5", "--p", "inf",
+                        "--json")  # fmt: skip
+    obj = json.loads(text)
+    assert obj["x"] == ["3/4", "1/4", "1/4", "-1/4"] and obj["bound"] == "4"
+    check_json_witness(net, obj, 5, F(3, 5), None)

@@ -247,6 +247,40 @@ def test_memorizers_of_dstar_meet_the_bound(N, d, p):
     assert narrow.widths[1] == min(N - 1, d)
 
 
+@pytest.mark.parametrize("N,d", [(5, 4), (9, 3), (3, 4)])
+@pytest.mark.parametrize("p,rho", [("inf", F(3, 4)), ("2", F(9, 10)), ("1", F(3, 4))])
+def test_p4_large_memorizers_of_dstar_meet_the_bound(N, d, p, rho):
+    """The regime-(iii) builder (P4), certified on D*, has first-layer rank ≥ w."""
+    large = pytest.importorskip("constructions.large")
+    pn = None if p == "inf" else int(p)
+    ds = dstar_dataset(N, d)
+    rad = make_radius(ds, p, rho=rho)
+    net, _ = large.build_large(ds, rad.radius_power, rad.p)
+    rep = certify(net, ds, rad, engine="linear", timeout=30)
+    assert rep.counts["PROVED"] == N
+    rank = rank_exact(net.layers[0].weight)
+    assert net.widths[1] >= rank >= width_bound(N, d, rho, pn)
+    assert not width_witness(net, N, rho=rho, p=p).found
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vc_reduction_on_p4_large_memorizers(seed):
+    large = pytest.importorskip("constructions.large")
+    rng = random.Random(50 + seed)
+    p = ["2", "1", "inf"][seed % 3]
+    d, N = rng.randint(2, 4), rng.randint(4, 7)
+    rho = F(rng.randint(60, 95), 100)
+    con = vc_dataset(N, d, rho, p, seed=seed)
+    ds = con.dataset()
+    rad = make_radius(ds, p, rho=rho)
+    net, _ = large.build_large(ds, rad.radius_power, rad.p)
+    assert certify(net, ds, rad, engine="linear", timeout=30).counts["PROVED"] == N
+    chk = vc_check(net, con)
+    assert chk.holds, (con.signs, chk.values)
+    for s, pt in zip(con.signs, con.points):
+        assert (2 * net.evaluate(pt) - 3) * s > 0
+
+
 def test_linf_bound_is_tight_and_one_less_fails():
     # ℓ∞, ρ > ½: the width-t memorizer is certified, dropping one coordinate gives a witness
     N, d, rho = 6, 4, F(3, 4)
