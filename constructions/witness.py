@@ -226,6 +226,7 @@ class WidthWitness:
     method: str | None = None
     candidates: int = 0
     notes: list[str] = field(default_factory=list)
+    certifier: dict[str, Any] | None = None  # the certifier's verdicts on D* (when asked)
 
     @property
     def mu(self) -> Fraction:
@@ -260,6 +261,7 @@ class WidthWitness:
             "method": self.method,
             "candidates": self.candidates,
             "notes": list(self.notes),
+            "certifier": self.certifier,
         }
 
 
@@ -354,6 +356,8 @@ def width_witness(
     p: object = 2,
     search: bool = True,
     search_limit: int = 64,
+    use_certifier: bool = False,
+    timeout: float = 30.0,
 ) -> WidthWitness:
     """The exact LB-width witness for ``net`` on D* (THEORY.md §2), or a report that none was found.
 
@@ -363,7 +367,9 @@ def width_witness(
     the exact check), for p = ∞ every kernel-basis construction; the pair with the smallest
     exact ‖x − e_j‖_p among these is returned. Only when none passes (and ``search``) the
     float-guided kernel search runs, j by j in the float order (at most ``search_limit``
-    indices), until one passes exactly.
+    indices), until one passes exactly. If still none is found and ``use_certifier``, the
+    certifier runs on D* (``timeout`` seconds per ball); its verdict counts and first exact
+    counterexample (re-checked here) go to ``certifier`` — a single point, not a pair.
     """
     if isinstance(p, str) and p.strip().isdigit():
         p = int(p.strip())
@@ -453,13 +459,15 @@ def width_witness(
     if not found:
         if guaranteed:  # pragma: no cover - contradicts THEORY §2; would be a bug
             raise AssertionError("rank below the bound but no witness: please report this")
-        notes.append(
-            "no witness is guaranteed (rank >= bound) and none was found; the network may still "
-            "fail elsewhere: run robustmem certify on D* (robustmem witness dataset width)"
-        )
+        cert = _certify_dstar(net, N, r, pn, timeout) if use_certifier else None
+        if cert is None:
+            notes.append(
+                "no witness is guaranteed (rank >= bound) and none was found; the network may "
+                "still fail elsewhere: run the certifier on D* (--certify)"
+            )
         return WidthWitness(
             N, d, pn, r, radius_power, rank, W.nrows(), bound, guaranteed, False,
-            candidates=ncand, notes=notes,
+            candidates=ncand, notes=notes, certifier=cert,
         )  # fmt: skip
     dist, j, u, den, method = min(found, key=lambda c: c[0])
     x = tuple(Fraction(int(k == j)) - Fraction(u[k], 2 * den) for k in range(d))
@@ -477,6 +485,35 @@ def width_witness(
         N, d, pn, r, radius_power, rank, W.nrows(), bound, guaranteed, True,
         j + 1, x, xp, fx, mis, dist, method, ncand, notes,
     )  # fmt: skip
+
+
+def _certify_dstar(
+    net: Network, N: int, rho: Fraction, p: int | None, timeout: float
+) -> dict[str, Any]:
+    """Run the certifier on D*; the first REFUTED ball's point is re-checked exactly here."""
+    from certify.run import certify, make_radius
+
+    ds = dstar_dataset(N, net.input_dim)
+    rad = make_radius(ds, "inf" if p is None else p, rho=rho)
+    rep = certify(net, ds, rad, engine="auto", timeout=timeout)
+    out: dict[str, Any] = {"counts": rep.counts, "counterexample": None}
+    for res in rep.results:
+        if res.status != "REFUTED" or res.counterexample is None:
+            continue
+        x = tuple(res.counterexample)
+        c = ds.X[res.index]
+        gap = _norm_power([a - b for a, b in zip(x, c)], p)
+        fx = net.evaluate(x)
+        if gap < rad.radius_power and fx != ds.y[res.index]:
+            out["counterexample"] = {
+                "center": [_s(v) for v in c],
+                "label": ds.y[res.index],
+                "point": [_s(v) for v in x],
+                "value": _s(fx),
+                "distance_power": _s(gap),
+            }
+            break
+    return out
 
 
 def build_dstar_memorizer(

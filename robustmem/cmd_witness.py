@@ -99,16 +99,20 @@ p = inf with rho > 1/2) a witness is guaranteed. Otherwise none is guaranteed, b
 command still searches (for p = inf the kernel construction; for p ≠ 2 a float-guided LP /
 minimisation whose answer is rounded into the exact kernel and re-checked exactly). Ball
 membership is checked exactly (p-th powers; the max for inf); f is evaluated exactly.
-No witness does not mean the network is robust: run 'robustmem certify' on D*.
+No witness does not mean the network is robust: --certify then runs the certifier on D*
+(its counterexample, if any, is a single point x in some ball with f(x) ≠ label, re-checked
+exactly; JSON key "certifier").
 
 --json: {"found", "j" (1-based index of e_j), "x", "x_prime" (exact "p/q" strings),
 "misclassified": "x" | "x_prime" | "both", "rank", "bound", "guaranteed", "value" (f(x)),
 "distance_power" (‖x - e_j‖_p^p, for inf the norm), "radius_power", "method", ...}
 
-exit codes: 0 witness found, 1 no witness found, 3 bad input.
+exit codes: 0 witness found (or, with --certify, a certifier counterexample), 1 none found,
+3 bad input.
 
 examples:
   robustmem witness width net.json --N 5 --rho 9/10 --p 2
+  robustmem witness width net.json --N 5 --rho 1/2 --p 2 --certify
   robustmem witness width net.json --N 5 --rho 3/4 --p inf --json
   robustmem witness width net.json --N 12 --mu 1/4 --p 1
 """
@@ -291,6 +295,7 @@ def cmd_dataset_vc(args: argparse.Namespace) -> int:
 def cmd_width(args: argparse.Namespace) -> int:
     from certify.errors import InputError
     from certify.network import Network
+    from certify.numbers import parse_number
     from constructions.witness import width_witness
     from robustmem.cli import EXIT_OK, EXIT_REFUTED, UsageError
 
@@ -311,10 +316,13 @@ def cmd_width(args: argparse.Namespace) -> int:
         p=_p(args.p),
         search=not args.no_search,
         search_limit=_count(args.search_limit, "search-limit", 1),
+        use_certifier=args.certify,
+        timeout=args.timeout,
     )
+    cex = (w.certifier or {}).get("counterexample")
     if args.json:
         _dump(w.to_json())
-        return EXIT_OK if w.found else EXIT_REFUTED
+        return EXIT_OK if w.found or cex else EXIT_REFUTED
     pt = "inf" if w.p is None else str(w.p)
     print(
         f"robustmem witness width  {args.net}  D*: N = {w.N}, d = {w.d}  p = {pt}  "
@@ -329,7 +337,20 @@ def cmd_width(args: argparse.Namespace) -> int:
     if not w.found:
         for note in w.notes:
             print(f"  {note}")
-        print("  NO WITNESS FOUND")
+        print("  NO WITNESS PAIR FOUND")
+        if w.certifier is not None:
+            c = w.certifier["counts"]
+            print(
+                f"  certifier on D*: PROVED {c['PROVED']}  REFUTED {c['REFUTED']}  "
+                f"UNKNOWN {c['UNKNOWN']}"
+            )
+            if cex:
+                print(
+                    f"  counterexample (single point, re-checked exactly): "
+                    f"{_vec([parse_number(v, 'x') for v in cex['point']])} "
+                    f"near the point with label {cex['label']}: f = {cex['value']}"
+                )
+                return EXIT_OK
         return EXIT_REFUTED
     norm = "‖·‖_∞" if w.p is None else f"‖·‖_{pt}^{pt}"
     print(f"  WITNESS ({w.method}, j = {w.j}):")
@@ -452,6 +473,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ww.add_argument("--d", help="optional: check that NET's input dimension is d")
     ww.add_argument(
         "--no-search", action="store_true", help="exact candidates only (no float-guided search)"
+    )
+    ww.add_argument(
+        "--certify",
+        action="store_true",
+        help="if no pair is found, run the certifier on D* (it may find a single-point "
+        "counterexample)",
+    )
+    ww.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per ball for --certify (default 30)"
     )
     ww.add_argument(
         "--search-limit",

@@ -17,6 +17,7 @@ import pytest
 from certify.dataset import Dataset
 from certify.network import Network
 from certify.numbers import parse_number
+from constructions.witness import build_dstar_memorizer
 from robustmem.cli import main
 
 
@@ -133,7 +134,7 @@ def test_dataset_width_memorizer_is_certified(capsys, tmp_path):
     code, text, _ = run(
         capsys, "witness", "width", str(net), "--N", "7", "--rho", "3/4", "--p", "inf"
     )
-    assert code == 1 and "NO WITNESS FOUND" in text and "no witness is guaranteed" in text
+    assert code == 1 and "NO WITNESS PAIR FOUND" in text and "no witness is guaranteed" in text
 
 
 def test_dataset_vc_with_seed_is_recorded_and_deterministic(capsys, tmp_path):
@@ -313,3 +314,24 @@ def test_the_docs_worked_example(capsys, tmp_path):
     obj = json.loads(text)
     assert obj["x"] == ["3/4", "1/4", "1/4", "-1/4"] and obj["bound"] == "4"
     check_json_witness(net, obj, 5, F(3, 5), None)
+
+
+def test_certify_fallback_when_no_pair_exists(capsys, tmp_path):
+    # rank 3 = d: no pair with W x = W x' exists, but f = 1 + Σ ReLU(x_k) is not robust at 0
+    net = Network([[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[1, 1, 1]]], [[0, 0, 0], [1]], input_dim=3)
+    path = save(tmp_path, net)
+    code, text, _ = run(capsys, "witness", "width", path, "--N", "4", "--rho", "1/2")
+    assert code == 1 and "NO WITNESS PAIR FOUND" in text
+    code, text, _ = run(capsys, "witness", "width", path, "--N", "4", "--rho", "1/2", "--certify",
+                        "--json")  # fmt: skip
+    obj = json.loads(text)
+    assert code == 0 and obj["found"] is False and obj["certifier"]["counts"]["REFUTED"] >= 1
+    cex = obj["certifier"]["counterexample"]
+    x = [parse_number(v, "x") for v in cex["point"]]
+    c = [parse_number(v, "c") for v in cex["center"]]
+    assert sum((a - b) ** 2 for a, b in zip(x, c)) < F(1, 16)  # inside the ℓ2 ball, μ = 1/4
+    assert net.evaluate(x) != cex["label"] and str(net.evaluate(x)) == cex["value"]
+    # a certified robust memorizer: the certifier proves every ball, nothing to report
+    good = save(tmp_path, build_dstar_memorizer(2, 3, "1/2"), "g.json")
+    code, text, _ = run(capsys, "witness", "width", good, "--N", "2", "--rho", "1/2", "--certify")
+    assert code == 1 and "PROVED 2" in text
