@@ -14,12 +14,13 @@ labels 2 and 1: whenever ‖r_j‖_p < 2μ one of them is misclassified. Because
 - p = ∞ and ½ < ρ < 1: w = t (a kernel vector z ∈ Null W ∩ span(e_1..e_t), j = argmax |z_j|,
   r = e_j − z/(2 z_j) has ‖r‖_∞ = ½ < 2μ).
 
-:func:`width_witness` computes r_j exactly (flint ``fmpq_mat``), checks ball membership
-exactly (p-th powers; max for ∞) and evaluates f exactly at both points. When rank W ≥ w no
-witness is guaranteed; it still tries the exact candidates above and then a float-guided search
-(an LP for p ∈ {1, ∞}, a smooth minimisation otherwise) for min_{z ∈ Z} ‖e_j − z‖_p whose
-result is rounded to a rational z = K·c with K an exact kernel basis — so W x = W x' stays
-exact whatever the float did, and the ball membership is re-checked exactly.
+:func:`width_witness` computes r_j exactly (integer flint ``fmpz_mat`` algebra), checks
+ball membership exactly (p-th powers; max for ∞) and evaluates f exactly at both points.
+When rank W ≥ w no witness is guaranteed; it still tries the exact candidates above, then a
+float-guided search (an LP for p ∈ {1, ∞}, a smooth minimisation otherwise) for
+min_{z ∈ Z} ‖e_j − z‖_p whose result is rounded to a rational z = K·c with K an exact kernel
+basis — so W x = W x' stays exact whatever the float did, and the ball membership is
+re-checked exactly. Optionally the certifier then runs on D* (a single-point counterexample).
 
 **LB-VC** [KMY Prop 3.3] (our reconstruction, see THEORY.md §2; the tests check it):
 k = min{d, ⌊1/(1 − ρ^p)⌋} (k = 1 for p = ∞), L = ⌊N/2⌋ groups with centres

@@ -301,6 +301,8 @@ def cmd_width(args: argparse.Namespace) -> int:
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
+    if not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
     N = _count(args.N, "N", 2)
     net = Network.load(args.net)
     if args.d is not None and _count(args.d, "d", 1) != net.input_dim:
