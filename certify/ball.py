@@ -72,12 +72,13 @@ def _iroot_ceil(n: int, k: int) -> int:
     if k == 2:
         r = math.isqrt(n)
         return r if r * r == n else r + 1
-    r = int(round(n ** (1.0 / k))) if n.bit_length() < 1000 else 1 << (n.bit_length() // k + 1)
-    while r**k < n:
-        r += 1 + (n - r**k) // (k * max(r, 1) ** (k - 1) + 1)
-    while r > 0 and (r - 1) ** k >= n:
-        r -= 1
-    return r
+    r = 1 << -(-n.bit_length() // k) if n > 1 else n  # ≥ ⌊n^(1/k)⌋; Newton decreases
+    while n > 1:
+        s = ((k - 1) * r + n // r ** (k - 1)) // k
+        if s >= r:
+            break
+        r = s
+    return r if r**k >= n else r + 1
 
 
 @dataclass

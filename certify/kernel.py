@@ -54,12 +54,13 @@ def root_up(q: Q, k: int) -> Q:
     if k == 2:
         r = math.isqrt(n)
         return Q(r if r * r == n else r + 1, 1 << 64)
-    r = int(round(n ** (1.0 / k))) if n.bit_length() < 1000 else 1 << (n.bit_length() // k + 1)
-    while r**k < n:
-        r += 1 + (n - r**k) // (k * max(r, 1) ** (k - 1) + 1)
-    while r > 0 and (r - 1) ** k >= n:
-        r -= 1
-    return Q(r, 1 << 64)
+    r = 1 << -(-n.bit_length() // k) if n > 1 else n  # ≥ ⌊n^(1/k)⌋; Newton decreases
+    while n > 1:
+        s = ((k - 1) * r + n // r ** (k - 1)) // k
+        if s >= r:
+            break
+        r = s
+    return Q(r if r**k >= n else r + 1, 1 << 64)
 
 
 class Ball:
@@ -81,7 +82,12 @@ class Ball:
         if self.p == 2:
             s = sum(v * v for v in a)
             return root_up(self.rp * s, 2) if s else Q(0)
-        return root_up(self.rp, self.p) * sum(abs(v) for v in a)
+        box = root_up(self.rp, self.p) * sum(abs(v) for v in a)
+        if not box:
+            return box
+        # dual norm: t_i ≥ |a_i|^q (q = p/(p−1)), then (μ^p·(Σ t_i)^{p−1})^{1/p}, rounded up
+        S = sum((root_up(abs(v) ** self.p, self.p - 1) for v in a if v), Q(0))
+        return min(box, root_up(S ** (self.p - 1) * self.rp, self.p))
 
 
 def dot(a, b) -> Q:

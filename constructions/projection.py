@@ -242,10 +242,18 @@ def _derived_seed(seed: int, attempt: int) -> int:
 
 
 def _sample(ds: Dataset, m: int, seed: int) -> Projection | None:
-    d = ds.d
     rng = np.random.default_rng(seed)
-    G = rng.standard_normal((d, m))
+    G = rng.standard_normal((ds.d, m))
     Q, _ = np.linalg.qr(G)  # d × m, orthonormal columns: a uniformly random subspace
+    return _from_orthonormal(ds, Q, seed, "random", None)
+
+
+def _from_orthonormal(
+    ds: Dataset, Q: np.ndarray, seed: int | None, kind: str, x0: Sequence[Fraction] | None
+) -> Projection | None:
+    """Rows ≈ Qᵀ rounded to dyadics, scaled so that ‖A‖ ≤ 1 is proven (exact Gershgorin
+    bound on the integer Gram matrix); bias −A·x0 (or 0); separation ratio checked exactly."""
+    m = Q.shape[1]
     Z = np.rint(Q.T * (1 << _ROW_BITS)).astype(np.int64)  # m × d integer rows
     if not Z.any(axis=1).all():
         return None
@@ -254,16 +262,38 @@ def _sample(ds: Dataset, m: int, seed: int) -> Projection | None:
     gersh = max(sum(abs(int(gram[i, j])) for j in range(m)) for i in range(m))
     G_bound = Fraction(gersh, 1 << (2 * _ROW_BITS))  # ≥ λ_max(A₀A₀ᵀ) = ‖A₀‖²
     c = root_upper(G_bound, 2)  # ≥ √G_bound ≥ ‖A₀‖
-    scale = c * (1 << _ROW_BITS)
-    rows = [[Fraction(int(v)) / scale for v in r] for r in Z.tolist()]
-    lip = root_upper(G_bound / (c * c), 2)  # ≥ ‖A‖; ≤ 1 because G_bound/c² ≤ 1
-    assert lip <= 1
-    bias = [Fraction(0)] * m
+    s = Fraction((1 << 64) * c.denominator // c.numerator, 1 << 64)  # dyadic, ≤ 1/c
+    rows = [[Fraction(int(v)) * s / (1 << _ROW_BITS) for v in r] for r in Z.tolist()]
+    # ‖A‖ = s·‖A₀‖ ≤ s·c ≤ 1 (proof above); the rational bound is capped at that 1
+    lip = min(Fraction(1), root_upper(G_bound * s * s, 2))
+    if x0 is None:
+        bias = [Fraction(0)] * m
+    else:
+        bias = [-sum((a * v for a, v in zip(row, x0) if a), start=Fraction(0)) for row in rows]
     Zp = _apply_all(rows, bias, ds.X)
     ratio = _separation_ratio(ds, Zp)
     if ratio is None:
         return None
-    return Projection(rows, bias, m, d, seed, lip, ratio, "random")
+    return Projection(rows, bias, m, ds.d, seed, lip, ratio, kind)
+
+
+def dyadic_span_projection(ds: Dataset, tol: float = 1e-9) -> Projection | None:
+    """Onto (≈) the span of the centred data, with dyadic rows: an orthonormal basis from the
+    SVD, rounded to 2^-30 and scaled so that ‖A‖ ≤ 1 is proven. Distances shrink by a factor
+    ≈ 1 − 2^-30·√d (measured exactly: ``separation_ratio``). Dyadic weights keep the exact
+    certifier fast (the exact span basis has huge denominators). None if the rank is d."""
+    x0 = ds.X[0]
+    Xf = np.asarray([[float(v) for v in x] for x in ds.X]) - np.asarray([float(v) for v in x0])
+    _, S, Vt = np.linalg.svd(Xf, full_matrices=False)
+    if not S.size or S[0] == 0:
+        return None
+    r = int((S[0] * tol < S).sum())
+    if r >= ds.d:
+        return None
+    p = _from_orthonormal(ds, Vt[:r].T, None, "span", x0)
+    if p is not None:
+        p.notes.append(f"dyadic span of the centred data, rank {r} < d = {ds.d}")
+    return p
 
 
 def random_projection(

@@ -347,33 +347,38 @@ def cmd_check(args: argparse.Namespace) -> int:
 CONSTRUCT_HELP = """\
 Build a ReLU network that robustly memorizes DATA: f(x') = y_i on every open ℓp ball of
 radius μ = ρ·ε_{D,p} (or --mu) around each point, and write it as robustmem-network/1 JSON.
+The report gives the actual size (parameters, nonzero, depth, width, bits) next to the
+THEORY formula of the regime and the ratio actual/formula (rates with constants 1).
 
-methods available now:
+methods:
   small     regime (i) pipeline (KMY Thm 4.2(i)): scale, lattice translation (Lemma B.15),
-            Floor gadgets, grid index, integer memorizer — for ρ in the small regime.
-            First version: no random projection, plain O(N) integer memorizer.
+            Floor gadgets, grid index, integer memorizer. Needs ρ in the small regime.
+  large     regime (iii) pipeline (KMY Thm 4.2(iii), cases I–V): projection (none / exact
+            span when d ≥ N / seeded random, per the paper's cases; ℓ2 only, --project to
+            force), then one block per point: a polytope of linear tests around its ball
+            that cuts off every other-label ball, summed per class. Exact for every ρ < 1.
   baseline  one box "bump" per point in the original dimension (depth 4, O(N²d) parameters);
             valid while the ball's bounding box stays inside the ℓ∞ separation (r₁ < ε∞).
-  auto      small in the small regime, else baseline (moderate/large builders are to come).
+  auto      small in the small regime (large if the data violate its contract), otherwise
+            large (moderate regime included: large is exact there too).
 
+Every random choice takes --seed (default 0) and the seed used is in the report.
 Certify what you build:  robustmem certify NET.json DATA --rho R --p P
 
 examples:
   robustmem construct data.csv --rho 1/2 --p inf -o net.json
-  robustmem construct data.npz --mu 0.01 --p 2 -o net.json --json
+  robustmem construct data.csv --rho 9/10 --p 2 --method large -o net.json --json
+  robustmem construct data.npz --mu 0.01 --p 2 --seed 7 -o net.json
 """
 
 
 def cmd_construct(args: argparse.Namespace) -> int:
-    from fractions import Fraction
     from pathlib import Path
 
-    from bounds.point import Point
-    from bounds.query import query
     from certify.dataset import Dataset
     from certify.network import atomic_write_text
     from certify.run import make_radius
-    from constructions.baseline import build_baseline
+    from constructions.build import construct
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
@@ -385,69 +390,39 @@ def cmd_construct(args: argparse.Namespace) -> int:
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
-    regime = None
-    if radius.rho is not None:
-        pv = float("inf") if radius.p is None else Fraction(radius.p)
-        regime = query(Point(ds.N, ds.d, radius.rho, pv)).regime
-    method = args.method
-    if method == "auto":
-        method = "small" if regime == "small" else "baseline"
-    C = len(ds.classes)
-    N, d = ds.N, ds.d
-    if method == "small":
-        from constructions.small import build_small
-
-        net, srep = build_small(ds, radius.radius_power, radius.p)
-        stages = dict(srep.stages)
-        formula_text = "√N (KMY Thm 4.2(i), rate with constants 1; this version: O(d² log R + N))"
-        formula = float(N) ** 0.5
-    else:
-        net, _ = build_baseline(ds, radius.radius_power, radius.p)
-        stages = {
-            "bumps_layer1": (d + 1) * 2 * N * d,
-            "bumps_layer2": (2 * N * d + 1) * N,
-            "class_clip": (N + 1) * 2 * C,
-            "output": 2 * C + 1,
-        }
-        formula_text = "(d+1)·2Nd + (2Nd+1)·N + (N+1)·2C + 2C + 1"
-        formula = sum(stages.values())
+    net, rep = construct(ds, radius, args.method, seed=args.seed, project=args.project)
     atomic_write_text(args.output, net.to_json_text())
-    out = {
-        "method": method,
-        "regime": regime,
-        "params": net.num_params(),
-        "params_nonzero": net.num_nonzero(),
-        "depth": net.depth,
-        "width": net.width,
-        "bits": net.bit_complexity(),
-        "formula": formula_text,
-        "formula_value": formula,
-        "ratio": net.num_params() / formula,
-        "stages": stages,
-        "seed": None,
-        "output": str(args.output),
-        **radius.describe(),
-    }
+    out = {**rep, "output": str(args.output), **radius.describe()}
     if args.json:
         print(json.dumps(out, indent=1))
-    else:
-        print(
-            f"robustmem construct  method = {method}  N = {N}  d = {d}  classes = {C}"
-            f"  regime (bounds) = {regime or 'n/a (--mu)'}"
-        )
-        print(
-            f"  parameters {out['params']} (nonzero {out['params_nonzero']}), depth "
-            f"{out['depth']}, width {out['width']}, bits {out['bits']}"
-        )
-        print(f"  formula {out['formula']} = {formula}  (actual/formula = {out['ratio']:.3f})")
-        for k, v in stages.items():
-            print(f"    {k:<14} {v}")
-        print(
-            f"  wrote {args.output}; certify it with: robustmem certify {args.output} "
-            f"{args.data} "
-            + (f"--rho {args.rho}" if args.rho else f"--mu {args.mu}")
-            + f" --p {args.p}"
-        )
+        return EXIT_OK
+    print(
+        f"robustmem construct  method = {rep['method']}  N = {ds.N}  d = {ds.d}  classes = "
+        f"{rep['classes']}  regime (bounds) = {rep['regime'] or 'n/a'}"
+    )
+    print(
+        f"  parameters {out['params']} (nonzero {out['params_nonzero']}), depth "
+        f"{out['depth']}, width {out['width']}, bits {out['bits']}"
+    )
+    print(
+        f"  formula {out['formula']} = {out['formula_value']:.6g}  "
+        f"(actual/formula = {out['ratio']:.3g})"
+    )
+    for k in ("projection", "m", "blocks", "facets_max", "facets_mean"):
+        if k in out:
+            print(f"    {k:<14} {out[k]}")
+    for k, v in rep["stages"].items():
+        print(f"    {k:<14} {v}")
+    if rep["seed"] is not None:
+        print(f"  seed {rep['seed']}")
+    for note in rep["notes"]:
+        print(f"  note: {note}")
+    print(
+        f"  wrote {args.output}; certify it with: robustmem certify {args.output} "
+        f"{args.data} "
+        + (f"--rho {args.rho}" if args.rho else f"--mu {args.mu}")
+        + f" --p {args.p}"
+    )
     return EXIT_OK
 
 
@@ -561,7 +536,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_radius_args(co)
-    co.add_argument("--method", choices=("auto", "small", "baseline"), default="auto")
+    co.add_argument("--method", choices=("auto", "small", "large", "baseline"), default="auto")
+    co.add_argument("--seed", type=int, default=0, help="seed of every random choice (0)")
+    co.add_argument(
+        "--project",
+        choices=("auto", "none", "span", "random"),
+        default="auto",
+        help="large: projection stage (auto follows the paper's cases; ℓ2 only)",
+    )
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")
     co.set_defaults(func=cmd_construct)

@@ -243,17 +243,34 @@ def test_check_rejects_tampering(files, capsys):
     assert code == 1
 
 
+@pytest.mark.parametrize("method", ["baseline", "large"])
 @pytest.mark.parametrize("p", ["inf", "1", "2"])
-def test_construct_then_certify_and_check(tmp_path, capsys, p):
+def test_construct_then_certify_and_check(tmp_path, capsys, p, method):
     data = tmp_path / "q.csv"
     data.write_text("0,0,1\n3,0,2\n0,3,2\n3,3,1\n1,1,1\n")
     net = tmp_path / "net.json"
     code, out, _ = run(
-        capsys, "construct", str(data), "--rho", "0.6", "--p", p, "-o", str(net), "--json"
+        capsys,
+        "construct",
+        str(data),
+        "--rho",
+        "0.6",
+        "--p",
+        p,
+        "-o",
+        str(net),
+        "--json",
+        "--method",
+        method,
     )
     rep = json.loads(out)
-    assert code == 0 and rep["method"] == "baseline" and rep["params"] == rep["formula_value"]
-    assert rep["depth"] == 4 and rep["regime"] in ("small", "moderate", "large", "none")
+    assert code == 0 and rep["method"] == method and rep["regime"] in ("moderate", "large", "none")
+    for key in ("params", "params_nonzero", "depth", "width", "bits", "formula_value", "stages"):
+        assert key in rep
+    if method == "baseline":
+        assert rep["params"] == rep["formula_value"] and rep["depth"] == 4
+    else:
+        assert rep["params"] == sum(rep["stages"].values()) and rep["seed"] is None
     cert = tmp_path / "cert.json"
     code, out, _ = run(
         capsys, "certify", str(net), str(data), "--rho", "0.6", "--p", p, "-q", "--cert", str(cert)
@@ -270,7 +287,17 @@ def test_construct_refuses_what_the_baseline_cannot_build(tmp_path, capsys):
     data2 = tmp_path / "diag.csv"
     data2.write_text("0,0,1\n2,2,2\n")  # ε∞ = 1, ε₂ = √2: μ = 0.9·√2 > 1
     code, _, err = run(
-        capsys, "construct", str(data2), "--rho", "0.9", "--p", "2", "-o", str(tmp_path / "n.json")
+        capsys,
+        "construct",
+        str(data2),
+        "--rho",
+        "0.9",
+        "--p",
+        "2",
+        "-o",
+        str(tmp_path / "n.json"),
+        "--method",
+        "baseline",
     )
     assert code == 3 and "smaller rho" in err
     assert not (tmp_path / "n.json").exists()
@@ -286,4 +313,6 @@ def test_construct_auto_uses_the_small_builder_in_the_small_regime(tmp_path, cap
     code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/200", "-q")
     assert code == 0 and "PROVED 5" in out
     code, out, _ = run(capsys, "construct", str(data), "--rho", "1/2", "-o", str(net), "--json")
-    assert json.loads(out)["method"] == "baseline"
+    assert json.loads(out)["method"] == "large"
+    code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/2", "-q")
+    assert code == 0 and "PROVED 5" in out

@@ -139,9 +139,17 @@ class _Concretiser:
             elif self.p == 2:  # ℓ2: √(μ²·‖a‖²), rounded up
                 s = sum((e * e for e in row), fmpq(0))
                 out.append(_Q(root_upper(self.mu_pow * _F(s), 2)) if s != 0 else fmpq(0))
-            else:  # integer p ≥ 3: the ball lies in the box of radius ≥ μ
-                out.append(self.box * sum((abs(e) for e in row), fmpq(0)))
+            else:  # integer p ≥ 3: min of the box bound and the dual norm μ·‖a‖_q
+                box = self.box * sum((abs(e) for e in row), fmpq(0))
+                out.append(min(box, self._dual(row)) if box != 0 else box)
         return out
+
+    def _dual(self, row) -> fmpq:
+        """≥ μ·(Σ|a_i|^q)^{1/q}, q = p/(p−1): t_i ≥ |a_i|^q by a (p−1)-th root rounded up,
+        then (μ^p·(Σ t_i)^{p−1})^{1/p} rounded up."""
+        p = self.p
+        S = sum((root_upper(_F(abs(e)) ** p, p - 1) for e in row if e != 0), Fraction(0))
+        return _Q(root_upper(S ** (p - 1) * self.mu_pow, p))
 
     def bounds(self, AL, bL, AU, bU) -> tuple[list[fmpq], list[fmpq]]:
         cl = (AL * self.c + bL).entries()

@@ -170,3 +170,22 @@ def test_iris_duplicates_merged():
     assert len(y) > ds.N
     p = random_projection(ds, 3, 11)
     assert p.meets_contract() and p.separation_ratio == exact_ratio(ds, p)
+
+
+def test_dyadic_span_projection_is_dyadic_lipschitz_and_keeps_separation():
+    from constructions.projection import dyadic_span_projection
+
+    rng = np.random.default_rng(8)
+    B = rng.standard_normal((3, 20))  # the data live in a 3-dim affine subspace of R^20
+    C = rng.integers(-5, 6, size=(9, 3)).astype(float)
+    ds = Dataset.from_arrays(C @ B + 1.5, np.array([1, 2, 3] * 3))
+    P = dyadic_span_projection(ds)
+    assert P is not None and P.m == 3 and P.kind == "span"
+    for row in P.matrix:  # dyadic rows: every denominator a power of two
+        assert all(v.denominator & (v.denominator - 1) == 0 for v in row)
+    # ‖A‖² ≤ max row sum of |A Aᵀ| (Gershgorin), recomputed here exactly
+    G = [[sum(a * b for a, b in zip(r1, r2)) for r2 in P.matrix] for r1 in P.matrix]
+    assert max(sum(abs(v) for v in r) for r in G) <= 1
+    assert P.separation_ratio > F(999_999, 1_000_000)  # distances kept up to rounding
+    full = Dataset.from_arrays(rng.standard_normal((5, 4)), np.array([1, 2, 1, 2, 1]))
+    assert dyadic_span_projection(full) is None  # rank d: nothing to gain

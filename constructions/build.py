@@ -1,0 +1,139 @@
+"""One entry point for every builder: ``construct(ds, radius, method, seed)`` → (network, report).
+
+The report is the record ``robustmem construct --json`` prints: actual sizes (params, nonzero
+params, depth, width, bits), the regime, the THEORY formula with its value (rates with
+constants 1, logs dropped) and the ratio actual/formula, per-stage counts and the seed.
+``auto`` picks by regime: small → ``small`` (falls back to ``large`` if the data violate the
+small builder's contract), moderate/large/none → ``large`` (exact for every ρ < 1).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+from certify.dataset import Dataset
+from certify.errors import InputError
+from certify.network import Network
+from certify.run import Radius
+
+METHODS = ("auto", "small", "large", "baseline")
+
+
+def rho_float(radius: Radius) -> float:
+    """ρ = μ/ε as a float (for formulas and the regime of a --mu query)."""
+    if radius.rho is not None:
+        return float(radius.rho)
+    q = radius.radius_power / radius.epsilon_power
+    return float(q) if radius.p is None else float(q) ** (1.0 / radius.p)
+
+
+def gamma(p: int | None, d: int) -> float:
+    """γ_p(d) = d^|1/2 − 1/p| (ℓp radius → the ℓ2 radius KMY Thm C.11 builds at)."""
+    inv = 0.0 if p is None else 1.0 / p
+    return d ** abs(0.5 - inv)
+
+
+def regime_of(ds: Dataset, radius: Radius) -> str | None:
+    """The bounds calculator's regime at (N, d, ρ, p); exact when ρ was given, from a
+    rational approximation of ρ = μ/ε otherwise."""
+    from bounds.point import Point
+    from bounds.query import query
+
+    rho = radius.rho
+    if rho is None:
+        rho = Fraction(rho_float(radius)).limit_denominator(1 << 40)
+        if not 0 < rho < 1:
+            return None
+    pv = float("inf") if radius.p is None else Fraction(radius.p)
+    return query(Point(ds.N, ds.d, rho, pv)).regime
+
+
+def construct(
+    ds: Dataset,
+    radius: Radius,
+    method: str = "auto",
+    *,
+    seed: int = 0,
+    project: str = "auto",
+) -> tuple[Network, dict[str, Any]]:
+    """Build a robust memorizer of ``ds`` for ``radius`` and return it with its report."""
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    N, d, C = ds.N, ds.d, len(ds.classes)
+    regime = regime_of(ds, radius)
+    rho = rho_float(radius)
+    notes: list[str] = []
+    chosen = method
+    if method == "auto":
+        chosen = "small" if regime == "small" else "large"
+    extra: dict[str, Any] = {}
+    if chosen == "small":
+        from constructions.small import build_small
+
+        try:
+            net, srep = build_small(ds, radius.radius_power, radius.p)
+        except InputError as e:
+            if method != "auto":
+                raise
+            notes.append(f"small builder refused ({e}); fell back on large")
+            chosen = "large"
+        else:
+            stages = dict(srep.stages)
+            formula_text = "√N  (KMY Thm 4.2(i), rate with constants 1)"
+            formula = math.sqrt(N)
+            seed_used: int | None = None
+    if chosen == "large":
+        from constructions.large import build_large
+
+        net, lrep = build_large(ds, radius.radius_power, radius.p, project=project, seed=seed)
+        stages = dict(lrep.stages)
+        g = gamma(radius.p, d)
+        formula_text = "N·d²·(γρ)⁴ + d  (KMY Thm 4.2(iii) / C.11(iii), constants 1)"
+        formula = N * d * d * (g * rho) ** 4 + d
+        seed_used = lrep.seed
+        notes.extend(lrep.notes)
+        extra = {
+            "projection": lrep.projection,
+            "m": lrep.m,
+            "blocks": lrep.blocks,
+            "facets_max": lrep.max_facets,
+            "facets_mean": round(lrep.mean_facets, 3),
+            "majority_label": lrep.majority_label,
+        }
+    elif chosen == "baseline":
+        from constructions.baseline import build_baseline
+
+        net, _ = build_baseline(ds, radius.radius_power, radius.p)
+        stages = {
+            "bumps_layer1": (d + 1) * 2 * N * d,
+            "bumps_layer2": (2 * N * d + 1) * N,
+            "class_clip": (N + 1) * 2 * C,
+            "output": 2 * C + 1,
+        }
+        formula_text = "(d+1)·2Nd + (2Nd+1)·N + (N+1)·2C + 2C + 1  (exact count of this design)"
+        formula = float(sum(stages.values()))
+        seed_used = None
+    params = net.num_params()
+    report: dict[str, Any] = {
+        "method": chosen,
+        "requested_method": method,
+        "regime": regime,
+        "N": N,
+        "d": d,
+        "classes": C,
+        "params": params,
+        "params_nonzero": net.num_nonzero(),
+        "depth": net.depth,
+        "width": net.width,
+        "bits": net.bit_complexity(),
+        "formula": formula_text,
+        "formula_value": formula,
+        "ratio": params / formula if formula else None,
+        "stages": stages,
+        "seed": seed_used,
+        "notes": notes,
+        **extra,
+    }
+    return net, report
