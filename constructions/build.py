@@ -57,8 +57,12 @@ def construct(
     *,
     seed: int = 0,
     project: str = "auto",
+    memorizer: str = "auto",
 ) -> tuple[Network, dict[str, Any]]:
-    """Build a robust memorizer of ``ds`` for ``radius`` and return it with its report."""
+    """Build a robust memorizer of ``ds`` for ``radius`` and return it with its report.
+
+    ``project``: auto (each builder follows the paper's cases), none, span (large), random,
+    adaptive (small). ``memorizer`` (small): auto (the smaller by exact size), plain, sqrt."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     N, d, C = ds.N, ds.d, len(ds.classes)
@@ -73,7 +77,14 @@ def construct(
         from constructions.small import build_small
 
         try:
-            net, srep = build_small(ds, radius.radius_power, radius.p)
+            net, srep = build_small(
+                ds,
+                radius.radius_power,
+                radius.p,
+                project=project,
+                memorizer=memorizer,
+                seed=seed,
+            )
         except InputError as e:
             if method != "auto":
                 raise
@@ -83,7 +94,9 @@ def construct(
             stages = dict(srep.stages)
             formula_text = "√N  (KMY Thm 4.2(i), rate with constants 1)"
             formula = math.sqrt(N)
-            seed_used: int | None = None
+            seed_used: int | None = srep.seed
+            notes.extend(srep.notes)
+            extra = {"m": srep.m, "memorizer": srep.memorizer, "keys": srep.keys}
     if chosen == "large":
         from constructions.large import build_large
 

@@ -278,7 +278,9 @@ def _choose_projection(
     N, d = ds.N, ds.d
     notes: list[str] = []
     if project not in ("auto", "none", "span", "random"):
-        raise InputError(f"project must be auto, none, span or random, got {project!r}")
+        raise InputError(
+            f"the large builder's project must be auto, none, span or random, got {project!r}"
+        )
     if project == "auto":
         if p != 2:
             return None, Fraction(1), [f"p = {p or 'inf'}: facets use the ℓp ball directly"]

@@ -390,7 +390,9 @@ def cmd_construct(args: argparse.Namespace) -> int:
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
-    net, rep = construct(ds, radius, args.method, seed=args.seed, project=args.project)
+    net, rep = construct(
+        ds, radius, args.method, seed=args.seed, project=args.project, memorizer=args.memorizer
+    )
     atomic_write_text(args.output, net.to_json_text())
     out = {**rep, "output": str(args.output), **radius.describe()}
     if args.json:
@@ -408,7 +410,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
         f"  formula {out['formula']} = {out['formula_value']:.6g}  "
         f"(actual/formula = {out['ratio']:.3g})"
     )
-    for k in ("projection", "m", "blocks", "facets_max", "facets_mean"):
+    for k in ("projection", "m", "memorizer", "keys", "blocks", "facets_max", "facets_mean"):
         if k in out:
             print(f"    {k:<14} {out[k]}")
     for k, v in rep["stages"].items():
@@ -540,9 +542,17 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--seed", type=int, default=0, help="seed of every random choice (0)")
     co.add_argument(
         "--project",
-        choices=("auto", "none", "span", "random"),
+        choices=("auto", "none", "span", "random", "adaptive"),
         default="auto",
-        help="large: projection stage (auto follows the paper's cases; ℓ2 only)",
+        help="projection stage: auto follows the paper's cases; span (large), adaptive "
+        "(small: the smallest m meeting the stage contract), random, none",
+    )
+    co.add_argument(
+        "--memorizer",
+        choices=("auto", "plain", "sqrt"),
+        default="auto",
+        help="small: integer memorizer (plain 12N+1 params, sqrt the Õ(√N) [VYS21] design; "
+        "auto = the smaller by exact size)",
     )
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from fractions import Fraction as F
 
+import numpy as np
 import pytest
 
 from robustmem.cli import main
@@ -316,3 +317,44 @@ def test_construct_auto_uses_the_small_builder_in_the_small_regime(tmp_path, cap
     assert json.loads(out)["method"] == "large"
     code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/2", "-q")
     assert code == 0 and "PROVED 5" in out
+
+
+def test_construct_small_with_options_reports_them_and_certifies(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    data = tmp_path / "hi.csv"
+    X = rng.integers(-30, 31, size=(8, 16))
+    data.write_text("".join(",".join(map(str, x)) + f",{1 + i % 2}\n" for i, x in enumerate(X)))
+    net = tmp_path / "net.json"
+    args = ["--rho", "1/2000", "--method", "small", "--project", "adaptive"]
+    code, out, _ = run(
+        capsys,
+        "construct",
+        str(data),
+        *args,
+        "--memorizer",
+        "sqrt",
+        "--seed",
+        "5",
+        "-o",
+        str(net),
+        "--json",
+    )
+    rep = json.loads(out)
+    assert code == 0 and rep["method"] == "small" and rep["memorizer"] == "sqrt"
+    assert rep["m"] < 16 and rep["seed"] is not None and rep["regime"] == "small"
+    code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/2000", "-q")
+    assert code == 0 and "PROVED 8" in out
+    code, _, err = run(
+        capsys,
+        "construct",
+        str(data),
+        "--rho",
+        "1/2",
+        "--method",
+        "large",
+        "--project",
+        "adaptive",
+        "-o",
+        str(net),
+    )
+    assert code == 3 and "project" in err

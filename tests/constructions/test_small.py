@@ -57,3 +57,59 @@ def test_small_builder_refuses_large_radii():
     rad = make_radius(ds, "inf", rho=F(1, 2))
     with pytest.raises(InputError, match="smaller rho"):
         build_small(ds, rad.radius_power, rad.p)
+
+
+@pytest.mark.parametrize("p", ["2", "inf"])
+@pytest.mark.parametrize("memorizer", ["plain", "sqrt"])
+def test_small_builder_with_adaptive_projection_and_both_memorizers(p, memorizer):
+    rng = np.random.default_rng(4)
+    N, d = 10, 24
+    ds = Dataset.from_arrays(rng.integers(-30, 31, size=(N, d)), np.array([1, 2] * 5))
+    rho = rho_small(N, d) if p == "2" else F(1, 5 * N * d + 1)  # ℓ∞: ρ ≤ 1/(5N√d·√d)
+    rad = make_radius(ds, p, rho=rho)
+    net, rep = build_small(
+        ds, rad.radius_power, rad.p, project="adaptive", memorizer=memorizer, seed=3
+    )
+    assert rep.m < d and rep.memorizer == memorizer and rep.seed is not None
+    report = certify(net, ds, rad, engine="linear", timeout=60)
+    assert report.counts == {"PROVED": N, "REFUTED": 0, "UNKNOWN": 0}
+    again, rep2 = build_small(
+        ds, rad.radius_power, rad.p, project="adaptive", memorizer=memorizer, seed=3
+    )
+    assert again == net and rep2.seed == rep.seed  # the seed determines the network
+
+
+def test_small_builder_auto_memorizer_picks_the_smaller_exact_size():
+    from constructions.integer_memorizer import plain_params
+
+    ds = random_dataset(5, 12, 2)
+    rad = make_radius(ds, "inf", rho=F(1, 5 * 12 * 2 + 1))
+    sizes = {}
+    for mem in ("plain", "sqrt"):
+        _, rep = build_small(ds, rad.radius_power, rad.p, memorizer=mem)
+        sizes[mem] = rep.stages["memorizer"]
+    assert sizes["plain"] == plain_params(rep.keys)
+    _, auto = build_small(ds, rad.radius_power, rad.p, memorizer="auto")
+    assert auto.memorizer == min(sizes, key=sizes.get)
+
+
+def test_small_builder_on_a_digits_subset_with_adaptive_projection():
+    from sklearn.datasets import load_digits
+
+    dig = load_digits()
+    idx = list(range(0, 200, 10))  # 20 images, d = 64
+    ds = Dataset.from_arrays(dig.data[idx].astype(int), dig.target[idx] + 1)
+    rad = make_radius(ds, "2", rho=rho_small(ds.N, ds.d))
+    net, rep = build_small(ds, rad.radius_power, rad.p, project="adaptive", seed=1)
+    assert rep.m < ds.d
+    report = certify(net, ds, rad, engine="linear", timeout=60)
+    assert report.counts["PROVED"] == ds.N
+
+
+def test_small_builder_rejects_unknown_options():
+    ds = random_dataset(3, 8, 2)
+    rad = make_radius(ds, "inf", rho=F(1, 1000))
+    with pytest.raises(InputError, match="project"):
+        build_small(ds, rad.radius_power, rad.p, project="span")
+    with pytest.raises(InputError, match="memorizer"):
+        build_small(ds, rad.radius_power, rad.p, memorizer="huge")
