@@ -113,3 +113,17 @@ def test_small_builder_rejects_unknown_options():
         build_small(ds, rad.radius_power, rad.p, project="span")
     with pytest.raises(InputError, match="memorizer"):
         build_small(ds, rad.radius_power, rad.p, memorizer="huge")
+
+
+@pytest.mark.parametrize("loader, n, p", [("wine", 30, "2"), ("breast_cancer", 24, "inf")])
+def test_small_builder_on_scikit_learn_datasets(loader, n, p):
+    import sklearn.datasets as skd
+
+    b = getattr(skd, f"load_{loader}")()
+    idx = np.linspace(0, len(b.target) - 1, n).astype(int)
+    ds = Dataset.from_arrays(b.data[idx], b.target[idx] + 1)
+    rho = rho_small(ds.N, ds.d) if p == "2" else F(1, 5 * ds.N * ds.d + 1)
+    rad = make_radius(ds, p, rho=rho)
+    net, rep = build_small(ds, rad.radius_power, rad.p, project="adaptive", seed=2)
+    report = certify(net, ds, rad, engine="linear", timeout=60)
+    assert report.counts == {"PROVED": ds.N, "REFUTED": 0, "UNKNOWN": 0}
