@@ -254,18 +254,7 @@ def dataset_hash(ds: Dataset) -> str:
 
 
 # ---------------------------------------------------------------- parallel execution
-_W: dict[str, Any] = {}
-
-
-def _init_worker(net_json: dict, engine: str, timeout: float | None) -> None:
-    from certify.engines.linear import prepare
-
-    net = Network.from_json(net_json)
-    _W.update(net=net, engine=engine, timeout=timeout, prep=prepare(net))
-
-
-def _work(ball: Ball) -> BallResult:
-    return check_one(_W["net"], ball, _W["engine"], _W["timeout"], _W["prep"])
+# Parallel runs go through an executor (certify/executors.py): local processes or Dask.
 
 
 def certify(
@@ -278,8 +267,18 @@ def certify(
     jobs: int = 1,
     progress: Callable[[BallResult], None] | None = None,
     indices: list[int] | None = None,
+    executor: Any = "local",
+    scheduler: str | None = None,
 ) -> Report:
-    """Verdicts for every ball (or the given ``indices``)."""
+    """Verdicts for every ball (or the given ``indices``), in the balls' order.
+
+    ``executor``: "local" (``jobs`` forked processes; in-process when ``jobs`` = 1), "dask"
+    (a ``dask.distributed`` cluster at ``scheduler``, or a local one of ``jobs`` workers when
+    no address is given) or an executor object (see :mod:`certify.executors`). Verdicts and
+    certificates do not depend on the executor; a ball whose worker is lost is retried once,
+    then reported UNKNOWN, never dropped."""
+    from certify.executors import make_executor
+
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if net.input_dim != ds.d:
@@ -288,12 +287,13 @@ def certify(
         )
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
+    ex = make_executor(executor, jobs=jobs, scheduler=scheduler)
     t0 = time.monotonic()
     todo = balls(ds, radius)
     if indices is not None:
         todo = [todo[i] for i in indices]
     rep = Report(net.content_hash(), dataset_hash(ds), radius, engine)
-    if jobs == 1 or len(todo) <= 1:
+    if executor == "local" and (jobs == 1 or len(todo) <= 1):
         from certify.engines.linear import prepare
 
         prep = prepare(net)
@@ -303,13 +303,9 @@ def certify(
             if progress:
                 progress(r)
     else:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-        with ctx.Pool(jobs, _init_worker, (net.to_json(), engine, timeout)) as pool:
-            for r in pool.imap(_work, todo, chunksize=1):
-                rep.results.append(r)
-                if progress:
-                    progress(r)
+        for r in ex.run(net.to_json(), engine, timeout, todo):
+            rep.results.append(r)
+            if progress:
+                progress(r)
     rep.seconds = time.monotonic() - t0
     return rep

@@ -191,6 +191,12 @@ examples:
   robustmem certify net.json data.csv --rho 1/2 --p inf
   robustmem certify net.json data.npz --mu 0.01 --p 2 --engine z3 --timeout 30 --json
   robustmem certify net.json data.csv --rho 0.3 --jobs 2 -o report.json
+  robustmem certify net.json data.csv --rho 0.3 --executor dask --scheduler tcp://host:8786
+
+executors: local (default: --jobs forked processes on this machine) or dask (a Dask
+distributed cluster at --scheduler ADDRESS; without an address, a local cluster of --jobs
+workers; needs pip install 'robustmem[dask]'). Results are identical whatever the executor;
+a ball whose worker is lost is retried once, then reported UNKNOWN, never dropped.
 """
 
 
@@ -203,6 +209,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
         raise UsageError("give exactly one of --rho R or --mu M")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    if args.scheduler is not None and args.executor != "dask":
+        raise UsageError("--scheduler ADDRESS needs --executor dask")
     from pathlib import Path
 
     for opt, target in (("-o", args.output), ("--cert", args.cert)):
@@ -234,6 +242,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             jobs=args.jobs,
             progress=progress,
+            executor=args.executor,
+            scheduler=args.scheduler,
         )
     finally:
         if bar is not None:
@@ -513,6 +523,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds per ball before it is reported UNKNOWN (default 120)",
     )
     ce.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ce.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="who checks the balls: local processes (default) or a Dask cluster",
+    )
+    ce.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --executor dask)",
+    )
     ce.add_argument("--json", action="store_true", help="the full report as JSON on stdout")
     ce.add_argument("-o", "--output", help="write the JSON report to this file")
     ce.add_argument("--cert", help="write the certificate bundle (for 'robustmem check')")

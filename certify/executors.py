@@ -1,0 +1,268 @@
+"""Where the balls of :func:`certify.run.certify` are checked: local processes or Dask.
+
+An executor takes the network (as its JSON record), the engine settings and the balls, and
+yields one :class:`~certify.ball.BallResult` per ball, **in the balls' order**, whatever order
+the workers finish in. Every ball is checked by the same :func:`certify.run.check_one` (engine
++ kernel gate), so verdicts and certificates do not depend on the executor.
+
+Fault tolerance (the same contract for both executors): a ball whose worker is lost (the
+process dies) or whose task raises is retried once on a fresh/other worker; if that fails too
+it is reported UNKNOWN with the reason. No ball is ever dropped.
+
+- ``LocalExecutor(jobs)``: a pool of ``jobs`` forked processes (the default). At most ``jobs``
+  balls are in flight, so a dying process costs at most ``jobs`` retries; retries run one at a
+  time, so an innocent ball is never charged for the ball that killed the pool.
+- ``DaskExecutor(address)``: a ``dask.distributed`` cluster (``pip install
+  'robustmem[dask]'``). The network is scattered to every worker once; workers cache the
+  prepared network. The scheduler itself reschedules the tasks of a dead worker on live ones
+  (up to its ``allowed-failures``); after that, and for tasks that raise, this client retries
+  once more, then reports UNKNOWN. With no address, a local cluster of ``jobs`` worker
+  processes on 127.0.0.1 is started (and closed) for the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from certify.ball import Ball, BallResult
+from certify.errors import InputError
+
+EXECUTORS = ("local", "dask")
+
+#: ``task(net, prep, engine, timeout, ball) -> BallResult``: checks one ball on a worker
+#: (``net`` the worker's Network, ``prep`` the linear engine's preparation of it).
+Task = Callable[[Any, Any, str, "float | None", Ball], BallResult]
+
+_CACHE: dict[Any, Any] = {}
+
+
+def _prepared(net_json: dict, key: Any) -> tuple[Any, Any]:
+    """The worker's network and the linear engine's preparation, made once per network."""
+    hit = _CACHE.get(key)
+    if hit is None:
+        from certify.engines.linear import prepare
+        from certify.network import Network
+
+        net = Network.from_json(net_json)
+        _CACHE.clear()
+        hit = _CACHE[key] = (net, prepare(net))
+    return hit
+
+
+def check_ball(net: Any, prep: Any, engine: str, timeout: float | None, ball: Ball) -> BallResult:
+    """The default task: :func:`certify.run.check_one` (engine + kernel gate)."""
+    from certify.run import check_one
+
+    return check_one(net, ball, engine, timeout, prep)
+
+
+def _init_local(net_json: dict) -> None:
+    _CACHE.clear()
+    _prepared(net_json, "local")
+
+
+def _local_task(task: Task, engine: str, timeout: float | None, ball: Ball) -> BallResult:
+    net, prep = _CACHE["local"]
+    return task(net, prep, engine, timeout, ball)
+
+
+def _lost(ball: Ball, why: str) -> BallResult:
+    return BallResult(
+        ball.index,
+        "UNKNOWN",
+        "executor",
+        reason=f"worker failed twice on this ball ({why}); not checked",
+    )
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+class LocalExecutor:
+    """A pool of forked worker processes (``multiprocessing`` fork context when available)."""
+
+    name = "local"
+
+    def __init__(self, jobs: int = 2, task: Task | None = None) -> None:
+        if jobs < 1:
+            raise InputError(f"--jobs must be at least 1, got {jobs}")
+        self.jobs = jobs
+        self.task = task or check_ball
+
+    def _pool(self, net_json: dict):
+        import multiprocessing as mp
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+        return ProcessPoolExecutor(
+            self.jobs, mp_context=ctx, initializer=_init_local, initargs=(net_json,)
+        )
+
+    def run(
+        self, net_json: dict, engine: str, timeout: float | None, balls: Sequence[Ball]
+    ) -> Iterator[BallResult]:
+        from concurrent.futures import FIRST_COMPLETED, wait
+        from concurrent.futures.process import BrokenProcessPool
+
+        done: dict[int, BallResult] = {}
+        nxt = 0  # next position to yield
+        queue = list(range(len(balls)))[::-1]  # positions still to submit (pop from the end)
+        pool = self._pool(net_json)
+        inflight: dict[Any, int] = {}
+        try:
+            while queue or inflight:
+                while queue and len(inflight) < self.jobs:
+                    k = queue.pop()
+                    f = pool.submit(_local_task, self.task, engine, timeout, balls[k])
+                    inflight[f] = k
+                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                failed: list[tuple[int, BaseException]] = []
+                broken = False
+                for f in finished:
+                    k = inflight.pop(f)
+                    try:
+                        done[k] = f.result()
+                    except BrokenProcessPool as e:
+                        broken = True
+                        failed.append((k, e))
+                    except Exception as e:  # the task raised: retry once, in isolation
+                        failed.append((k, e))
+                if broken:  # every ball still in flight went down with the pool
+                    for f in list(inflight):
+                        failed.append((inflight.pop(f), BrokenProcessPool("worker lost")))
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = self._pool(net_json)
+                for k, _e in sorted(failed, key=lambda t: t[0]):
+                    res, pool = self._retry_alone(pool, net_json, engine, timeout, balls[k])
+                    done[k] = res
+                while nxt in done:
+                    yield done.pop(nxt)
+                    nxt += 1
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _retry_alone(self, pool, net_json, engine, timeout, ball):
+        """Run one ball with nothing else in flight: a second failure is its own."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            f = pool.submit(_local_task, self.task, engine, timeout, ball)
+            return f.result(), pool
+        except BrokenProcessPool as e:
+            pool.shutdown(wait=False, cancel_futures=True)
+            return _lost(ball, f"worker process died: {_describe(e)}"), self._pool(net_json)
+        except Exception as e:
+            return _lost(ball, _describe(e)), pool
+
+
+def _dask_task(
+    task: Task, net_json: dict, key: str, engine: str, timeout: float | None, ball: Ball
+) -> BallResult:
+    net, prep = _prepared(net_json, key)
+    return task(net, prep, engine, timeout, ball)
+
+
+class DaskExecutor:
+    """Balls as tasks on a ``dask.distributed`` cluster at ``address`` (or a local one)."""
+
+    name = "dask"
+
+    def __init__(
+        self,
+        address: str | None = None,
+        jobs: int = 2,
+        task: Task | None = None,
+        client: Any = None,
+    ) -> None:
+        try:
+            import distributed  # noqa: F401
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise InputError(
+                "--executor dask needs dask.distributed: pip install 'robustmem[dask]' "
+                "(or pip install 'dask[distributed]')"
+            ) from None
+        self.address, self.jobs, self.client = address, jobs, client
+        self.task = task or check_ball
+
+    def _connect(self):
+        from distributed import Client, LocalCluster
+
+        if self.client is not None:
+            return self.client, None, None
+        if self.address is None:
+            cluster = LocalCluster(
+                n_workers=self.jobs,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+            return Client(cluster), cluster, True
+        try:
+            return Client(self.address, timeout="30s"), None, True
+        except (OSError, TimeoutError) as e:
+            raise InputError(
+                f"--scheduler {self.address}: cannot reach the Dask scheduler ({e})"
+            ) from None
+
+    def run(
+        self, net_json: dict, engine: str, timeout: float | None, balls: Sequence[Ball]
+    ) -> Iterator[BallResult]:
+        import uuid
+
+        client, cluster, own = self._connect()
+        try:
+            key = uuid.uuid4().hex
+            shared = client.scatter(net_json, broadcast=True, hash=False)
+
+            def submit(b: Ball, attempt: int):
+                return client.submit(
+                    _dask_task,
+                    self.task,
+                    shared,
+                    key,
+                    engine,
+                    timeout,
+                    b,
+                    pure=False,
+                    key=f"robustmem-ball-{b.index}-{attempt}-{key[:8]}",
+                )
+
+            futures = [submit(b, 0) for b in balls]
+            for b, fut in zip(balls, futures):
+                try:
+                    res = fut.result()
+                except Exception as e:  # lost worker (KilledWorker) or the task raised
+                    first = _describe(e)
+                    try:
+                        res = submit(b, 1).result()
+                    except Exception as e2:
+                        res = _lost(b, f"{first}; then {_describe(e2)}")
+                yield res
+        finally:
+            if own:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def make_executor(
+    executor: str | Any = "local",
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+) -> Any:
+    """An executor object from its name (objects with a ``run`` method pass through)."""
+    if not isinstance(executor, str):
+        return executor
+    if executor == "local":
+        if scheduler is not None:
+            raise InputError("--scheduler is only for --executor dask")
+        return LocalExecutor(jobs)
+    if executor == "dask":
+        return DaskExecutor(scheduler, jobs=max(1, jobs))
+    raise InputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
