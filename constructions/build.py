@@ -18,7 +18,7 @@ from certify.errors import InputError
 from certify.network import Network
 from certify.run import Radius
 
-METHODS = ("auto", "small", "large", "baseline")
+METHODS = ("auto", "small", "moderate", "large", "baseline")
 
 
 def rho_float(radius: Radius) -> float:
@@ -58,6 +58,7 @@ def construct(
     seed: int = 0,
     project: str = "auto",
     memorizer: str = "auto",
+    eta: Fraction | str = "1/10",
 ) -> tuple[Network, dict[str, Any]]:
     """Build a robust memorizer of ``ds`` for ``radius`` and return it with its report.
 
@@ -114,6 +115,23 @@ def construct(
             "facets_max": lrep.max_facets,
             "facets_mean": round(lrep.mean_facets, 3),
             "majority_label": lrep.majority_label,
+        }
+    elif chosen == "moderate":
+        from constructions.moderate import build_moderate
+
+        net, mrep = build_moderate(ds, radius.radius_power, radius.p, eta)
+        stages = dict(mrep.stages)
+        g = gamma(radius.p, d)
+        formula_text = "N·d^(1/4)·(γρ)^(1/2) + d  (KMY Thm 4.2(ii) / C.11(ii), constants 1)"
+        formula = N * d**0.25 * (g * rho) ** 0.5 + d
+        seed_used = None
+        extra = {
+            "eta": str(mrep.eta),
+            "group_size": mrep.group_size,
+            "groups": mrep.groups,
+            "error_bound_max": str(mrep.max_error_bound),
+            "error_bound_max_float": float(mrep.max_error_bound),
+            "balls_with_error_bound_zero": sum(1 for e in mrep.error_bounds if e == 0),
         }
     elif chosen == "baseline":
         from constructions.baseline import build_baseline

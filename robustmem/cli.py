@@ -367,6 +367,10 @@ methods:
             span when d ≥ N / seeded random, per the paper's cases; ℓ2 only, --project to
             force), then one block per point: a polytope of linear tests around its ball
             that cuts off every other-label ball, summed per class. Exact for every ρ < 1.
+  moderate  regime (ii) pipeline (KMY Thm 4.2(ii)): groups of ≈ 1/(5ρ√d) points, each with its
+            own lattice translation, Floor gadgets with thin bands, and memorizer of its cells;
+            max over groups. Error measure ≤ --eta on every ball (bound in the report);
+            exact on balls no other group's band meets. ℓ2 and ℓ∞.
   baseline  one box "bump" per point in the original dimension (depth 4, O(N²d) parameters);
             valid while the ball's bounding box stays inside the ℓ∞ separation (r₁ < ε∞).
   auto      small in the small regime (large if the data violate its contract), otherwise
@@ -401,7 +405,13 @@ def cmd_construct(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
     net, rep = construct(
-        ds, radius, args.method, seed=args.seed, project=args.project, memorizer=args.memorizer
+        ds,
+        radius,
+        args.method,
+        seed=args.seed,
+        project=args.project,
+        memorizer=args.memorizer,
+        eta=args.eta,
     )
     atomic_write_text(args.output, net.to_json_text())
     out = {**rep, "output": str(args.output), **radius.describe()}
@@ -420,7 +430,19 @@ def cmd_construct(args: argparse.Namespace) -> int:
         f"  formula {out['formula']} = {out['formula_value']:.6g}  "
         f"(actual/formula = {out['ratio']:.3g})"
     )
-    for k in ("projection", "m", "memorizer", "keys", "blocks", "facets_max", "facets_mean"):
+    for k in (
+        "projection",
+        "m",
+        "memorizer",
+        "keys",
+        "blocks",
+        "facets_max",
+        "facets_mean",
+        "eta",
+        "groups",
+        "group_size",
+        "error_bound_max_float",
+    ):
         if k in out:
             print(f"    {k:<14} {out[k]}")
     for k, v in rep["stages"].items():

@@ -1,0 +1,68 @@
+"""Error measurement: the sound bound is ≥ the true error measure, Monte-Carlo agrees."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as F
+
+import pytest
+
+from certify.ball import Ball
+from certify.error import estimate_error, monte_carlo, sound_bound, volume_lower
+from certify.errors import InputError
+from certify.network import Network
+
+
+def ramp_net(a: F, k: int = 64) -> Network:
+    """f(x) = 1 + min(1, relu(k(x_1 − a))): label 1 left of a, 2 right of a + 1/k."""
+    return Network([[[k, 0], [k, 0]], [[1, -1]]], [[-k * a, -k * a - 1], [1]], input_dim=2)
+
+
+def test_sound_bound_covers_the_true_error_linf():
+    net = ramp_net(F(3, 10))
+    ball = Ball((F(0), F(0)), 1, None, F(1, 2))  # the cube [-1/2, 1/2]²
+    true = F(1, 2) - F(3, 10)  # error set: x_1 > 3/10, width 1/5 out of 1
+    bound, proved, opened = sound_bound(net, ball, budget=40, timeout=2)
+    assert true <= bound <= 1 and proved > 0 and opened > 0
+    assert bound < true + F(1, 4)  # the refinement localises the error slab
+    n, k = monte_carlo(net, ball, 400, seed=1)
+    assert n == 400 and abs(k / n - float(true)) < 0.08
+
+
+def test_sound_bound_covers_the_true_error_l2():
+    net = ramp_net(F(1, 4))
+    ball = Ball((F(0), F(0)), 1, 2, F(1, 4))  # disc of radius 1/2
+    # error: the cap x_1 > 1/4 of the disc of radius 1/2: area r²·acos(h/r) − h·√(r²−h²)
+    r, h = 0.5, 0.25
+    true = (r * r * math.acos(h / r) - h * math.sqrt(r * r - h * h)) / (math.pi * r * r)
+    bound, _, _ = sound_bound(net, ball, budget=40, timeout=2)
+    assert float(bound) >= true
+    est = estimate_error(net, ball, samples=400, budget=8, timeout=2, seed=2)
+    assert est.wilson_low <= true + 0.02 and true - 0.02 <= est.wilson_high
+
+
+def test_proved_ball_has_zero_bound_and_no_mc_errors():
+    net = ramp_net(F(3))
+    ball = Ball((F(0), F(0)), 1, 1, F(1))
+    bound, proved, opened = sound_bound(net, ball, budget=4, timeout=2)
+    assert bound == 0 and proved >= 1 and opened == 0
+    assert monte_carlo(net, ball, 50)[1] == 0
+
+
+@pytest.mark.parametrize("p, d", [(None, 3), (1, 3), (2, 2), (2, 3), (2, 6)])
+def test_volume_lower_bounds_are_below_the_true_volume(p, d):
+    mu = F(3, 7)
+    ball = Ball(tuple([F(0)] * d), 1, p, mu if p in (None, 1) else mu**p)
+    m = float(mu)
+    true = {
+        None: (2 * m) ** d,
+        1: (2 * m) ** d / math.factorial(d),
+        2: math.pi ** (d / 2) / math.gamma(d / 2 + 1) * m**d,
+    }[p]
+    v = float(volume_lower(ball))
+    assert v <= true * (1 + 1e-12) and v > 0.999 * true
+
+
+def test_unsupported_norms_are_refused():
+    with pytest.raises(InputError):
+        volume_lower(Ball((F(0),), 1, 3, F(1)))

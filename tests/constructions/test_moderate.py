@@ -1,0 +1,66 @@
+"""The moderate-regime builder: exact where no other group's band meets a ball, error ≤ η."""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+from bounds.point import Point
+from bounds.query import query
+from certify.dataset import Dataset
+from certify.error import monte_carlo
+from certify.errors import InputError
+from certify.run import balls, certify, make_radius
+from constructions.moderate import build_moderate
+
+
+def dataset(seed: int, N: int = 40, d: int = 2) -> Dataset:
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-40, 41, size=(N, d))
+    y = rng.integers(1, 4, size=N)
+    y[0], y[1] = 1, 2
+    return Dataset.from_arrays(X, y)
+
+
+@pytest.mark.parametrize("p, rho", [("2", F(1, 40)), ("inf", F(1, 60))])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_moderate_builder_is_exact_off_the_bands_and_within_eta(p, rho, seed):
+    ds = dataset(seed)
+    pv = float("inf") if p == "inf" else F(2)
+    assert query(Point(ds.N, ds.d, rho, pv)).regime == "moderate"
+    rad = make_radius(ds, p, rho=rho)
+    eta = F(1, 10)
+    net, rep = build_moderate(ds, rad.radius_power, rad.p, eta)
+    assert rep.groups > 1 and all(0 <= e <= eta for e in rep.error_bounds)
+    report = certify(net, ds, rad, engine="linear", timeout=2)
+    assert report.counts["REFUTED"] + report.counts["UNKNOWN"] <= sum(
+        1 for e in rep.error_bounds if e > 0
+    )
+    for res in report.results:  # a ball no foreign band meets is exact, hence PROVED
+        if rep.error_bounds[res.index] == 0:
+            assert res.status == "PROVED"
+    bl = balls(ds, rad)
+    for res in report.results:  # Monte Carlo on the others agrees with the bound
+        if res.status != "PROVED":
+            n, k = monte_carlo(net, bl[res.index], 150, seed=3)
+            assert k / n <= float(rep.error_bounds[res.index]) + 0.05
+
+
+def test_moderate_builder_smaller_eta_gives_thinner_bands():
+    ds = dataset(2)
+    rad = make_radius(ds, "2", rho=F(1, 40))
+    _, coarse = build_moderate(ds, rad.radius_power, rad.p, F(1, 4))
+    _, fine = build_moderate(ds, rad.radius_power, rad.p, F(1, 400))
+    assert max(fine.gammas) <= max(coarse.gammas)
+    assert fine.max_error_bound <= F(1, 400) and fine.bits == coarse.bits
+
+
+def test_moderate_builder_refuses_bad_input():
+    ds = dataset(3)
+    rad = make_radius(ds, "2", rho=F(1, 40))
+    with pytest.raises(InputError, match="eta"):
+        build_moderate(ds, rad.radius_power, rad.p, F(3, 2))
+    with pytest.raises(InputError, match="p = 2"):
+        build_moderate(ds, rad.radius_power, 1)
