@@ -95,3 +95,12 @@ def test_sqrt_formula_fallback(bench, monkeypatch):
     assert [r["source"] for r in rows] == ["built", "formula"]
     assert rows[0]["params"] == rows[0]["num_params"]
     assert all(r["params"] > 0 and r["width"] <= 16 for r in rows)
+
+
+def test_below_sweep_n0(bench):
+    low = bench.below_sweep(bench.D, bench.SEED, bench.rho_small(bench.D), log=lambda *a: None)
+    assert low["N"][0] == 4 and low["N"][-1] == 256
+    for name, n0 in low["N0"].items():
+        assert n0 is not None and n0 <= 256, name
+        i = low["N"].index(n0)
+        assert all(p < q for p, q in zip(low["params"][name][i:], low["params"]["baseline"][i:]))
