@@ -245,7 +245,12 @@ def builder_sweep(sub: Dataset, p_text: str, points: int = 5) -> list[dict[str, 
     return out
 
 
-MARK = {"small": ("o", "#2a7f62"), "large": ("s", "#b5562a"), "baseline": ("^", "#555555")}
+MARK = {
+    "small": ("o", "#2a7f62"),
+    "moderate": ("D", "#6a4c9c"),
+    "large": ("s", "#b5562a"),
+    "baseline": ("^", "#555555"),
+}
 
 
 def plot_builders(
