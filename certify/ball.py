@@ -90,7 +90,7 @@ class BallResult:
     status: Status
     engine: str
     counterexample: tuple[Fraction, ...] | None = None
-    value: Fraction | None = None  # f(counterexample)
+    value: Fraction | tuple[Fraction, ...] | None = None  # f(counterexample); a tuple for C ≥ 2
     reason: str = ""
     seconds: float = 0.0
     stats: dict[str, Any] = field(default_factory=dict)
@@ -108,7 +108,14 @@ class BallResult:
         }
         if self.counterexample is not None:
             out["counterexample"] = [str(format_number(v)) for v in self.counterexample]
-            out["value"] = str(format_number(self.value)) if self.value is not None else None
+            v = self.value
+            out["value"] = (
+                None
+                if v is None
+                else [str(format_number(t)) for t in v]
+                if isinstance(v, tuple)
+                else str(format_number(v))
+            )
         if self.stats:
             out["stats"] = self.stats
         return out
@@ -117,10 +124,23 @@ class BallResult:
 def refuted(
     ball: Ball, net: Any, x: tuple[Fraction, ...], engine: str, reason: str, **stats: Any
 ) -> BallResult | None:
-    """A REFUTED result if ``x`` is an exact counterexample for ``ball``, else None."""
+    """A REFUTED result if ``x`` is an exact counterexample for ``ball``, else None: f(x) ≠ y
+    for a scalar network, argmax f(x) ≠ y or a tie (some f_j(x) ≥ f_y(x), j ≠ y) for a
+    classifier (output index y − 1 is class y)."""
     if not ball.contains(x):
         return None
-    v = net.evaluate(x)
-    if v == ball.label:
-        return None
+    if getattr(net, "output_dim", 1) == 1:
+        v = net.evaluate(x)
+        if v == ball.label:
+            return None
+    else:
+        v = net.evaluate_vector(x)
+        if argmax_holds(v, ball.label):
+            return None
     return BallResult(ball.index, "REFUTED", engine, tuple(x), v, reason, stats=dict(stats))
+
+
+def argmax_holds(values: tuple[Fraction, ...], label: int) -> bool:
+    """f_y > f_j for every j ≠ y (classes 1..C, output index y − 1 is class y)."""
+    k = label - 1
+    return 0 <= k < len(values) and all(v < values[k] for j, v in enumerate(values) if j != k)

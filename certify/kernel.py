@@ -16,6 +16,11 @@ content hash and holds one entry per ball:
         {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[s, λ]...]}}, or for p = 2
         {"l2": {"splits": [[k, i, λ]...], "out": λ}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
         {"slemma": {"splits": ..., "out": λ, "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0.
+Classifiers (C ≥ 2 outputs, output index y − 1 is class y, bundle "property": "argmax"): the
+property is f_y > f_j for every j ≠ y (a tie fails). The leaves above are read for the
+failure rows h_j = f_j − f_y (see goal_layers): "output" and "affine" show h_j < 0 on R, and
+{"leaf": "linear", "pattern": P, "margins": [C_j...]} gives per j ≠ y (increasing) either
+"bound" (the recomputed bounds show h_j < 0) or C showing that no x ∈ R has h_j(x) ≥ 0.
 Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
 (ℓ2 via a rounded-up square root), plus back-substitution for the output.
 """
@@ -117,13 +122,40 @@ def scale_rows(A, s):
     return M(A.nrows(), m, [v * s[i // m] for i, v in enumerate(A.entries())])
 
 
-def evaluate(layers, x) -> Q:
+def evaluate(layers, x) -> list:
     v = M(len(x), 1, list(x))
     for k, L in enumerate(layers):
         v = L.M * v + L.bm
         if k < len(layers) - 1:
             v = M(v.nrows(), 1, [max(t, Q(0)) for t in v.entries()])
-    return v[0, 0]
+    return v.entries()
+
+
+def goal_layers(layers, y):
+    """The property as failure rows h: the network with its last layer replaced so that the
+    property fails at x iff some h_j(x) > 0 (strict) or ≥ 0 (not strict). One output
+    ("equal"): h = (f − y, y − f), strict. C ≥ 2 outputs ("argmax", output index y − 1 is
+    class y): h_j = f_j − f_y for j ≠ y, not strict (a tie fails)."""
+    W, b = layers[-1].W, layers[-1].b
+    if len(W) == 1:
+        y = Q(y)
+        rows, bias, strict = [W[0], [-w for w in W[0]]], [b[0] - y, y - b[0]], True
+    else:
+        if not (y == int(y) and 1 <= y <= len(W)):
+            raise Rejected(f"label {y} is not a class 1..{len(W)}")
+        k = int(y) - 1
+        rows = [[u - v for u, v in zip(W[j], W[k])] for j in range(len(W)) if j != k]
+        bias, strict = [b[j] - b[k] for j in range(len(W)) if j != k], False
+    return [*layers[:-1], Layer(rows, bias)], strict
+
+
+def safe(v, strict: bool) -> bool:
+    return v <= 0 if strict else v < 0
+
+
+def fails(layers, y, x) -> bool:
+    g, strict = goal_layers(layers, y)
+    return any(not safe(v, strict) for v in evaluate(g, x))
 
 
 def bounds(layers, ball: Ball, fixed: dict):
@@ -168,12 +200,12 @@ def bounds(layers, ball: Ball, fixed: dict):
     return lows, ups
 
 
-def output_bounds(layers, ball: Ball, fixed: dict, lows, ups) -> tuple[Q, Q]:
-    """Forward bounds of the output, tightened by back-substitution."""
+def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
+    """An upper bound of output j: the forward bound, tightened by back-substitution."""
 
     def lower(sign: int) -> Q:
-        lam = [sign * w for w in layers[-1].W[0]]
-        const = sign * layers[-1].b[0]
+        lam = [sign * w for w in layers[-1].W[j]]
+        const = sign * layers[-1].b[j]
         for k in range(len(layers) - 2, -1, -1):
             coef = []
             for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
@@ -193,7 +225,7 @@ def output_bounds(layers, ball: Ball, fixed: dict, lows, ups) -> tuple[Q, Q]:
             lam = (row * layers[k].M).entries()
         return dot(lam, ball.c) + const - ball.reach(lam)
 
-    return max(lows[-1][0], lower(1)), min(ups[-1][0], -lower(-1))
+    return min(ups[-1][j], -lower(-1))
 
 
 def affine_forms(layers, pattern):
@@ -221,10 +253,13 @@ def check_pattern(layers, ball, fixed, pattern, lows, ups):
                 raise Rejected(f"phase of neuron {(k, i)} does not follow on the leaf's region")
 
 
-def check_empty_side(cert, forms, fixed, ball: Ball, g):
-    """No x in the region has g(x) > 0 (g = (coefficients, constant), the output sense)."""
+def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
+    """No x in the region has g(x) > 0 (g(x) ≥ 0 if not ``strict``); g = (coefficients,
+    constant), a failure row."""
     d = len(ball.c)
     rows = []  # (coefficients, constant, strict, λ): constraint coefficients·x + constant ≥/> 0
+    if not isinstance(cert, dict):
+        raise Rejected(f"not an emptiness certificate: {cert!r}")
     kind = next(iter(cert), None)
     body = cert.get(kind) or {}
     for k, i, lam in body.get("splits", []):
@@ -233,7 +268,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g):
         s = 1 if fixed[(k, i)] else -1
         P, p = forms[k]
         rows.append(([s * v for v in P[i]], s * p[i], False, num(lam)))
-    rows.append((g[0], g[1], True, num(body.get("out", 0))))
+    rows.append((g[0], g[1], strict, num(body.get("out", 0))))
     if any(r[3] < 0 for r in rows):
         raise Rejected("negative multiplier")
     if kind == "motzkin":
@@ -274,7 +309,8 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g):
 
 
 def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
-    """Checks a proof tree; returns its number of leaves."""
+    """Checks a proof tree; returns its number of leaves. The leaves are checked against the
+    failure rows of :func:`goal_layers`."""
     if "split" in node:
         k, i = node["split"]
         if not (0 <= k < len(layers) - 1 and 0 <= i < len(layers[k].W)) or (k, i) in fixed:
@@ -283,28 +319,41 @@ def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
             layers, ball, node["inactive"], {**fixed, (k, i): False}
         )
     leaf = node.get("leaf")
+    layers, strict = goal_layers(layers, ball.y)
     b = bounds(layers, ball, fixed)
     if leaf == "empty" and b is None:
         return 1
     if b is None:
         raise Rejected(f"splits {sorted(fixed)} contradict the bounds, but the leaf says {leaf}")
     lows, ups = b
-    y = Q(ball.y)
+    n = len(layers[-1].W)
+
+    def bounded(j: int) -> bool:
+        return safe(output_upper(layers, ball, fixed, lows, ups, j), strict)
+
     if leaf == "output":
-        lo, up = output_bounds(layers, ball, fixed, lows, ups)
-        if not (lo >= y and up <= y):
-            raise Rejected(f"output bounds [{lo}, {up}] do not pin the label {y}")
+        if not all(bounded(j) for j in range(n)):
+            raise Rejected(f"output bounds do not pin the label {ball.y}")
         return 1
     if leaf in ("affine", "linear"):
         check_pattern(layers, ball, fixed, node["pattern"], lows, ups)
         forms = affine_forms(layers, node["pattern"])
-        a, beta = forms[-1][0][0], forms[-1][1][0]
+        A, beta = forms[-1]
         if leaf == "affine":
-            if any(a) or beta != y:
-                raise Rejected("the affine piece is not the constant label")
+            if any(any(a) or not safe(v, strict) for a, v in zip(A, beta)):
+                raise Rejected("the affine piece does not keep the label")
             return 1
-        check_empty_side(node["above"], forms, fixed, ball, (a, beta - y))
-        check_empty_side(node["below"], forms, fixed, ball, ([-v for v in a], y - beta))
+        # one certificate per failure row: "above"/"below" (equal), "margins" (argmax), where
+        # "bound" says the recomputed bounds already exclude that row
+        sides = [node["above"], node["below"]] if strict else node["margins"]
+        if len(sides) != n:
+            raise Rejected(f"{len(sides)} side certificates for {n} failure rows")
+        for j, cert in enumerate(sides):
+            if cert == "bound" and not strict:
+                if not bounded(j):
+                    raise Rejected(f"margin {j}: the bounds do not exclude it")
+            else:
+                check_empty_side(cert, forms, fixed, ball, (A[j], beta[j]), strict)
         return 1
     raise Rejected(f"unknown or unjustified leaf {leaf!r}")
 
@@ -349,6 +398,9 @@ def check_bundle(net, ds, cert: dict, p, rho=None, mu=None) -> list[tuple[int, b
         raise Rejected("the certificate is for another dataset")
     if cert.get("p") != ("inf" if p is None else p):
         raise Rejected(f"the certificate is for p = {cert.get('p')}")
+    prop = "equal" if len(net.layers[-1].weight) == 1 else "argmax"
+    if cert.get("property", "equal") != prop:
+        raise Rejected(f"the certificate is for property {cert.get('property')!r}, not {prop!r}")
     X, Y = ds.X, ds.y
     if mu is not None:
         rp = mu if p is None else mu**p
@@ -367,7 +419,7 @@ def check_bundle(net, ds, cert: dict, p, rho=None, mu=None) -> list[tuple[int, b
         try:
             if entry["verdict"] == "REFUTED":
                 x = [num(v) for v in entry["counterexample"]]
-                if not ball.contains(x) or evaluate(layers, x) == ball.y:
+                if not ball.contains(x) or not fails(layers, ball.y, x):
                     raise Rejected("the counterexample is not one")
                 out.append((i, True, "counterexample checked"))
             elif entry["verdict"] == "PROVED":

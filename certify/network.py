@@ -176,11 +176,13 @@ def _relu(m: fmpq_mat) -> fmpq_mat:
 
 
 class Network:
-    """An exact feed-forward ReLU network f : R^d -> R (ReLU after every layer but the last).
+    """An exact feed-forward ReLU network f : R^d -> R^C (ReLU after every layer but the last).
 
+    C = 1 is a scalar memorizer (the property is f = y); C ≥ 2 is a classifier whose output
+    index y − 1 is class y (the property is argmax f = y, ties counting as failures).
     Invariants (checked at construction): at least one layer; ``input_dim >= 1``; layer l's
-    weight has ``widths[l]`` rows and ``widths[l-1]`` columns, its bias ``widths[l]`` entries;
-    the last layer has exactly one row. Instances are immutable.
+    weight has ``widths[l]`` rows and ``widths[l-1]`` columns, its bias ``widths[l]`` entries.
+    Instances are immutable.
     """
 
     def __init__(
@@ -242,11 +244,6 @@ class Network:
             ws.append(W)
             bs.append(_vector_from_list(b, f"layer {k} bias", W.nrows(), floats=floats))
             prev = W.nrows()
-        if ws[-1].nrows() != 1:
-            raise InputError(
-                f"layer {len(ws)} (the last layer) has {ws[-1].nrows()} output rows; "
-                "the network must have exactly one output"
-            )
         self._weights = ws
         self._biases = bs
         self._input_dim = ws[0].ncols()
@@ -471,17 +468,52 @@ class Network:
             )
         return fmpq_mat(len(x), 1, [_to_fmpq(v, f"input[{i}]") for i, v in enumerate(x)])
 
+    @property
+    def output_dim(self) -> int:
+        """C, the number of outputs (1 for a scalar memorizer)."""
+        return self._weights[-1].nrows()
+
+    def _scalar_only(self, what: str) -> None:
+        if self.output_dim != 1:
+            raise InputError(
+                f"{what} needs a network with one output; this one has {self.output_dim} "
+                "(a classifier): use evaluate_vector"
+            )
+
     def evaluate(self, x: Sequence[object]) -> Fraction:
-        """f(x), exactly; ``x`` holds ``input_dim`` exact numbers (int, Fraction, fmpq, str)."""
+        """f(x), exactly; ``x`` holds ``input_dim`` exact numbers (int, Fraction, fmpq, str).
+        Scalar networks only (see :meth:`evaluate_vector`)."""
+        self._scalar_only("evaluate")
+        return self.evaluate_vector(x)[0]
+
+    def evaluate_vector(self, x: Sequence[object]) -> tuple[Fraction, ...]:
+        """(f_1(x), ..., f_C(x)), exactly."""
         v = self._input_column(x)
         last = len(self._weights) - 1
         for k, (W, b) in enumerate(zip(self._weights, self._biases)):
             z = W * v + b
             v = z if k == last else _relu(z)
-        return fmpq_to_fraction(v[0, 0])
+        return tuple(fmpq_to_fraction(e) for e in v.entries())
+
+    def margins(self, label: int) -> Network:
+        """For a classifier and class ``label`` (1..C): the network g(x) = (f_y − f_j)_{j ≠ y}
+        (j increasing; C − 1 outputs, the last layer multiplied exactly), so that
+        argmax f(x) = y without ties iff g(x) > 0 componentwise."""
+        C = self.output_dim
+        if not 1 <= label <= C:
+            raise InputError(f"label {label} is not a class of this network (classes 1..{C})")
+        W, b = self._weights[-1], self._biases[-1]
+        k = label - 1
+        rows = [[W[k, i] - W[j, i] for i in range(W.ncols())] for j in range(C) if j != k]
+        bias = [b[k, 0] - b[j, 0] for j in range(C) if j != k]
+        return Network(
+            [*self._weights[:-1], fmpq_mat(rows)],
+            [*self._biases[:-1], fmpq_mat(len(bias), 1, bias)],
+        )
 
     def evaluate_many(self, points: Sequence[Sequence[object]]) -> list[Fraction]:
         """[f(x) for x in points], exactly, evaluated as one batch of matrix products."""
+        self._scalar_only("evaluate_many")
         points = list(points)
         if not points:
             return []
@@ -514,8 +546,10 @@ class Network:
     def evaluate_float(self, X: Any) -> np.ndarray:
         """Float64 evaluation for guiding searches only — never for decisions.
 
-        ``X`` of shape (n, d) gives shape (n,); shape (d,) gives a 0-d array.
+        ``X`` of shape (n, d) gives shape (n,); shape (d,) gives a 0-d array. Scalar networks
+        only.
         """
+        self._scalar_only("evaluate_float")
         if self._float_cache is None:
             self._float_cache = [
                 (

@@ -11,18 +11,19 @@ sample and returns the exact :class:`~certify.network.Network` it computes:
 * consecutive affine operators are merged exactly (``MatMul`` then ``Add`` is one layer;
   two ``Gemm`` in a row compose into one); a ``Relu`` closes a layer; ``Relu`` twice is
   ``Relu`` once; a ``Relu`` on the output is supported explicitly: the imported network
-  gets a final identity layer (weight ``[[1]]``, bias ``[0]``) after it, which is the same
+  gets a final identity layer (weight ``I``, bias ``0``) after it, which is the same
   function;
 * exactly one graph input (after removing initializers listed as inputs) of element type
   float/double/float16, shape ``[d]``, ``[B, d]`` or ``[B, d1, d2, ...]`` where ``B`` is 1 or
   symbolic (read as 1) and every other dimension is known; exactly one graph output with
-  one element.
+  C ≥ 1 elements (shape ``[1, C]``, ``[C]``, ...: at most one dimension above 1). C = 1 is
+  a scalar memorizer; C ≥ 2 a classifier whose output index y − 1 is class y.
 
 Anything else raises :class:`~certify.errors.InputError` naming the operator and node.
 
 Export (:func:`network_to_onnx`, :func:`save_onnx`) writes input ``X`` of shape ``[1, d]``
 (float64), one ``Gemm`` (``transB=1``, weight of shape ``[d_l, d_{l-1}]`` like PyTorch's
-``Linear``) per layer with a ``Relu`` between layers, and output ``Y`` of shape ``[1, 1]``.
+``Linear``) per layer with a ``Relu`` between layers, and output ``Y`` of shape ``[1, C]``.
 Initializers are float64: a weight that is not a float64 (a non-dyadic rational, or too many
 bits) is rounded to nearest, so that export is inexact. The model's ``doc_string`` and
 metadata (``robustmem_exact``, ``robustmem_inexact_params``, ``robustmem_sha256``) say whether
@@ -453,7 +454,7 @@ def network_from_onnx(model: Any, source: str = "ONNX model") -> Network:
         names = [vi.name for vi in graph.output]
         raise InputError(
             f"{source}: the graph has {len(graph.output)} outputs {names}; robustmem networks "
-            "have exactly one (scalar) output"
+            "have exactly one output tensor (one value, or C class scores)"
         )
     values: dict[str, _Const | _Sym] = {}
     for t in graph.initializer:
@@ -532,10 +533,11 @@ def network_from_onnx(model: Any, source: str = "ONNX model") -> Network:
     out = values[out_name]
     if isinstance(out, _Const):
         raise InputError(f"{source}: the output {out_name!r} does not depend on the input")
-    if out.size != 1:
+    if sum(n > 1 for n in out.shape) > 1:
         raise InputError(
             f"{source}: the output {out_name!r} has shape {list(out.shape)} ({out.size} values "
-            "per sample); robustmem networks have one scalar output"
+            "per sample); robustmem networks output one value or a vector of C class scores "
+            "(shape [1, C] or [C])"
         )
     layers = [*out.layers, (out.weight(), out.b)]
     return Network([W for W, _ in layers], [b for _, b in layers])
@@ -636,7 +638,7 @@ def network_to_onnx(net: Network) -> tuple[Any, OnnxExport]:
         nodes,
         "robustmem_network",
         [helper.make_tensor_value_info("X", TP.DOUBLE, [1, net.input_dim])],
-        [helper.make_tensor_value_info("Y", TP.DOUBLE, [1, 1])],
+        [helper.make_tensor_value_info("Y", TP.DOUBLE, [1, net.output_dim])],
         inits,
     )
     model = helper.make_model(

@@ -109,7 +109,7 @@ def check_one(
     def left() -> float | None:
         return None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
 
-    if engine == "linear":
+    if engine == "linear" or net.output_dim > 1:  # classifiers: the linear engine only
         res = lin_check(net, ball, timeout=timeout, prep=prep)
     else:
         from certify.engines.z3_engine import check_ball as z3_check
@@ -176,7 +176,7 @@ def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
             kernel.exact(ball.radius_power),
         )
         leaves = kernel.check_tree(layers, kb, res.certificate["tree"], {})
-    except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError) as e:
+    except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
         return unknown(f"the kernel rejected the certificate: {e}")
     res.stats["kernel"] = f"checked, {leaves} leaves"
     return res
@@ -190,6 +190,7 @@ class Report:
     engine: str
     results: list[BallResult] = field(default_factory=list)
     seconds: float = 0.0
+    prop: str = "equal"  # the property: "equal" (f = y, one output) or "argmax" (classifier)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -212,6 +213,7 @@ class Report:
             "dataset_sha256": self.dataset_hash,
             **self.radius.describe(),
             "engine": self.engine,
+            "property": self.prop,
             "N": len(self.results),
             "counts": self.counts,
             "verdict": {0: "PROVED", 1: "REFUTED", 2: "UNKNOWN"}[self.exit_code],
@@ -230,6 +232,8 @@ class Report:
             "dataset_sha256": self.dataset_hash,
             "p": "inf" if self.radius.p is None else self.radius.p,
         }
+        if self.prop != "equal":
+            out["property"] = self.prop
         if self.radius.rho is not None:
             i, j, _ = ds.closest_cross_pair(math.inf if self.radius.p is None else self.radius.p)
             out["rho"] = str(format_number(self.radius.rho))
@@ -247,6 +251,27 @@ class Report:
             balls.append(entry)
         out["balls"] = balls
         return out
+
+
+def property_of(net: Network, ds: Dataset, engine: str) -> str:
+    """The property to certify: "equal" for a scalar network (f = y_i on each ball),
+    "argmax" for a classifier with C ≥ 2 outputs (argmax f = y_i, ties failing; output index
+    y − 1 is class y). Raises InputError for labels outside 1..C or the z3 engine."""
+    C = net.output_dim
+    if C == 1:
+        return "equal"
+    if engine == "z3":
+        raise InputError(
+            f"the z3 engine handles networks with one output; this one is a classifier with "
+            f"{C} outputs: use --engine linear (or auto)"
+        )
+    bad = sorted({y for y in ds.y if not 1 <= y <= C})
+    if bad:
+        raise InputError(
+            f"labels {bad[:5]} are not classes of this classifier: it has C = {C} outputs, so "
+            f"labels must be 1..{C} (output index y − 1 is class y)"
+        )
+    return "argmax"
 
 
 def dataset_hash(ds: Dataset) -> str:
@@ -287,12 +312,13 @@ def certify(
         )
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
+    prop = property_of(net, ds, engine)
     ex = make_executor(executor, jobs=jobs, scheduler=scheduler)
     t0 = time.monotonic()
     todo = balls(ds, radius)
     if indices is not None:
         todo = [todo[i] for i in indices]
-    rep = Report(net.content_hash(), dataset_hash(ds), radius, engine)
+    rep = Report(net.content_hash(), dataset_hash(ds), radius, engine, prop=prop)
     if executor == "local" and (jobs == 1 or len(todo) <= 1):
         from certify.engines.linear import prepare
 

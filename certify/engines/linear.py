@@ -18,6 +18,11 @@ For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether 
      the region contains a point with a·x + β ≠ y — a model is turned into an exact
      counterexample (re-evaluated on the real network), unsat closes the leaf.
 Budget exhausted (time or nodes) gives UNKNOWN.
+
+Classifiers (C ≥ 2 outputs, output index y − 1 is class y) are decided on the margin network
+g = (f_y − f_j)_{j ≠ y} (:func:`check_argmax`): the property is g > 0 componentwise, ties
+failing; the same steps run with "every margin's lower bound > 0" as the closing test and,
+at full patterns, one exact solver check and emptiness certificate per margin.
 """
 
 from __future__ import annotations
@@ -75,6 +80,14 @@ class _Prepared:
     layers: list[tuple[fmpq_mat, fmpq_mat]]
     splits: list[tuple[fmpq_mat, fmpq_mat]]
     floats: list[tuple[np.ndarray, np.ndarray]]  # float copies: they only guide the attack
+    margins: dict[int, _Prepared] = field(default_factory=dict)  # classifiers: per label
+
+
+def margin_prep(prep: _Prepared, net: Network, label: int) -> _Prepared:
+    """The prepared margin network g = (f_y − f_j)_{j ≠ y} of a classifier (cached)."""
+    if label not in prep.margins:
+        prep.margins[label] = prepare(net.margins(label))
+    return prep.margins[label]
 
 
 def prepare(net: Network) -> _Prepared:
@@ -240,34 +253,46 @@ def backward_output_bounds(
     """Bounds of the output by back-substitution (CROWN-style): the output's linear form is
     pushed back through the layers, relaxing each unstable ReLU on the side its coefficient
     needs; stable neurons pass through exactly, so cancellations (a − (a − 1) = 1) survive."""
+    return (
+        backward_lower(prep, conc, prop, fixed, 0, 1),
+        -backward_lower(prep, conc, prop, fixed, 0, -1),
+    )
+
+
+def backward_lower(
+    prep: _Prepared,
+    conc: _Concretiser,
+    prop: _Propagation,
+    fixed: dict[tuple[int, int], bool],
+    row: int,
+    sign: int = 1,
+) -> fmpq:
+    """A lower bound of sign·(output ``row``) over the node's region, by back-substitution."""
     L = len(prep.layers)
     W_last, b_last = prep.layers[-1]
-
-    def lower_of(sign: int) -> fmpq:
-        lam = [sign * e for e in W_last.entries()]
-        const = sign * b_last[0, 0]
-        for k in range(L - 2, -1, -1):
-            coef: list[fmpq] = []
-            for i, (lm, l, u) in enumerate(zip(lam, prop.lower[k], prop.upper[k])):
-                ph = fixed.get((k, i))
-                if lm == 0 or ph is False or (ph is None and u <= 0):
-                    coef.append(fmpq(0))
-                elif ph is True or l >= 0:
-                    coef.append(lm)
-                elif lm > 0:  # a ≥ α·z with α ∈ {0, 1}
-                    coef.append(lm if u >= -l else fmpq(0))
-                else:  # a ≤ s·(z − l), s = u/(u − l), and lm < 0
-                    s = u / (u - l)
-                    coef.append(lm * s)
-                    const += -lm * s * l
-            W, b = prep.layers[k]
-            lz = fmpq_mat(1, len(coef), coef)
-            const += (lz * b)[0, 0]
-            lam = (lz * W).entries()
-        row = fmpq_mat(1, len(lam), lam)
-        return (row * conc.c)[0, 0] + const - conc.radius_terms(row)[0]
-
-    return lower_of(1), -lower_of(-1)
+    n = W_last.ncols()
+    lam = [sign * e for e in W_last.entries()[row * n : (row + 1) * n]]
+    const = sign * b_last[row, 0]
+    for k in range(L - 2, -1, -1):
+        coef: list[fmpq] = []
+        for i, (lm, l, u) in enumerate(zip(lam, prop.lower[k], prop.upper[k])):
+            ph = fixed.get((k, i))
+            if lm == 0 or ph is False or (ph is None and u <= 0):
+                coef.append(fmpq(0))
+            elif ph is True or l >= 0:
+                coef.append(lm)
+            elif lm > 0:  # a ≥ α·z with α ∈ {0, 1}
+                coef.append(lm if u >= -l else fmpq(0))
+            else:  # a ≤ s·(z − l), s = u/(u − l), and lm < 0
+                s = u / (u - l)
+                coef.append(lm * s)
+                const += -lm * s * l
+        W, b = prep.layers[k]
+        lz = fmpq_mat(1, len(coef), coef)
+        const += (lz * b)[0, 0]
+        lam = (lz * W).entries()
+    out = fmpq_mat(1, len(lam), lam)
+    return (out * conc.c)[0, 0] + const - conc.radius_terms(out)[0]
 
 
 # ------------------------------------------------------------------------ exact affine pieces
@@ -514,9 +539,12 @@ def check_ball(
     prep: _Prepared | None = None,
     seed: int = 0,
 ) -> BallResult:
-    """Decide f ≡ label on the open ball: PROVED, REFUTED (exact counterexample) or UNKNOWN."""
+    """Decide f ≡ label on the open ball (argmax f = label for a classifier, see
+    :func:`check_argmax`): PROVED, REFUTED (exact counterexample) or UNKNOWN."""
     t0 = time.monotonic()
     prep = prep or prepare(net)
+    if net.output_dim > 1:
+        return check_argmax(net, ball, prep, timeout, max_nodes, seed, t0)
     conc = _Concretiser(ball)
     y = _Q(ball.label)
     # the root first: most balls of a good memorizer close here, and need no attack
@@ -536,6 +564,36 @@ def check_ball(
     if res is not None:
         res.seconds = time.monotonic() - t0
         return res
+
+    def closes(prop: _Propagation, fixed) -> bool:
+        lo, up = _output_bounds(prep, conc, prop, fixed, y)
+        return lo >= y and up <= y
+
+    def decide(prop: _Propagation, fixed, ctx, time_left):
+        out = _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left)
+        if not isinstance(out, tuple):
+            return out
+        kind, pattern, rows = out
+        fields: dict[str, Any] = {
+            "leaf": "affine" if kind == "affine" else "linear",
+            "pattern": pattern,
+        }
+        missing = 0
+        if kind == "solver":
+            for side, out_row in (("above", rows[-2]), ("below", rows[-1])):
+                cert = emptiness_certificate(rows[:-2] + [out_row], ball)
+                fields[side] = cert if cert is not None else {"missing": None}
+                missing += cert is None
+        return kind, fields, missing
+
+    return _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide)
+
+
+def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) -> BallResult:
+    """Split unstable neurons until every node closes: ``closes(prop, fixed)`` (the bounds
+    prove the property) or, with every neuron stable or split, ``decide(prop, fixed, ctx,
+    time_left)`` returns (kind, leaf fields, missing certificates), a REFUTED result or
+    "unknown"."""
     budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
     tree: dict[str, Any] = {}
     stack: list[tuple[dict[tuple[int, int], bool], dict[str, Any]]] = [({}, tree)]
@@ -558,8 +616,7 @@ def check_ball(
             _leaf(budget, "empty")
             node["leaf"] = "empty"
             continue
-        lo, up = _output_bounds(prep, conc, prop, fixed, y)
-        if lo >= y and up <= y:
+        if closes(prop, fixed):
             _leaf(budget, "output")
             node["leaf"] = "output"
             continue
@@ -581,7 +638,7 @@ def check_ball(
             stack.append(({**fixed, choice: False}, node["inactive"]))
             stack.append(({**fixed, choice: True}, node["active"]))
             continue
-        out = _decide_leaf(net, ball, prep, prop, fixed, ctx, timeout_left(budget))
+        out = decide(prop, fixed, ctx, timeout_left(budget))
         if isinstance(out, BallResult):
             out.seconds = time.monotonic() - t0
             out.stats.update(_stats(budget))
@@ -595,14 +652,10 @@ def check_ball(
                 seconds=time.monotonic() - t0,
                 stats=_stats(budget),
             )
-        kind, pattern, rows = out
+        kind, fields, missing = out
         _leaf(budget, kind)
-        node.update(leaf="affine" if kind == "affine" else "linear", pattern=pattern)
-        if kind == "solver":
-            for side, out_row in (("above", rows[-2]), ("below", rows[-1])):
-                cert = emptiness_certificate(rows[:-2] + [out_row], ball)
-                node[side] = cert if cert is not None else {"missing": None}
-                uncertified += cert is None
+        node.update(fields)
+        uncertified += missing
     stats = _stats(budget)
     stats["uncertified_leaves"] = uncertified
     return BallResult(
@@ -658,52 +711,25 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
     """All neurons stable or split: f = a·x + β on the region. Returns (kind, pattern, rows)
     with kind "affine" or "solver" (rows: the split rows, then the two output rows, for the
     certificate), a REFUTED BallResult, or "unknown"."""
-    pattern = []
-    for k in range(len(prep.layers) - 1):
-        row = []
-        for i, (l, _u) in enumerate(zip(prop.lower[k], prop.upper[k])):
-            ph = fixed.get((k, i))
-            row.append(ph if ph is not None else bool(l >= 0))
-        pattern.append(row)
+    pattern = _leaf_pattern(prep, prop, fixed)
     forms = affine_piece(prep, pattern)
     a = [_F(e) for e in forms[-1][0].entries()]
     beta = _F(forms[-1][1][0, 0])
     bits = [[int(v) for v in r] for r in pattern]
     if not any(a) and beta == ball.label:
         return "affine", bits, []
-    constraints = []
-    for (k, i), ph in fixed.items():
-        P, q = forms[k]
-        row = [_F(P[i, j]) for j in range(P.ncols())]
-        constraints.append((row, _F(q[i, 0]), ph))
-    import z3
-
+    constraints = _split_constraints(forms, fixed)
     saw_unknown = False
     y = Fraction(ball.label)
     for sense in (1, -1):
-        # ℓ2 and higher p: a linear relaxation (the box around the ball) first — unsat there
-        # closes the branch without nonlinear arithmetic; a model may already be a witness.
-        modes = (True, False) if ball.p not in (None, 1) else (False,)
-        for box_only in modes:
-            s, xs, q = _z3_region(ball, constraints, ctx.get(), box_only)
-            if time_left is not None:
-                s.set("timeout", int(time_left * 1000))
-            e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
-            s.add(e > q(y) if sense > 0 else e < q(y))
-            r = s.check()
-            if r == z3.unsat:
-                break  # this sense is impossible on the region
-            if r == z3.sat:
-                m = s.model()
-                found = None
-                for x in _model_candidates(m, xs):
-                    found = refuted(ball, net, x, ENGINE, "solver model of an affine piece")
-                    if found is not None:
-                        return found
-                if not box_only:
-                    saw_unknown = True  # sat in the ball, but no exact witness recovered
-            elif r == z3.unknown and not box_only:
-                saw_unknown = True
+
+        def goal(e, q, sense=sense):
+            return e > q(y) if sense > 0 else e < q(y)
+
+        st = _side_status(net, ball, constraints, ctx, time_left, a, beta, goal)
+        if isinstance(st, BallResult):
+            return st
+        saw_unknown |= st == "unknown"
     if saw_unknown:
         return "unknown"
     rows = []
@@ -715,3 +741,206 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
     rows.append((list(a), beta - y, True, ("out",)))
     rows.append(([-v for v in a], y - beta, True, ("out",)))
     return "solver", bits, rows
+
+
+def _leaf_pattern(prep: _Prepared, prop: _Propagation, fixed) -> list[list[bool]]:
+    """The activation pattern of a node whose neurons are all stable or split."""
+    pattern = []
+    for k in range(len(prep.layers) - 1):
+        row = []
+        for i, (l, _u) in enumerate(zip(prop.lower[k], prop.upper[k])):
+            ph = fixed.get((k, i))
+            row.append(ph if ph is not None else bool(l >= 0))
+        pattern.append(row)
+    return pattern
+
+
+def _split_constraints(forms, fixed) -> list[tuple[list[Fraction], Fraction, bool]]:
+    """The split half-spaces as (row, constant, phase): row·x + constant ≥ 0 (≤ 0 if off)."""
+    constraints = []
+    for (k, i), ph in fixed.items():
+        P, q = forms[k]
+        row = [_F(P[i, j]) for j in range(P.ncols())]
+        constraints.append((row, _F(q[i, 0]), ph))
+    return constraints
+
+
+def _side_status(net, ball, constraints, ctx, time_left, a, beta, goal):
+    """Does the region (ball ∩ splits) hold a point with goal(a·x + β, q)? "unsat", a REFUTED
+    result (a model re-checked exactly on the network) or "unknown"."""
+    import z3
+
+    # ℓ2 and higher p: a linear relaxation (the box around the ball) first — unsat there
+    # closes the branch without nonlinear arithmetic; a model may already be a witness.
+    modes = (True, False) if ball.p not in (None, 1) else (False,)
+    status = "unsat"
+    for box_only in modes:
+        s, xs, q = _z3_region(ball, constraints, ctx.get(), box_only)
+        if time_left is not None:
+            s.set("timeout", int(time_left * 1000))
+        e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
+        s.add(goal(e, q))
+        r = s.check()
+        if r == z3.unsat:
+            return "unsat"
+        if r == z3.sat:
+            m = s.model()
+            for x in _model_candidates(m, xs):
+                found = refuted(ball, net, x, ENGINE, "solver model of an affine piece")
+                if found is not None:
+                    return found
+            if not box_only:
+                status = "unknown"  # sat in the ball, but no exact witness recovered
+        elif r == z3.unknown and not box_only:
+            status = "unknown"
+    return status
+
+
+# ------------------------------------------------------------------------ classifiers
+def check_argmax(
+    net: Network,
+    ball: Ball,
+    prep: _Prepared,
+    timeout: float | None,
+    max_nodes: int,
+    seed: int,
+    t0: float,
+) -> BallResult:
+    """argmax f = y on the open ball, ties failing, for a classifier f : R^d → R^C (output
+    index y − 1 is class y). Works on the margin network g = (f_y − f_j)_{j ≠ y}: the
+    property is g > 0 componentwise. Nodes close when every margin's lower bound is > 0;
+    full-pattern leaves get, per margin j, "bound" or an emptiness certificate for
+    {x ∈ region : g_j(x) ≤ 0}."""
+    mprep = margin_prep(prep, net, ball.label)
+    conc = _Concretiser(ball)
+
+    def lows(prop: _Propagation, fixed) -> list[fmpq]:
+        out = []
+        for j, lo in enumerate(prop.lower[-1]):
+            if lo <= 0 and len(mprep.layers) > 1:
+                lo = max(lo, backward_lower(mprep, conc, prop, fixed, j))
+            out.append(lo)
+        return out
+
+    def closes(prop: _Propagation, fixed) -> bool:
+        return all(lo > 0 for lo in lows(prop, fixed))
+
+    res = refuted(ball, net, ball.center, ENGINE, "argmax at the centre is not the label")
+    if res is None and closes(propagate(mprep, conc, {}), {}):
+        return BallResult(
+            ball.index,
+            "PROVED",
+            ENGINE,
+            reason="margin bounds keep the label on the whole ball",
+            seconds=time.monotonic() - t0,
+            stats={"nodes": 1, "leaves": {"output": 1}},
+            certificate={"tree": {"leaf": "output"}},
+        )
+    res = res or _attack_margins(net, ball, mprep, seed)
+    if res is not None:
+        res.seconds = time.monotonic() - t0
+        return res
+
+    def decide(prop: _Propagation, fixed, ctx, time_left):
+        pattern = _leaf_pattern(mprep, prop, fixed)
+        forms = affine_piece(mprep, pattern)
+        P, q = forms[-1]
+        A = [[_F(P[j, i]) for i in range(P.ncols())] for j in range(P.nrows())]
+        beta = [_F(q[j, 0]) for j in range(P.nrows())]
+        bits = [[int(v) for v in r] for r in pattern]
+        if all(not any(a) and b > 0 for a, b in zip(A, beta)):
+            return "affine", {"leaf": "affine", "pattern": bits}, 0
+        constraints = _split_constraints(forms, fixed)
+        split_rows = [
+            ([(1 if ph else -1) * v for v in row], (1 if ph else -1) * b0, False, ("split", k, i))
+            for (row, b0, ph), (k, i) in zip(constraints, fixed)
+        ]
+        sides: list[Any] = []
+        missing = 0
+        for a, b, lo in zip(A, beta, lows(prop, fixed)):
+            if lo > 0:
+                sides.append("bound")
+                continue
+            st = _side_status(net, ball, constraints, ctx, time_left, a, b, lambda e, q: e <= 0)
+            if st != "unsat":
+                return st
+            cert = emptiness_certificate(
+                split_rows + [([-v for v in a], -b, False, ("out",))], ball
+            )
+            sides.append(cert if cert is not None else {"missing": None})
+            missing += cert is None
+        return "solver", {"leaf": "linear", "pattern": bits, "margins": sides}, missing
+
+    return _branch_and_bound(ball, mprep, conc, timeout, max_nodes, t0, closes, decide)
+
+
+def _float_margins(prep: _Prepared, X: np.ndarray, leak: float = 0.0):
+    """All outputs at the rows of X, and the gradient of the smallest one (floats: guidance)."""
+    masks = []
+    h = X
+    for k, (W, b) in enumerate(prep.floats):
+        z = h @ W.T + b
+        if k < len(prep.floats) - 1:
+            masks.append(np.where(z > 0, 1.0, leak))
+            h = z * (z > 0)
+        else:
+            h = z
+    g = prep.floats[-1][0][np.argmin(h, axis=1)]
+    for k in range(len(prep.floats) - 2, -1, -1):
+        g = (g * masks[k]) @ prep.floats[k][0]
+    return h, g
+
+
+def _attack_margins(
+    net: Network, ball: Ball, mprep: _Prepared, seed: int, steps: int = 40, starts: int = 6
+) -> BallResult | None:
+    """Look for x in the ball with some margin ≤ 0: exact steps down the centre piece's
+    margin gradients, projected gradient descent on the smallest margin, random samples.
+    Every proposal is re-checked exactly on the classifier."""
+    c = ball.center
+    pre = net.pre_activations(c)
+    forms = affine_piece(mprep, [[z > 0 for z in layer] for layer in pre[:-1]])
+    P = forms[-1][0]
+    for j in range(P.nrows()):
+        a = [-_F(P[j, i]) for i in range(P.ncols())]
+        if any(a):
+            for k in range(1, 30):
+                for dvec in _directions(ball, a):
+                    t = _step(ball, k)
+                    x = tuple(ci + t * di for ci, di in zip(c, dvec))
+                    r = refuted(ball, net, x, ENGINE, "step down a margin's gradient")
+                    if r is not None:
+                        return r
+    rng = np.random.default_rng(seed)
+    cf = np.array([float(v) for v in c])
+    mu = 0.999 * _float_radius(ball)
+    if not np.isfinite(mu) or mu <= 0:
+        return None
+    X = np.vstack([cf[None, :], _sample(ball, rng, starts - 1)])
+    for t in range(steps):
+        V, G = _float_margins(mprep, X, leak=0.0 if t % 2 else 0.1)
+        for i in np.nonzero(V.min(axis=1) <= 0)[0][:3]:
+            r = refuted(ball, net, tuple(Fraction(float(u)) for u in X[i]), ENGINE, "PGD")
+            if r is not None:
+                return r
+        alpha = mu * (0.5 if t < steps // 2 else 0.1)
+        if ball.p is None:
+            step = -np.sign(G)
+        elif ball.p == 1:
+            step = np.zeros_like(G)
+            j = np.argmax(np.abs(G), axis=1)
+            step[np.arange(len(G)), j] = -np.sign(G[np.arange(len(G)), j])
+        else:
+            step = -G / np.maximum(np.linalg.norm(G, axis=1, keepdims=True), 1e-300)
+        stuck = ~np.any(G != 0, axis=1)
+        step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
+        X = _project(ball, cf, X + alpha * step, mu)
+    X = _sample(ball, rng, 64)
+    V = _float_margins(mprep, X)[0].min(axis=1)
+    for i in np.argsort(V)[:8]:
+        if V[i] > 0:
+            break
+        r = refuted(ball, net, tuple(Fraction(float(u)) for u in X[i]), ENGINE, "random sample")
+        if r is not None:
+            return r
+    return None

@@ -326,6 +326,11 @@ def _radial_probe(net: Network, ball: Ball, t: Sequence[Fraction]) -> BallResult
 
 
 def _validate(net: Network, ball: Ball, timeout: float | None, cut_rounds: int) -> None:
+    if net.output_dim != 1:
+        raise InputError(
+            f"the z3 engine handles networks with one output; this one is a classifier with "
+            f"{net.output_dim} outputs: use the linear engine"
+        )
     if ball.d != net.input_dim:
         raise InputError(
             f"ball {ball.index} has dimension {ball.d} but the network's input_dim is "
