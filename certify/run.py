@@ -109,7 +109,7 @@ def check_one(
     def left() -> float | None:
         return None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
 
-    if engine == "linear" or net.output_dim > 1:  # classifiers: the linear engine only
+    if engine == "linear":
         res = lin_check(net, ball, timeout=timeout, prep=prep)
     else:
         from certify.engines.z3_engine import check_ball as z3_check
@@ -253,18 +253,13 @@ class Report:
         return out
 
 
-def property_of(net: Network, ds: Dataset, engine: str) -> str:
+def property_of(net: Network, ds: Dataset) -> str:
     """The property to certify: "equal" for a scalar network (f = y_i on each ball),
     "argmax" for a classifier with C ≥ 2 outputs (argmax f = y_i, ties failing; output index
-    y − 1 is class y). Raises InputError for labels outside 1..C or the z3 engine."""
+    y − 1 is class y). Raises InputError for labels outside 1..C."""
     C = net.output_dim
     if C == 1:
         return "equal"
-    if engine == "z3":
-        raise InputError(
-            f"the z3 engine handles networks with one output; this one is a classifier with "
-            f"{C} outputs: use --engine linear (or auto)"
-        )
     bad = sorted({y for y in ds.y if not 1 <= y <= C})
     if bad:
         raise InputError(
@@ -312,7 +307,7 @@ def certify(
         )
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {jobs}")
-    prop = property_of(net, ds, engine)
+    prop = property_of(net, ds)
     ex = make_executor(executor, jobs=jobs, scheduler=scheduler)
     t0 = time.monotonic()
     todo = balls(ds, radius)

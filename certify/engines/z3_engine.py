@@ -10,7 +10,8 @@ point x in the ball with f(x) ≠ label:
 * the network: exact rational affine layers, every hidden unit a fresh real a = If(z ≥ 0, z, 0);
   units whose sign is fixed over the ball's bounding box (exact interval propagation, the
   ``presolve``) are replaced by z or 0;
-* the query: output ≠ label.
+* the query: output ≠ label; for a classifier (C ≥ 2 outputs, output index y − 1 is class
+  y) the query is "f_j ≥ f_y for some j ≠ y" (a tie fails).
 
 For curved balls (p ≥ 2) a linear phase comes first, because z3's nonlinear arithmetic
 scales badly with the input dimension (d = 4 with ~20 unstable units already took over 120 s): z3
@@ -23,8 +24,9 @@ point found by a radial probe towards a model, verified exactly → REFUTED. Aft
 
 unsat → PROVED ("z3 unsat"); sat → the model's x is turned into exact rationals (algebraic
 model values of ℓ2/ℓp queries are approximated at increasing precision — the ball and
-f ≠ label are open conditions, so a close rational approximation is still a counterexample)
-and must pass :func:`certify.ball.refuted`, else UNKNOWN; z3 unknown/timeout → UNKNOWN.
+f ≠ label are open conditions, so a close rational approximation is still a counterexample;
+a classifier's tie is not open, so a rounded tie may fail to verify) and must pass
+:func:`certify.ball.refuted`, else UNKNOWN; z3 unknown/timeout → UNKNOWN.
 
 An unsat answer is not yet re-checked by the trusted kernel; ``stats`` records what z3 did.
 Floats never enter the encoding: every constant is a z3 rational built from an exact string.
@@ -42,7 +44,7 @@ from typing import Any
 import flint
 import z3
 
-from certify.ball import Ball, BallResult, refuted, root_upper
+from certify.ball import Ball, BallResult, argmax_holds, refuted, root_upper
 from certify.errors import InputError
 from certify.network import Network
 from certify.numbers import format_number
@@ -94,8 +96,11 @@ def check_ball(
         result.stats = {**stats, **result.stats}
         return result
 
-    center_value = net.evaluate(ball.center)
-    if center_value != ball.label:
+    if net.output_dim == 1:
+        center_bad = net.evaluate(ball.center) != ball.label
+    else:
+        center_bad = not argmax_holds(net.evaluate_vector(ball.center), ball.label)
+    if center_bad:
         hit = refuted(ball, net, ball.center, ENGINE, "f(center) != label")
         if hit is not None:
             return done(hit)
@@ -326,10 +331,10 @@ def _radial_probe(net: Network, ball: Ball, t: Sequence[Fraction]) -> BallResult
 
 
 def _validate(net: Network, ball: Ball, timeout: float | None, cut_rounds: int) -> None:
-    if net.output_dim != 1:
+    if net.output_dim > 1 and not 1 <= ball.label <= net.output_dim:
         raise InputError(
-            f"the z3 engine handles networks with one output; this one is a classifier with "
-            f"{net.output_dim} outputs: use the linear engine"
+            f"ball {ball.index}: label {ball.label} is not a class of this classifier "
+            f"(classes 1..{net.output_dim}; output index y − 1 is class y)"
         )
     if ball.d != net.input_dim:
         raise InputError(
@@ -407,7 +412,8 @@ def _ball_constraints(
 def _network_constraints(
     net: Network, ball: Ball, ctx: z3.Context, presolve: bool
 ) -> tuple[list[z3.ArithRef], list[z3.BoolRef], dict[str, Any]]:
-    """Input variables, and constraints saying "the network's output at x is not the label".
+    """Input variables, and constraints saying "the network's output at x is not the label"
+    (for a classifier: "some f_j(x) ≥ f_y(x), j ≠ y", output index y − 1 being class y).
 
     With ``presolve``, hidden units whose sign is fixed on the ball's closed bounding box
     (exact interval propagation) become z or 0 instead of an ``If``.
@@ -442,14 +448,17 @@ def _network_constraints(
             next_values.append(a)
         values, box = next_values, next_box
     last = layers[-1]
-    out = _affine(last.weight[0], last.bias[0], values, ctx)
-    out_lo, out_hi = _interval_affine(last.weight[0], last.bias[0], box)
-    cons.append(out != _q(ball.label, ctx))
-    enc = {
-        "presolve": presolve,
-        **counts,
-        "output_bounds": [format_number(out_lo), format_number(out_hi)],
-    }
+    outs = [_affine(w, b, values, ctx) for w, b in zip(last.weight, last.bias)]
+    bounds = [
+        [format_number(v) for v in _interval_affine(w, b, box)]
+        for w, b in zip(last.weight, last.bias)
+    ]
+    if len(outs) == 1:
+        cons.append(outs[0] != _q(ball.label, ctx))
+    else:  # a classifier fails where some other class scores at least as high (ties fail)
+        k = ball.label - 1
+        cons.append(z3.Or([o >= outs[k] for j, o in enumerate(outs) if j != k]))
+    enc = {"presolve": presolve, **counts, "output_bounds": bounds[0] if len(outs) == 1 else bounds}
     return xs, cons, enc
 
 

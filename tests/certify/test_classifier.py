@@ -243,22 +243,35 @@ def test_scalar_reports_keep_the_equal_property():
 
 
 # ------------------------------------------------------------------------ runner errors
-def test_runner_errors_and_engines():
+def test_runner_label_errors():
     net = net_from(THREE, 2)
     ds = Dataset([[2, 0], [0, 0], [0, 3]], [1, 3, 4])
     with pytest.raises(InputError, match=r"labels \[4\].*1\.\.3"):
         certify(net, ds, make_radius(ds, "inf", mu=F(1, 4)))
-    ds = Dataset([[2, 0], [0, 0], [0, 2]], [1, 3, 2])
-    radius = make_radius(ds, "inf", rho=F(1, 2))
-    with pytest.raises(InputError, match="z3 engine"):
-        certify(net, ds, radius, engine="z3")
-    auto = certify(net, ds, radius, engine="auto")
-    lin = certify(net, ds, radius, engine="linear")
-    assert [r.status for r in auto.results] == [r.status for r in lin.results]
     from certify.engines.z3_engine import check_ball as z3_check
 
-    with pytest.raises(InputError, match="one output"):
-        z3_check(net, make_ball([0, 0], 3, None, 1))
+    with pytest.raises(InputError, match="not a class"):
+        z3_check(net, make_ball([0, 0], 4, None, 1))
+
+
+@pytest.mark.parametrize("p", [None, 1, 2])
+def test_engines_agree_on_classifiers(p):
+    from certify.engines.z3_engine import check_ball as z3_check
+
+    net = net_from(THREE, 2)
+    ds = Dataset([[2, 0], [0, 0], [0, 2], [1, 1], [-3, -1]], [1, 3, 2, 1, 3])
+    for mu in (F(1, 4), F(3, 4), F(3, 2)):
+        radius = make_radius(ds, p if p else "inf", mu=mu)
+        reps = {e: certify(net, ds, radius, engine=e) for e in ("linear", "z3", "auto")}
+        verdicts = {e: [r.status for r in rep.results] for e, rep in reps.items()}
+        assert verdicts["linear"] == verdicts["z3"] == verdicts["auto"], verdicts
+        assert "UNKNOWN" not in verdicts["z3"]
+    # the tie point is found by the whole-ball query too
+    tie = net_from(TIE, 2)
+    for q in (None, 1, 2):
+        res = z3_check(tie, make_ball([1, 0], 1, q, F(9, 8)), timeout=30)
+        assert res.status == "REFUTED" and res.counterexample[0] == 0
+        assert z3_check(tie, make_ball([1, 0], 1, q, 1), timeout=30).status == "PROVED"
 
 
 # ------------------------------------------------------------------------ ONNX and the CLI
