@@ -187,7 +187,7 @@ def build_moderate(
                     total += frac
         errs.append(min(total, Fraction(1)))
     stages = {
-        "groups": sum(gk.params for gk in parts),
+        "group_networks": sum(gk.params for gk in parts),
         "max_tree": _max_tree(K).params,
         "total_after_merging": net.num_params(),
     }

@@ -200,6 +200,39 @@ a ball whose worker is lost is retried once, then reported UNKNOWN, never droppe
 """
 
 
+def _error_summary(net, ds, radius, rep, args) -> dict:
+    """Per-ball error measurement (--error): sound bound and Monte-Carlo estimate."""
+    from certify.error import estimate_error
+    from certify.run import balls
+
+    bl = balls(ds, radius)
+    rows = []
+    it = rep.results
+    if not args.quiet:
+        from tqdm import tqdm
+
+        it = tqdm(it, desc="error", unit="ball", file=sys.stderr, disable=None)
+    for r in it:
+        e = estimate_error(
+            net,
+            bl[r.index],
+            proved=r.status == "PROVED",
+            samples=args.samples,
+            budget=args.error_budget,
+        )
+        rows.append(e.to_json())
+    ub = [r["error_upper_bound_float"] for r in rows]
+    mc = [r["mc_estimate"] for r in rows]
+    return {
+        "max_upper_bound": max(ub),
+        "mean_upper_bound": sum(ub) / len(ub),
+        "max_mc": max(mc),
+        "mean_mc": sum(mc) / len(mc),
+        "samples": args.samples,
+        "balls": rows,
+    }
+
+
 def cmd_certify(args: argparse.Namespace) -> int:
     from certify.dataset import Dataset
     from certify.network import Network
@@ -248,6 +281,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
+    err = _error_summary(net, ds, radius, rep, args) if args.error else None
     if args.output:
         rep.save(args.output)
     if args.cert:
@@ -255,7 +289,10 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
         atomic_write_text(args.cert, json.dumps(rep.certificate_bundle(ds)) + "\n")
     if args.json:
-        print(json.dumps(rep.to_json(), indent=1))
+        out = rep.to_json()
+        if err is not None:
+            out["error"] = err
+        print(json.dumps(out, indent=1))
     else:
         c = rep.counts
         desc = radius.describe()
@@ -277,6 +314,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
             f"  PROVED {c['PROVED']}  REFUTED {c['REFUTED']}  UNKNOWN {c['UNKNOWN']}"
             f"   ({rep.seconds:.2f} s)"
         )
+        if err is not None:
+            print(
+                f"  error measure: sound upper bound max {err['max_upper_bound']:.4g}, mean "
+                f"{err['mean_upper_bound']:.4g}; Monte Carlo ({err['samples']} exact samples "
+                f"per ball) max {err['max_mc']:.4g}, mean {err['mean_mc']:.4g}"
+            )
         if args.output:
             print(f"  report written to {args.output}")
         if args.cert:
@@ -569,6 +612,16 @@ def build_parser() -> argparse.ArgumentParser:
     ce.add_argument("--json", action="store_true", help="the full report as JSON on stdout")
     ce.add_argument("-o", "--output", help="write the JSON report to this file")
     ce.add_argument("--cert", help="write the certificate bundle (for 'robustmem check')")
+    ce.add_argument(
+        "--error",
+        action="store_true",
+        help="also measure each ball's error: a sound upper bound (kernel-gated sub-box "
+        "splitting) and a Monte-Carlo estimate from exactly evaluated samples (p = 1, 2, inf)",
+    )
+    ce.add_argument("--samples", type=int, default=200, help="--error: samples per ball (200)")
+    ce.add_argument(
+        "--error-budget", type=int, default=48, help="--error: certifier calls per ball (48)"
+    )
     ce.add_argument("-v", "--verbose", action="store_true", help="list PROVED balls too")
     ce.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ce.set_defaults(func=cmd_certify)
@@ -591,7 +644,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_data_radius_args(co)
-    co.add_argument("--method", choices=("auto", "small", "large", "baseline"), default="auto")
+    co.add_argument(
+        "--method", choices=("auto", "small", "moderate", "large", "baseline"), default="auto"
+    )
+    co.add_argument(
+        "--eta",
+        default="1/10",
+        help="moderate: error measure allowed per ball, 0 < η < 1 (default 1/10)",
+    )
     co.add_argument("--seed", type=int, default=0, help="seed of every random choice (0)")
     co.add_argument(
         "--project",

@@ -358,3 +358,54 @@ def test_construct_small_with_options_reports_them_and_certifies(tmp_path, capsy
         str(net),
     )
     assert code == 3 and "project" in err
+
+
+def test_construct_moderate_then_certify_with_error_measurement(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.integers(-40, 41, size=(24, 2))
+    y = rng.integers(1, 3, size=24)
+    y[0], y[1] = 1, 2
+    data = tmp_path / "m.csv"
+    data.write_text("".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y)))
+    net = tmp_path / "net.json"
+    code, out, _ = run(
+        capsys,
+        "construct",
+        str(data),
+        "--rho",
+        "1/30",
+        "--method",
+        "moderate",
+        "--eta",
+        "1/8",
+        "-o",
+        str(net),
+        "--json",
+    )
+    rep = json.loads(out)
+    assert code == 0 and rep["method"] == "moderate" and rep["eta"] == "1/8"
+    assert rep["error_bound_max_float"] <= 1 / 8
+    code, out, _ = run(
+        capsys,
+        "certify",
+        str(net),
+        str(data),
+        "--rho",
+        "1/30",
+        "--timeout",
+        "2",
+        "--error",
+        "--samples",
+        "40",
+        "--error-budget",
+        "8",
+        "-q",
+        "--json",
+    )
+    res = json.loads(out)
+    err = res["error"]
+    assert len(err["balls"]) == 24 and err["samples"] == 40
+    for b, e in zip(res["balls"], err["balls"]):
+        assert 0 <= e["error_upper_bound_float"] <= 1
+        if b["verdict"] == "PROVED":
+            assert e["error_upper_bound_float"] == 0 and e["mc_errors"] == 0
