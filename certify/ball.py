@@ -134,10 +134,17 @@ def refuted(
         if v == ball.label:
             return None
     else:
-        v = net.evaluate_vector(x)
+        v = Scores(net.evaluate_vector(x))
         if argmax_holds(v, ball.label):
             return None
     return BallResult(ball.index, "REFUTED", engine, tuple(x), v, reason, stats=dict(stats))
+
+
+class Scores(tuple):
+    """A classifier's exact output vector; prints as "(0, 1/2, -3)"."""
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(v) for v in self) + ")"
 
 
 def argmax_holds(values: tuple[Fraction, ...], label: int) -> bool:

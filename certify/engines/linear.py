@@ -920,7 +920,7 @@ def _attack_margins(
     for t in range(steps):
         V, G = _float_margins(mprep, X, leak=0.0 if t % 2 else 0.1)
         for i in np.nonzero(V.min(axis=1) <= 0)[0][:3]:
-            r = refuted(ball, net, tuple(Fraction(float(u)) for u in X[i]), ENGINE, "PGD")
+            r = _short_refutation(net, ball, X[i], "projected gradient search")
             if r is not None:
                 return r
         alpha = mu * (0.5 if t < steps // 2 else 0.1)
@@ -940,7 +940,23 @@ def _attack_margins(
     for i in np.argsort(V)[:8]:
         if V[i] > 0:
             break
-        r = refuted(ball, net, tuple(Fraction(float(u)) for u in X[i]), ENGINE, "random sample")
+        r = _short_refutation(net, ball, X[i], "random sample in the ball")
         if r is not None:
             return r
     return None
+
+
+def _short_refutation(net: Network, ball: Ball, x: np.ndarray, reason: str) -> BallResult | None:
+    """An exact counterexample at or near the float point x: short dyadic roundings of x
+    first (readable reports), then x's exact binary value."""
+    for bits in (4, 8, 16, 32):
+        r = refuted(
+            ball,
+            net,
+            tuple(Fraction(round(float(u) * 2**bits), 2**bits) for u in x),
+            ENGINE,
+            reason,
+        )
+        if r is not None:
+            return r
+    return refuted(ball, net, tuple(Fraction(float(u)) for u in x), ENGINE, reason)

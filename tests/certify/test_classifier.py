@@ -344,3 +344,7 @@ def test_onnx_classifier_certified_and_checked_via_cli(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["balls"][0]["verdict"] == "REFUTED"
     assert len(out["balls"][0]["value"]) == 3
+    # the human report prints the exact score vector
+    code = main(["certify", str(path), str(data), "--mu", "3/2", "--p", "inf", "--quiet"])
+    text = capsys.readouterr().out
+    assert code == 1 and "REFUTED" in text and "f(x') = (" in text
