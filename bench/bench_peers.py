@@ -1,0 +1,435 @@
+"""Benchmark of robustmem against peers (not a test).
+
+    python bench/bench_peers.py [--quick] [--timeout 60] [--seed 0]
+
+Every ratio below is measured in one run, on the same instances, one process, one core.
+
+1. robustmem (``certify(..., engine="linear")``: every PROVED re-checked by the trusted
+   kernel) vs Marabou (ℓ∞, complete, via ``export_vnnlib`` and ``Marabou.read_onnx`` +
+   ``solve``). Instance sets: the ``large`` and ``baseline`` builders on small random integer
+   datasets, at ρ = 1/2 (μ = ε∞/2: every ball PROVED) and at μ = 3ε∞/2 (some or all REFUTED),
+   and random ReLU networks with a saturating output f = 1 + relu(h) − relu(h − 1) (h a
+   random ReLU network with dyadic weights, labels y_i = round(f(x_i))), so that some balls
+   are constant (PROVED) and some are not (REFUTED).
+   Marabou does not read strict comparisons, so the properties use the unsafe set
+   |Y_0 − y| ≥ δ with δ = 1/64 (docs/interop.md; the test suite does the same): Marabou's
+   sat ⟹ REFUTED, and robustmem's PROVED ⟹ Marabou's unsat. A REFUTED ball on which
+   Marabou answers unsat is consistent only if |f − y| < δ on the whole box; such balls are
+   counted as "δ-gap" (not a disagreement) when robustmem's exact counterexample has
+   |f(x') − y| < δ, and as a DISAGREEMENT otherwise. Marabou's counterexamples are
+   re-evaluated exactly (box up to 1e-6, |f − y| ≥ δ − 1e-6).
+   Marabou's time is read_onnx + solve per ball (the VNN-LIB export is not counted);
+   robustmem's is ``Report.seconds`` (network preparation and kernel checks included).
+2. robustmem linear vs robustmem's whole-ball z3 encoding (``engine="z3"``, PROVED balls
+   re-derived by the linear engine for a kernel certificate, as ``certify`` does) on the same
+   balls: times, ratio, agreement.
+3. Certification time against the number of balls: the ``large`` builder at ρ = 1/2 on
+   random data (d = 2) with N = 16 … 256 points, certified with the linear engine; the
+   network grows with N, so the time is balls × per-ball cost; the log-log slope is fitted
+   by least squares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import math
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from fractions import Fraction as F
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from certify.dataset import Dataset  # noqa: E402
+from certify.network import Network  # noqa: E402
+from certify.run import certify, make_radius  # noqa: E402
+from certify.vnnlib import export_vnnlib  # noqa: E402
+from constructions.build import construct  # noqa: E402
+
+DELTA = F(1, 64)
+TOL = F(1, 10**6)
+HAVE_MARABOU = importlib.util.find_spec("maraboupy") is not None
+
+
+# ------------------------------------------------------------------ instances
+
+
+def dataset(seed: int, N: int, d: int, classes: int = 2) -> Dataset:
+    """N distinct random integer points in [0, 4N)^d with random labels (≥ 2 classes)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        X = rng.integers(0, 4 * N, size=(N, d))
+        y = rng.integers(1, classes + 1, size=N)
+        if len({tuple(r) for r in X}) == N and len(set(y.tolist())) > 1:
+            return Dataset.from_arrays(X, y)
+
+
+def saturating_net(seed: int, d: int, depth: int, width: int, scale: int = 2) -> Network:
+    """f = 1 + relu(h) − relu(h − 1), h a random ReLU network with weights in (1/4)ℤ ∩ [−1, 1]
+    and output layer scaled by ``scale``: f ∈ [1, 2], constant where h ≤ 0 or h ≥ 1."""
+    rng = random.Random(seed)
+    widths = [d] + [width] * depth + [1]
+    layers = []
+    for a, b in zip(widths, widths[1:]):
+        layers.append(
+            {
+                "weight": [[F(rng.randint(-4, 4), 4) for _ in range(a)] for _ in range(b)],
+                "bias": [F(rng.randint(-4, 4), 4) for _ in range(b)],
+            }
+        )
+    v, c = layers[-1]["weight"][0], layers[-1]["bias"][0]
+    v = [scale * w for w in v]
+    c = scale * c
+    layers[-1] = {"weight": [v, v], "bias": [c, c - 1]}  # relu(h), relu(h − 1)
+    layers.append({"weight": [[1, -1]], "bias": [1]})
+    js = {
+        "format": "robustmem-network/1",
+        "input_dim": d,
+        "layers": [
+            {
+                "weight": [[str(w) for w in row] for row in L["weight"]],
+                "bias": [str(b) for b in L["bias"]],
+            }
+            for L in layers
+        ],
+    }
+    return Network.from_json(js)
+
+
+def random_points(seed: int, net: Network, N: int, d: int, box: int) -> Dataset | None:
+    """N distinct integer points in [−box, box]^d labelled round(f(x)) (ties up), f ∈ [1, 2]."""
+    rng = np.random.default_rng(seed)
+    pts: list[tuple[int, ...]] = []
+    seen = set()
+    while len(pts) < N:
+        x = tuple(int(v) for v in rng.integers(-box, box + 1, size=d))
+        if x not in seen:
+            seen.add(x)
+            pts.append(x)
+    ys = [math.floor(net.evaluate(list(x)) + F(1, 2)) for x in pts]
+    if len(set(ys)) < 2:
+        return None
+    return Dataset([list(x) for x in pts], ys)
+
+
+def random_instance(seed: int, d: int, depth: int, width: int, N: int) -> tuple[Network, Dataset]:
+    """The first seed (from ``seed`` on) whose labels have each class at least N/4 times."""
+    for s in range(seed, seed + 1000):
+        net = saturating_net(s, d, depth, width)
+        ds = random_points(s, net, N, d, 4)
+        if ds is not None and min(ds.y.count(1), ds.y.count(2)) >= N // 4:
+            return net, ds
+    raise RuntimeError("no balanced random instance found")
+
+
+@dataclass
+class Instance:
+    name: str
+    net: Network
+    ds: Dataset
+    mu: F
+
+
+@dataclass
+class SetResult:
+    name: str
+    balls: int
+    lin: list[str] = field(default_factory=list)
+    lin_s: float = 0.0
+    z3: list[str] = field(default_factory=list)
+    z3_s: float = 0.0
+    mar: list[str] = field(default_factory=list)
+    mar_s: float = 0.0
+    mar_agree: int = 0
+    mar_decided: int = 0
+    mar_gap: int = 0
+    mar_bad: list[str] = field(default_factory=list)
+    inexact: list[str] = field(default_factory=list)
+    z3_agree: int = 0
+    z3_decided: int = 0
+    z3_bad: list[str] = field(default_factory=list)
+
+
+def instance_sets(quick: bool, seed: int) -> list[tuple[str, list[Instance]]]:
+    """(set name, instances). Each instance is one network, one dataset, one ℓ∞ radius."""
+    out: list[tuple[str, list[Instance]]] = []
+    sizes = [(8, 2), (12, 2)] if quick else [(8, 2), (16, 2), (24, 3), (32, 3)]
+    for method in ("large", "baseline"):
+        for tag, factor in (("ρ=1/2", F(1, 2)), ("μ=3ε/2", F(3, 2))):
+            insts = []
+            for k, (N, d) in enumerate(sizes):
+                ds = dataset(seed + 100 * k + N * 7 + d, N, d)
+                eps = ds.epsilon_inf()
+                net, _ = construct(ds, make_radius(ds, "inf", rho=F(1, 2)), method)
+                insts.append(Instance(f"{method} N={N} d={d}", net, ds, eps * factor))
+            out.append((f"{method} {tag}", insts))
+    rnd = (
+        [(2, 1, 8, 12), (3, 2, 8, 12)]
+        if quick
+        else [(2, 1, 8, 16), (2, 2, 8, 16), (3, 2, 8, 16), (3, 2, 12, 16), (4, 3, 8, 16)]
+    )
+    for mu in (F(1, 4), F(1, 2)):
+        insts = []
+        for k, (d, depth, width, N) in enumerate(rnd):
+            net, ds = random_instance(seed + 1000 * k, d, depth, width, N)
+            insts.append(Instance(f"random d={d} L={depth} w={width}", net, ds, mu))
+        out.append((f"random-ReLU μ={mu}", insts))
+    return out
+
+
+# ------------------------------------------------------------------ Marabou
+
+
+@contextlib.contextmanager
+def quiet_fds():
+    """Silence fd 1 and 2 (Marabou's C++ core prints 'Property: ...' past sys.stdout)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+
+
+def marabou_verdict(onnx_path, vnnlib_path, timeout: int) -> tuple[str, list[float] | None]:
+    """Marabou on one exported ball: ("sat", x) / ("unsat", None) / (other, None)."""
+    with warnings.catch_warnings(), quiet_fds():
+        warnings.simplefilter("ignore")
+        from maraboupy import Marabou
+
+        net = Marabou.read_onnx(str(onnx_path))
+        opts = Marabou.createOptions(verbosity=0, timeoutInSeconds=timeout)
+        verdict, vals, _ = net.solve(propertyFilename=str(vnnlib_path), options=opts, verbose=False)
+    if verdict == "sat":
+        return verdict, [vals[v] for v in np.asarray(net.inputVars[0]).flatten()]
+    return verdict, None
+
+
+def compare_marabou(inst: Instance, rep, outdir: Path, timeout: int, sr: SetResult) -> None:
+    """Run Marabou on every ball of ``inst`` and fold the comparison with robustmem's report
+    ``rep`` into ``sr``."""
+    ex = export_vnnlib(inst.net, inst.ds, inst.mu, outdir, delta=DELTA)
+    if not ex.exact:  # rounded outward / to nearest float64: Marabou answers a nearby question
+        sr.inexact.append(
+            f"{inst.name} μ={inst.mu}: inexact export (ONNX exact: {ex.onnx_exact}, "
+            f"properties exact: {all(m['exact'] for m in ex.instances)})"
+        )
+    for meta, res in zip(ex.instances, rep.results):
+        i = meta["index"]
+        t0 = time.perf_counter()
+        verdict, xs = marabou_verdict(outdir / ex.onnx, outdir / meta["vnnlib"], timeout)
+        sr.mar_s += time.perf_counter() - t0
+        sr.mar.append(verdict)
+        c, y = inst.ds.X[i], inst.ds.y[i]
+        where = f"{inst.name} ball {i} (μ={inst.mu})"
+        if verdict == "sat":
+            x = [F(v) for v in xs]
+            inside = max(abs(a - b) for a, b in zip(x, c)) <= inst.mu + TOL
+            far = abs(inst.net.evaluate(x) - y) >= DELTA - TOL
+            if not (inside and far):
+                sr.mar_bad.append(f"{where}: Marabou's counterexample fails the exact re-check")
+        if verdict not in ("sat", "unsat") or res.status == "UNKNOWN":
+            continue
+        sr.mar_decided += 1
+        if (res.status, verdict) in (("PROVED", "unsat"), ("REFUTED", "sat")):
+            sr.mar_agree += 1
+        elif res.status == "REFUTED" and verdict == "unsat":
+            # consistent iff |f − y| < δ on the whole box; robustmem's witness must be inside
+            dev = abs(inst.net.evaluate([F(v) for v in res.counterexample]) - y)
+            if dev < DELTA:
+                sr.mar_gap += 1
+                sr.mar_agree += 1
+            else:
+                sr.mar_bad.append(
+                    f"{where}: robustmem REFUTED with |f(x') − y| = {dev} ≥ δ, Marabou unsat"
+                )
+        else:
+            sr.mar_bad.append(f"{where}: robustmem {res.status}, Marabou {verdict}")
+
+
+def z3_compare(lin, z3r, name: str, sr: SetResult) -> None:
+    for a, b in zip(lin.results, z3r.results):
+        if "UNKNOWN" in (a.status, b.status):
+            continue
+        sr.z3_decided += 1
+        if a.status == b.status:
+            sr.z3_agree += 1
+        else:
+            sr.z3_bad.append(f"{name} ball {a.index}: linear {a.status}, z3 {b.status}")
+
+
+def run_set(
+    name: str, insts: list[Instance], timeout: float, mar_timeout: int, use_marabou: bool
+) -> SetResult:
+    sr = SetResult(name, sum(i.ds.N for i in insts))
+    with tempfile.TemporaryDirectory(prefix="bench_peers_") as tmp:
+        for k, inst in enumerate(insts):
+            rad = make_radius(inst.ds, "inf", mu=inst.mu)
+            lin = certify(inst.net, inst.ds, rad, engine="linear", timeout=timeout)
+            z3r = certify(inst.net, inst.ds, rad, engine="z3", timeout=timeout)
+            sr.lin += [r.status for r in lin.results]
+            sr.lin_s += lin.seconds
+            sr.z3 += [r.status for r in z3r.results]
+            sr.z3_s += z3r.seconds
+            z3_compare(lin, z3r, inst.name, sr)
+            if use_marabou:
+                compare_marabou(inst, lin, Path(tmp) / str(k), mar_timeout, sr)
+    return sr
+
+
+def _count(statuses: list[str]) -> str:
+    """P/R/U counts of robustmem verdicts, u/s/? counts of Marabou's."""
+    if any(s in ("sat", "unsat") for s in statuses):
+        other = sum(s not in ("sat", "unsat") for s in statuses)
+        return f"{statuses.count('unsat')}u/{statuses.count('sat')}s/{other}?"
+    return "/".join(f"{statuses.count(s)}{s[0]}" for s in ("PROVED", "REFUTED", "UNKNOWN"))
+
+
+# ------------------------------------------------------------------ parts 1 and 2
+
+
+def part12(quick: bool, timeout: float, mar_timeout: int, seed: int) -> list[SetResult]:
+    use_marabou = HAVE_MARABOU
+    print("== 1-2. robustmem linear vs Marabou and vs robustmem's z3 engine, same balls (ℓ∞)")
+    if not use_marabou:
+        print("   (maraboupy is not importable: the Marabou columns are skipped)")
+    print(
+        f"   δ = {DELTA} in the VNN-LIB unsafe set; per-ball timeouts: robustmem {timeout:g} s, "
+        f"Marabou {mar_timeout} s"
+    )
+    hdr = (
+        f"{'instance set':<22} {'balls':>5} {'linear':>12} {'lin s':>7} {'Marabou':>12} "
+        f"{'Mar s':>7} {'Mar/lin':>7} {'agree':>7} {'δgap':>4} {'z3 s':>7} {'z3/lin':>6} "
+        f"{'agree':>7}"
+    )
+    print(hdr)
+    results = []
+    for name, insts in instance_sets(quick, seed):
+        sr = run_set(name, insts, timeout, mar_timeout, use_marabou)
+        results.append(sr)
+        mar = (
+            f"{_count(sr.mar):>12} {sr.mar_s:>7.2f} {sr.mar_s / sr.lin_s:>7.2f} "
+            f"{sr.mar_agree:>3}/{sr.mar_decided:<3} {sr.mar_gap:>4}"
+            if use_marabou
+            else f"{'-':>12} {'-':>7} {'-':>7} {'-':>7} {'-':>4}"
+        )
+        print(
+            f"{name:<22} {sr.balls:>5} {_count(sr.lin):>12} {sr.lin_s:>7.2f} {mar} "
+            f"{sr.z3_s:>7.2f} {sr.z3_s / sr.lin_s:>6.2f} {sr.z3_agree:>3}/{sr.z3_decided:<3}",
+            flush=True,
+        )
+        for msg in sr.inexact:
+            print(f"   note: {msg}")
+        for msg in sr.mar_bad + sr.z3_bad:
+            print(f"   !!! DISAGREEMENT: {msg}", flush=True)
+    tot = {k: sum(getattr(s, k) for s in results) for k in ("balls", "lin_s", "z3_s", "mar_s")}
+    agree = {k: sum(getattr(s, k) for s in results) for k in ("mar_agree", "mar_decided")}
+    z3a = sum(s.z3_agree for s in results), sum(s.z3_decided for s in results)
+    bad = sum(len(s.mar_bad) + len(s.z3_bad) for s in results)
+    print(
+        f"total: {tot['balls']} balls; robustmem linear {tot['lin_s']:.2f} s, z3 engine "
+        f"{tot['z3_s']:.2f} s (z3/linear = {tot['z3_s'] / tot['lin_s']:.2f}; agree "
+        f"{z3a[0]}/{z3a[1]} decided)"
+    )
+    if use_marabou:
+        con = [s for s in results if not s.name.startswith("random")]
+        rnd = [s for s in results if s.name.startswith("random")]
+        for label, grp in (("constructed", con), ("random-ReLU", rnd)):
+            lin_s, mar_s = sum(s.lin_s for s in grp), sum(s.mar_s for s in grp)
+            print(
+                f"  {label}: Marabou {mar_s:.2f} s vs robustmem {lin_s:.2f} s "
+                f"(Marabou/robustmem = {mar_s / lin_s:.2f})"
+            )
+        print(
+            f"  Marabou {tot['mar_s']:.2f} s (Marabou/robustmem = "
+            f"{tot['mar_s'] / tot['lin_s']:.2f}); agree {agree['mar_agree']}/"
+            f"{agree['mar_decided']} decided balls"
+        )
+    print("ALL DECIDED VERDICTS AGREE" if bad == 0 else f"!!! {bad} DISAGREEMENT(S), see above")
+    return results
+
+
+# ------------------------------------------------------------------ part 3
+
+
+def loglog_slope(ns: list[int], ts: list[float]) -> float:
+    """Least-squares slope of log t against log N."""
+    x = np.log(np.asarray(ns, dtype=float))
+    y = np.log(np.asarray(ts, dtype=float))
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def part3(quick: bool, timeout: float, seed: int) -> tuple[list[int], list[float], float]:
+    print("\n== 3. certification time vs number of balls (large builder, ρ = 1/2, d = 2, ℓ∞)")
+    ns = [16, 32, 64] if quick else [16, 32, 64, 128, 256]
+    ts = []
+    print(f"{'N':>5} {'params':>7} {'seconds':>8} {'ms/ball':>8}  verdicts")
+    for N in ns:
+        ds = dataset(seed + N, N, 2)
+        rad = make_radius(ds, "inf", rho=F(1, 2))
+        net, _ = construct(ds, rad, "large")
+        rep = certify(net, ds, rad, engine="linear", timeout=timeout)
+        ts.append(rep.seconds)
+        st = [r.status for r in rep.results]
+        print(
+            f"{N:>5} {net.num_params():>7} {rep.seconds:>8.2f} {1000 * rep.seconds / N:>8.1f}  "
+            f"{_count(st)}",
+            flush=True,
+        )
+    slope = loglog_slope(ns, ts)
+    print(f"fitted log-log slope (seconds ~ N^s): s = {slope:.2f}")
+    return ns, ts, slope
+
+
+def versions() -> str:
+    import z3
+
+    try:
+        from importlib.metadata import version
+
+        mv = version("maraboupy")
+    except Exception:
+        mv = "not installed"
+    return (
+        f"python {platform.python_version()}, z3 {z3.get_version_string()}, maraboupy {mv}, "
+        f"{os.cpu_count()} cores, {platform.machine()}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="small sizes only (< 60 s)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="robustmem seconds per ball")
+    ap.add_argument("--marabou-timeout", type=int, default=60, help="Marabou seconds per ball")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    print(f"bench_peers {'--quick ' if a.quick else ''}seed={a.seed}; {versions()}")
+    part12(a.quick, a.timeout, a.marabou_timeout, a.seed)
+    part3(a.quick, a.timeout, a.seed)
+    print(f"\nwall time {time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
