@@ -70,7 +70,7 @@ FULL = [2**k for k in range(8, 15)]
 QUICK = [2**k for k in range(8, 11)]
 # largest N that is actually built (beyond: formula rows, or the row is skipped)
 FULL_CAPS = {"baseline": 2**10, "large-0.9": 2**12, "sqrt-build": 2**10, "small-sqrt": 2**14}
-QUICK_CAPS = {"baseline": 2**9, "large-0.9": 2**10, "sqrt-build": 2**9, "small-sqrt": 2**10}
+QUICK_CAPS = {"baseline": 2**9, "large-0.9": 2**9, "sqrt-build": 2**9, "small-sqrt": 2**10}
 
 
 def ceil_sqrt(n: int) -> int:
