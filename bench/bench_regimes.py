@@ -1,0 +1,461 @@
+"""Benchmark of the builders across the regimes (not a test).
+
+    python bench/bench_regimes.py [--quick] [--seed 20251125] [--figure docs/builders_vs_rho.png]
+                                  [--json OUT]
+
+(a) Parameters against N in the moderate regime: seeded random datasets (N distinct dyadic
+    points k/1024 in [0, 1)^d, 3 classes at random; generic data, not a grid: on integer grids
+    the lattice step is trivial and the small builder works up to ρ ≈ 1/2) in d = 4 at ONE
+    fixed ρ = 1/50 (ℓ2). ρ₂ = 1/(5√d) =
+    1/10 and ρ₁(N) = 1/(5N√d) < 1/50 for every N ≥ 6, so every N of the sweep is in regime
+    (ii) — checked exactly with bounds.query before anything is built. Built: the moderate
+    builder (η = 1/10) and the large builder for comparison. Printed per N: params, nonzero,
+    depth, width, bits, groups K, group size g, the groups' own sizes Σ_k P(f_k) (the
+    builder's ``group_networks`` stage), the "K groups × (d floors + memorizer of g points)"
+    model Σ_k [d·(20n − 13) + 12·g_k + 1] (floor_gadget and plain_memorizer sizes), the
+    THEORY rate N·d^{1/4}·ρ^{1/2} + d and construction seconds; then least-squares log-log
+    slopes (numpy.polyfit) of every column against N.
+(b) Parameters against ρ at fixed N = 64, d = 4 (the same generator): every builder at
+    log-spaced ρ from ρ₁/100 to 0.95 plus ρ₁, ρ₂ (ℓ2) — small (where it builds: it refuses
+    once the scaled balls no longer clear the cell faces, a data-dependent ρ), moderate
+    (η = 1/10, for ρ ≤ ρ₂), large, baseline (the bump memorizer, while the box around the
+    ℓ2 ball stays below ε∞) — with the slope of the moderate builder's params against ρ
+    inside regime (ii) (THEORY: 1/2). ``--figure`` draws these counts over the bound curves of
+    bounds.plot (KMY upper/lower, prior upper/lower; constants 1, logs dropped) with ρ₁, ρ₂
+    marked.
+
+Build time is the time of ``constructions.build.construct`` (ε is computed before, untimed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bounds.point import Point  # noqa: E402
+from bounds.query import boundaries, query  # noqa: E402
+from certify.dataset import Dataset  # noqa: E402
+from certify.errors import InputError  # noqa: E402
+from certify.run import make_radius  # noqa: E402
+from constructions.build import construct  # noqa: E402
+
+SEED = 20251125
+D = 4
+CLASSES = 3
+RHO_N = Fraction(1, 50)  # part (a): moderate for every N ≥ 6 at d = 4
+ETA = Fraction(1, 10)
+FULL_NS = [64, 128, 256, 512, 1024]
+QUICK_NS = [32, 64, 128, 256]
+FIG_N = 64
+FULL_RHOS = 25
+QUICK_RHOS = 10
+GRID = 1024  # coordinates k / GRID
+BUILDERS = ("small", "moderate", "large", "baseline")
+P2 = Fraction(2)
+
+
+def dataset(N: int, d: int, seed: int, classes: int = CLASSES) -> Dataset:
+    """N distinct seeded random dyadic points k/1024 in [0, 1)^d (exact binary floats),
+    labels 1..classes uniformly at random (every class present)."""
+    rng = np.random.default_rng([seed, N, d])
+    while True:
+        X = rng.integers(0, GRID, size=(N, d))
+        if len({tuple(r) for r in X.tolist()}) < N:
+            continue
+        y = rng.integers(1, classes + 1, size=N)
+        if len(set(y.tolist())) == min(classes, N):
+            return Dataset.from_arrays(X / float(GRID), y)
+
+
+def slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of log y on log x (numpy.polyfit, degree 1); NaN below 2 points."""
+    if len(xs) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
+
+
+def check_moderate(Ns: list[int], d: int, rho: Fraction) -> None:
+    """Every (N, d, ρ) of the sweep is in regime (ii), decided exactly by bounds.query."""
+    for N in Ns:
+        got = query(Point(N, d, rho, P2)).regime
+        if got != "moderate":
+            raise AssertionError(f"ρ = {rho} is in regime {got} at N = {N}, d = {d}")
+
+
+def moderate_model(rep: dict[str, Any], N: int, d: int) -> int:
+    """Σ_k [d·P(floor_gadget(n)) + P(plain_memorizer(g_k))] over the K groups."""
+    n = rep["bits_grid"]
+    floor = 10 if n == 1 else 20 * n - 13
+    g, K = rep["group_size"], rep["groups"]
+    sizes = [min(g, N - k * g) for k in range(K)]
+    return sum(d * floor + 12 * s + 1 for s in sizes)
+
+
+def _build(ds: Dataset, rho: Fraction, method: str, seed: int) -> dict[str, Any]:
+    rad = make_radius(ds, "2", rho=rho)
+    t0 = time.perf_counter()
+    net, rep = construct(ds, rad, method, seed=seed, eta=ETA)
+    t = time.perf_counter() - t0
+    row = {
+        "N": ds.N,
+        "rho": rho,
+        "method": rep["method"],
+        "params": rep["params"],
+        "num_params": net.num_params(),
+        "nonzero": rep["params_nonzero"],
+        "depth": rep["depth"],
+        "width": rep["width"],
+        "bits": rep["bits"],
+        "seconds": t,
+        "formula_value": rep["formula_value"],
+        "regime": rep["regime"],
+    }
+    if rep["method"] == "moderate":
+        row.update(
+            groups=rep["groups"],
+            group_size=rep["group_size"],
+            group_networks=rep["stages"]["group_networks"],
+            max_tree=rep["stages"]["max_tree"],
+            error_bound_max=rep["error_bound_max_float"],
+        )
+    return row
+
+
+def _grid_bits(ds: Dataset, rho: Fraction) -> int:
+    """n, the bit count of the moderate builder's floor gadgets (its report does not carry
+    it): constructions.moderate's own rule replayed (scale, offset, top coordinate)."""
+    from certify.ball import root_upper
+    from constructions.baseline import box_radius
+    from constructions.moderate import _sqrt_lower
+
+    rad = make_radius(ds, "2", rho=rho)
+    r = box_radius(rad.radius_power, 2)
+    eps2 = _sqrt_lower(ds.epsilon_power(2))
+    s = root_upper(Fraction(ds.d), 2) / (2 * eps2 - r)
+    sr = s * r
+    Z = [[s * v for v in x] for x in ds.X]
+    off = [1 - math.floor(min(z[j] for z in Z) - sr) for j in range(ds.d)]
+    top = max(max(z[j] + off[j] for j in range(ds.d)) for z in Z) + 2
+    return max(1, math.ceil(top).bit_length())
+
+
+def n_sweep(
+    Ns: list[int], d: int = D, rho: Fraction = RHO_N, seed: int = SEED, log=print
+) -> dict[str, Any]:
+    """Part (a): moderate and large builders at every N, fixed (d, ρ) in regime (ii)."""
+    check_moderate(Ns, d, rho)
+    rows: dict[str, list[dict[str, Any]]] = {"moderate": [], "large": []}
+    for N in Ns:
+        ds = dataset(N, d, seed)
+        b = boundaries(Point(N, d, rho, P2))
+        for method in rows:
+            row = _build(ds, rho, method, seed)
+            row["rho1"], row["rho2"] = b["rho1"], b["rho2"]
+            if method == "moderate":
+                row["bits_grid"] = _grid_bits(ds, rho)
+                row["model"] = moderate_model(row, N, d)
+            rows[method].append(row)
+        log(
+            f"  N = {N}: "
+            + ", ".join(
+                f"{m} {r[-1]['params']} ({r[-1]['seconds']:.2f} s)" for m, r in rows.items()
+            ),
+            flush=True,
+        )
+    return {"d": d, "rho": str(rho), "seed": seed, "Ns": Ns, "rows": rows}
+
+
+def n_slopes(res: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for m, rows in res["rows"].items():
+        Ns = [r["N"] for r in rows]
+        out[f"{m} params"] = slope(Ns, [r["params"] for r in rows])
+        out[f"{m} nonzero"] = slope(Ns, [r["nonzero"] for r in rows])
+        out[f"{m} width"] = slope(Ns, [r["width"] for r in rows])
+        out[f"{m} seconds"] = slope(Ns, [max(r["seconds"], 1e-6) for r in rows])
+    mod = res["rows"]["moderate"]
+    Ns = [r["N"] for r in mod]
+    out["moderate Σ groups"] = slope(Ns, [r["group_networks"] for r in mod])
+    out["moderate model"] = slope(Ns, [r["model"] for r in mod])
+    out["THEORY N·d^¼·ρ^½ + d"] = slope(Ns, [r["formula_value"] for r in mod])
+    return out
+
+
+def rho_grid(N: int, d: int, points: int) -> list[Fraction]:
+    """Log-spaced ρ from ρ₁/100 to 0.95, plus ρ₁ and ρ₂ themselves (rounded to rationals)."""
+    b = boundaries(Point(N, d, Fraction(1, 2), P2))
+    xs = list(np.geomspace(b["rho1"] / 100, 0.95, points)) + [b["rho1"], b["rho2"]]
+    return sorted({Fraction(float(x)).limit_denominator(10**6) for x in xs})
+
+
+def rho_sweep(
+    N: int = FIG_N, d: int = D, points: int = FULL_RHOS, seed: int = SEED, log=print
+) -> dict[str, Any]:
+    """Part (b): every builder at every ρ of ``rho_grid`` (refusals recorded, not fatal)."""
+    ds = dataset(N, d, seed)
+    b = boundaries(Point(N, d, Fraction(1, 2), P2))
+    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in BUILDERS}
+    refused: dict[str, list[str]] = {m: [] for m in BUILDERS}
+    skipped: list[float] = []
+    for rho in rho_grid(N, d, points):
+        regime = query(Point(N, d, rho, P2)).regime
+        for m in BUILDERS:
+            if m == "moderate" and regime not in ("small", "moderate"):
+                skipped.append(float(rho))  # above ρ₂: K → N groups, slow and huge
+                continue
+            try:
+                row = _build(ds, rho, m, seed)
+            except InputError as e:
+                refused[m].append(f"ρ = {float(rho):.4g}: {str(e)[:70]}")
+                continue
+            row["regime_query"] = regime
+            rows[m].append(row)
+        log(
+            f"  ρ = {float(rho):.4g} ({regime}): "
+            + ", ".join(
+                f"{m} {r[-1]['params']}" for m, r in rows.items() if r and r[-1]["rho"] == rho
+            ),
+            flush=True,
+        )
+    return {
+        "N": N,
+        "d": d,
+        "seed": seed,
+        "eps2_squared": str(ds.epsilon_power(2)),
+        "rho1": b["rho1"],
+        "rho2": b["rho2"],
+        "rows": rows,
+        "refused": refused,
+        "moderate_skipped": skipped,
+    }
+
+
+def rho_slopes(res: dict[str, Any]) -> dict[str, float]:
+    """Slopes of log params on log ρ, per builder, over the points inside regime (ii) (and,
+    for the large builder, also inside regime (iii))."""
+    out = {}
+    for m, rows in res["rows"].items():
+        mod = [r for r in rows if r["regime_query"] == "moderate"]
+        out[f"{m} in (ii)"] = slope([float(r["rho"]) for r in mod], [r["params"] for r in mod])
+    lg = [r for r in res["rows"]["large"] if r["regime_query"] == "large"]
+    out["large in (iii)"] = slope([float(r["rho"]) for r in lg], [r["params"] for r in lg])
+    mod = [r for r in res["rows"]["moderate"] if r["regime_query"] == "moderate"]
+    out["moderate nonzero in (ii)"] = slope(
+        [float(r["rho"]) for r in mod], [r["nonzero"] for r in mod]
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------- figure
+MARK = {
+    "small": ("o", "#2a7f62"),
+    "moderate": ("D", "#6a4c9c"),
+    "large": ("s", "#b5562a"),
+    "baseline": ("^", "#333333"),
+}
+
+
+def plot(res: dict[str, Any], out: str | Path) -> Path:
+    """One log-log panel: the bound curves of bounds.plot against ρ at (N, d), ρ₁ and ρ₂, and
+    the builders' actual parameter counts (all parameters, zeros included, as the bounds
+    count them; the moderate builder's nonzero count hollow)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from bounds.plot import _draw_curves, _draw_regimes, _vline
+    from bounds.plot import rho_sweep as bound_sweep
+
+    N, d = res["N"], res["d"]
+    sw, marks = bound_sweep(N, d, P2, "all", n=400)
+    fig = Figure(figsize=(10.5, 7.0), dpi=100)
+    ax = fig.add_axes((0.075, 0.3, 0.9, 0.63))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(True, which="major", color="#dddddd", lw=0.6)
+    _draw_curves(ax, sw)
+    _draw_regimes(ax, sw, "rho")
+    _vline(ax, marks["rho1"], f"ρ₁ = 1/(5N√d) ≈ {marks['rho1']:.3g}")
+    _vline(ax, marks["rho2"], f"ρ₂ = 1/(5√d) = {marks['rho2']:.3g}")
+    for m, rows in res["rows"].items():
+        if not rows:
+            continue
+        mk, col = MARK[m]
+        xs = [float(r["rho"]) for r in rows]
+        ax.plot(
+            xs,
+            [r["params"] for r in rows],
+            marker=mk,
+            color=col,
+            ms=10 if m == "small" else 6,
+            mfc="none" if m == "small" else col,
+            mew=1.6 if m == "small" else 1.0,
+            lw=1.0,
+            zorder=6,
+            label=f"{m} builder: actual params",
+        )
+        if m == "moderate":
+            ax.plot(
+                xs,
+                [r["nonzero"] for r in rows],
+                marker=mk,
+                color=col,
+                mfc="none",
+                ms=6,
+                lw=0.8,
+                ls=":",
+                zorder=6,
+                label="moderate builder: nonzero params",
+            )
+    ax.set_xlim(sw.x[0], 1.0)
+    ys = [r["params"] for rows in res["rows"].values() for r in rows]
+    ys += [r["nonzero"] for r in res["rows"]["moderate"]]
+    finite = [v for k in ("upper", "lower", "prior_upper", "prior_lower") for v in sw.values[k]]
+    finite = [v for v in finite if np.isfinite(v) and v > 0]
+    lo, hi = min(ys + finite), max(ys + finite)
+    ax.set_ylim(lo / 2, hi * 4)
+    ax.set_xlabel("robustness ratio ρ = μ / ε₂  (log scale)")
+    ax.set_ylabel("parameters P (log scale)")
+    fig.suptitle(
+        f"Builders vs bounds: actual parameter counts against ρ, ℓ2, N = {N} random points "
+        f"in d = {d} (seed {res['seed']})",
+        fontsize=11.5,
+        y=0.975,
+    )
+    h, lab = ax.get_legend_handles_labels()
+    fig.legend(h, lab, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=3, fontsize=8.5)
+    fig.text(
+        0.5,
+        0.008,
+        "bound curves: rates with constants 1, log factors dropped (bounds.plot); builders: "
+        "exact counts of the constructed networks",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        style="italic",
+        color="#444444",
+    )
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, format="png", metadata={"Software": None})
+    tmp.replace(path)
+    return path
+
+
+# --------------------------------------------------------------------------------- report
+def _g(v: Any, spec: str = "") -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def report_n(res: dict[str, Any], sl: dict[str, float]) -> None:
+    for m, rows in res["rows"].items():
+        print(f"\n== (a) {m} builder, ℓ2, d = {res['d']}, ρ = {res['rho']} (regime (ii) ∀N)")
+        head = (
+            f"{'N':>6} {'params':>10} {'nonzero':>9} {'depth':>5} {'width':>6} {'bits':>5}"
+            f" {'K':>4} {'g':>4} {'Σ groups':>9} {'model':>8} {'rate':>8} {'build s':>8}"
+        )
+        print(head)
+        for r in rows:
+            print(
+                f"{r['N']:>6} {r['params']:>10} {r['nonzero']:>9} {r['depth']:>5} "
+                f"{r['width']:>6} {r['bits']:>5} {_g(r.get('groups')):>4} "
+                f"{_g(r.get('group_size')):>4} {_g(r.get('group_networks')):>9} "
+                f"{_g(r.get('model')):>8} {r['formula_value']:>8.4g} {r['seconds']:>8.2f}"
+            )
+    print("\n== (a) slopes d log(·) / d log N (numpy.polyfit)")
+    for k, v in sl.items():
+        print(f"  {k:<26} {v:6.3f}")
+
+
+def report_rho(res: dict[str, Any], sl: dict[str, float]) -> None:
+    print(
+        f"\n== (b) every builder against ρ, ℓ2, N = {res['N']}, d = {res['d']}, "
+        f"ε₂² = {res['eps2_squared']}; ρ₁ ≈ {res['rho1']:.4g}, ρ₂ = {res['rho2']:.4g}"
+    )
+    rhos = sorted({r["rho"] for rows in res["rows"].values() for r in rows})
+    by = {m: {r["rho"]: r for r in rows} for m, rows in res["rows"].items()}
+    print(
+        f"{'ρ':>10} {'regime':>9} "
+        + " ".join(f"{m:>10}" for m in BUILDERS)
+        + f" {'mod. nz':>9} {'K':>4} {'mod. η-bound':>12}"
+    )
+    for rho in rhos:
+        reg = next(by[m][rho]["regime_query"] for m in BUILDERS if rho in by[m])
+        mod = by["moderate"].get(rho)
+        print(
+            f"{float(rho):>10.4g} {reg:>9} "
+            + " ".join(
+                f"{_g(by[m][rho]['params'] if rho in by[m] else None):>10}" for m in BUILDERS
+            )
+            + f" {_g(mod and mod['nonzero']):>9} {_g(mod and mod['groups']):>4}"
+            + f" {_g(mod and mod['error_bound_max'], '.3g'):>12}"
+        )
+    for m, msgs in res["refused"].items():
+        if msgs:
+            print(f"  {m} refused (InputError) at {len(msgs)} ρ, first {msgs[0]}")
+    if res["moderate_skipped"]:
+        print(
+            f"  moderate not attempted above ρ₂ ({len(res['moderate_skipped'])} ρ): one group per "
+            "point there, the dense parallel layers make it slow and huge"
+        )
+    print("\n== (b) slopes d log params / d log ρ (numpy.polyfit)")
+    for k, v in sl.items():
+        print(f"  {k:<26} {v:6.3f}")
+    print(f"  {'THEORY (ii): N·d^¼·ρ^½':<26} {0.5:6.3f}")
+    print(f"  {'THEORY (iii): N·d²·ρ⁴':<26} {4.0:6.3f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help=f"N = {QUICK_NS}, {QUICK_RHOS} ρ (< 60 s)")
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--figure", metavar="PNG", help="write the builders-vs-ρ figure")
+    ap.add_argument("--json", metavar="OUT", help="write the numbers as JSON")
+    a = ap.parse_args(argv)
+    Ns, pts = (QUICK_NS, QUICK_RHOS) if a.quick else (FULL_NS, FULL_RHOS)
+    print(
+        f"bench_regimes: d = {D}, seed = {a.seed}, {CLASSES} classes, η = {ETA}; "
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    )
+    t0 = time.perf_counter()
+    print(f"(a) N = {Ns}, ρ = {RHO_N}: regime (ii) at every N (bounds.query)")
+    res_n = n_sweep(Ns, D, RHO_N, a.seed)
+    sl_n = n_slopes(res_n)
+    report_n(res_n, sl_n)
+    t1 = time.perf_counter()
+    print(f"\n(b) N = {FIG_N}, {pts} log-spaced ρ (+ ρ₁, ρ₂)")
+    res_r = rho_sweep(FIG_N, D, pts, a.seed)
+    sl_r = rho_slopes(res_r)
+    report_rho(res_r, sl_r)
+    t2 = time.perf_counter()
+    if a.figure:
+        print(f"\nwrote {plot(res_r, a.figure)}")
+    t3 = time.perf_counter()
+    print(f"\ntime: (a) {t1 - t0:.1f} s, (b) {t2 - t1:.1f} s, figure {t3 - t2:.1f} s")
+    if a.json:
+        Path(a.json).write_text(
+            json.dumps(
+                {"n_sweep": res_n, "n_slopes": sl_n, "rho_sweep": res_r, "rho_slopes": sl_r},
+                indent=1,
+                default=str,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
