@@ -1,0 +1,116 @@
+"""Smoke test of bench/bench_regimes.py on small sizes (fast)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from certify.run import make_radius
+from constructions.moderate import build_moderate
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_regimes.py"
+NS = [16, 32, 64]
+FIG_N = 24
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("bench_regimes", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return _load()
+
+
+@pytest.fixture(scope="module")
+def nres(bench):
+    res = bench.n_sweep(NS, log=lambda *a, **k: None)
+    return res, bench.n_slopes(res)
+
+
+@pytest.fixture(scope="module")
+def rres(bench):
+    res = bench.rho_sweep(FIG_N, bench.D, points=6, log=lambda *a, **k: None)
+    return res, bench.rho_slopes(res)
+
+
+def test_sweep_is_in_the_moderate_regime(bench):
+    bench.check_moderate(NS, bench.D, bench.RHO_N)
+    with pytest.raises(AssertionError):
+        bench.check_moderate([16], bench.D, Fraction(1, 2))  # regime (iii)
+    with pytest.raises(AssertionError):
+        bench.check_moderate([16], bench.D, Fraction(1, 1000))  # regime (i): ρ₁ = 1/160
+
+
+def test_built_counts_are_network_counts(nres, rres, bench):
+    (res, _), (rr, _) = nres, rres
+    rows = [r for rs in res["rows"].values() for r in rs]
+    rows += [r for rs in rr["rows"].values() for r in rs]
+    assert len(rows) >= 6 + 12
+    for r in rows:
+        assert r["params"] == r["num_params"] > 0
+        assert 0 < r["nonzero"] <= r["params"]
+    # an independent rebuild reproduces a recorded moderate count
+    ds = bench.dataset(32, bench.D, bench.SEED)
+    rad = make_radius(ds, "2", rho=bench.RHO_N)
+    net, rep = build_moderate(ds, rad.radius_power, 2, bench.ETA)
+    (row,) = [r for r in res["rows"]["moderate"] if r["N"] == 32]
+    assert net.num_params() == row["params"] and rep.groups == row["groups"] == 2
+
+
+def test_n_slopes(nres):
+    res, sl = nres
+    assert all(math.isfinite(v) for v in sl.values()), sl
+    mod = res["rows"]["moderate"]
+    assert [r["groups"] for r in mod] == [1, 2, 4]  # g = 16 at ρ = 1/50, d = 4
+    # the groups' own sizes grow about linearly in N; the nonzero count too
+    assert 0.7 < sl["moderate Σ groups"] < 1.5, sl
+    assert 0.7 < sl["moderate nonzero"] < 1.5, sl
+    # counting zeros, the K block-diagonal groups in parallel cost more than linear
+    assert sl["moderate params"] > sl["moderate nonzero"] + 0.3, sl
+    assert all(r["params"] >= r["group_networks"] for r in mod)
+    assert math.isclose(sl["moderate width"], 1.0, abs_tol=0.1), sl
+
+
+def test_rho_sweep_builders(rres):
+    res, sl = rres
+    rows = res["rows"]
+    regimes = {r["rho"]: r["regime_query"] for r in rows["large"]}
+    assert set(regimes.values()) == {"small", "moderate", "large"}
+    # large: every ρ; small: at least every ρ of regime (i); baseline: ρ-independent
+    assert len(rows["large"]) == len(regimes)
+    small_rhos = {r["rho"] for r in rows["small"]}
+    assert {q for q, g in regimes.items() if g == "small"} <= small_rhos
+    assert len({r["params"] for r in rows["baseline"]}) == 1
+    # moderate only at ρ ≤ ρ₂, never in regime (iii)
+    assert rows["moderate"] and all(r["regime_query"] != "large" for r in rows["moderate"])
+    assert all(r["error_bound_max"] <= 0.1 for r in rows["moderate"])  # η = 1/10
+
+
+def test_moderate_sublinear_in_inverse_rho(rres, bench):
+    res, sl = rres
+    mod = sorted(res["rows"]["moderate"], key=lambda r: r["rho"])
+    ps = [r["params"] for r in mod]
+    assert ps == sorted(ps)  # more groups as ρ grows, never fewer parameters
+    inv = [1 / float(r["rho"]) for r in mod]
+    # as a function of 1/ρ the size does not grow at all (slope ≤ 0 < 1)
+    assert bench.slope(inv, ps) <= 1e-9
+    assert math.isfinite(sl["moderate in (ii)"]) and math.isfinite(sl["large in (iii)"])
+
+
+def test_figure_written(rres, bench, tmp_path):
+    res, _ = rres
+    out = bench.plot(res, tmp_path / "sub" / "fig.png")
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 10_000 < len(data) < 300_000
+    assert not list(out.parent.glob(".*tmp*"))
