@@ -358,10 +358,12 @@ def report(res: dict[str, Any], summ: dict[str, Any]) -> None:
         )
 
 
-def below_sweep(d: int, seed: int, rho_s: Fraction, log=print) -> dict[str, Any]:
+def below_sweep(
+    d: int, seed: int, rho_s: Fraction, log=print, Ns: list[int] | None = None
+) -> dict[str, Any]:
     """The sweep's first N already favours every builder over the baseline, so measure N₀
-    itself on N = 2^2 … 2^8, everything built (a few seconds)."""
-    Ns = [2**k for k in range(2, 9)]
+    itself on N = 2^2 … 2^8 (or ``Ns``), everything built (a few seconds)."""
+    Ns = [2**k for k in range(2, 9)] if Ns is None else Ns
     caps = {"baseline": Ns[-1], "large-0.9": Ns[-1], "sqrt-build": Ns[-1], "small-sqrt": Ns[-1]}
     res = sweep(Ns, d, seed, caps, rho_s, log=lambda *a, **k: None)
     b = res["builders"]

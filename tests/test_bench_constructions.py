@@ -98,9 +98,13 @@ def test_sqrt_formula_fallback(bench, monkeypatch):
 
 
 def test_below_sweep_n0(bench):
-    low = bench.below_sweep(bench.D, bench.SEED, bench.rho_small(bench.D), log=lambda *a: None)
-    assert low["N"][0] == 4 and low["N"][-1] == 256
+    Ns = [4, 8, 16, 32, 64, 128]
+    low = bench.below_sweep(
+        bench.D, bench.SEED, bench.rho_small(bench.D), log=lambda *a: None, Ns=Ns
+    )
+    assert low["N"] == Ns
+    assert low["N0"]["small"] == 16  # the full run's value (N = 4…256)
     for name, n0 in low["N0"].items():
-        assert n0 is not None and n0 <= 256, name
+        assert n0 is not None and n0 <= 128, name
         i = low["N"].index(n0)
         assert all(p < q for p, q in zip(low["params"][name][i:], low["params"]["baseline"][i:]))
