@@ -13,11 +13,13 @@ it is reported UNKNOWN with the reason. No ball is ever dropped.
   balls are in flight, so a dying process costs at most ``jobs`` retries; retries run one at a
   time, so an innocent ball is never charged for the ball that killed the pool.
 - ``DaskExecutor(address)``: a ``dask.distributed`` cluster (``pip install
-  'robustmem[dask]'``). The network is scattered to every worker once; workers cache the
-  prepared network. The scheduler itself reschedules the tasks of a dead worker on live ones
-  (up to its ``allowed-failures``); after that, and for tasks that raise, this client retries
-  once more, then reports UNKNOWN. With no address, a local cluster of ``jobs`` worker
-  processes on 127.0.0.1 is started (and closed) for the run.
+  'robustmem[dask]'``). The network travels once per worker (a task that every ball depends
+  on, recomputed by the scheduler if lost); workers cache the prepared network. The scheduler
+  itself reschedules the tasks of a dead worker on live ones (up to its
+  ``allowed-failures``); after that (KilledWorker), and for tasks that raise, this client
+  retries once more (a task that raised goes to a different worker), then reports UNKNOWN.
+  With no address, a local cluster of ``jobs`` worker processes on 127.0.0.1 is started (and
+  closed) for the run.
 """
 
 from __future__ import annotations
@@ -159,11 +161,24 @@ class LocalExecutor:
             return _lost(ball, _describe(e)), pool
 
 
+def _identity(x: Any) -> Any:
+    return x
+
+
+class _Failed(tuple):
+    """A task that raised on a Dask worker: (worker address, description)."""
+
+
 def _dask_task(
     task: Task, net_json: dict, key: str, engine: str, timeout: float | None, ball: Ball
-) -> BallResult:
-    net, prep = _prepared(net_json, key)
-    return task(net, prep, engine, timeout, ball)
+) -> BallResult | _Failed:
+    try:
+        net, prep = _prepared(net_json, key)
+        return task(net, prep, engine, timeout, ball)
+    except Exception as e:  # report where it failed, so that the retry can go elsewhere
+        from distributed import get_worker
+
+        return _Failed((get_worker().address, _describe(e)))
 
 
 class DaskExecutor:
@@ -217,9 +232,13 @@ class DaskExecutor:
         client, cluster, own = self._connect()
         try:
             key = uuid.uuid4().hex
-            shared = client.scatter(net_json, broadcast=True, hash=False)
+            # the network as a task, not scattered data: should every worker holding it die,
+            # the scheduler recomputes it instead of cancelling the balls that need it
+            shared = client.submit(_identity, net_json, pure=False, key=f"robustmem-net-{key}")
 
-            def submit(b: Ball, attempt: int):
+            def submit(b: Ball, attempt: int, avoid: str | None = None):
+                others = [w for w in client.scheduler_info()["workers"] if w != avoid]
+                where = {"workers": others} if avoid is not None and others else {}
                 return client.submit(
                     _dask_task,
                     self.task,
@@ -230,18 +249,26 @@ class DaskExecutor:
                     b,
                     pure=False,
                     key=f"robustmem-ball-{b.index}-{attempt}-{key[:8]}",
+                    **where,
                 )
+
+            def outcome(fut) -> tuple[BallResult | None, str, str | None]:
+                """(result, why it failed, the worker it failed on)."""
+                try:
+                    res = fut.result()
+                except Exception as e:  # the worker was lost (KilledWorker) or similar
+                    return None, _describe(e), None
+                if isinstance(res, _Failed):
+                    return None, f"{res[1]} on {res[0]}", res[0]
+                return res, "", None
 
             futures = [submit(b, 0) for b in balls]
             for b, fut in zip(balls, futures):
-                try:
-                    res = fut.result()
-                except Exception as e:  # lost worker (KilledWorker) or the task raised
-                    first = _describe(e)
-                    try:
-                        res = submit(b, 1).result()
-                    except Exception as e2:
-                        res = _lost(b, f"{first}; then {_describe(e2)}")
+                res, why, worker = outcome(fut)
+                if res is None:  # retry once, on another worker
+                    res, why2, _ = outcome(submit(b, 1, avoid=worker))
+                    if res is None:
+                        res = _lost(b, f"{why}; then {why2}")
                 yield res
         finally:
             if own:
