@@ -1,6 +1,6 @@
 """Benchmark of robustmem against peers (not a test).
 
-    python bench/bench_peers.py [--quick] [--timeout 60] [--seed 0]
+    python bench/bench_peers.py [--quick] [--timeout 20] [--marabou-timeout 30] [--seed 0]
 
 Every ratio below is measured in one run, on the same instances, one process, one core.
 
@@ -51,8 +51,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from certify.dataset import Dataset  # noqa: E402
+from certify.engines.linear import prepare  # noqa: E402
 from certify.network import Network  # noqa: E402
-from certify.run import certify, make_radius  # noqa: E402
+from certify.run import balls, check_one, make_radius  # noqa: E402
 from certify.vnnlib import export_vnnlib  # noqa: E402
 from constructions.build import construct  # noqa: E402
 
@@ -146,13 +147,19 @@ class SetResult:
     balls: int
     lin: list[str] = field(default_factory=list)
     lin_s: float = 0.0
+    lin_t: list[float] = field(default_factory=list)
     z3: list[str] = field(default_factory=list)
     z3_s: float = 0.0
     mar: list[str] = field(default_factory=list)
-    mar_s: float = 0.0
+    mar_t: list[float] = field(default_factory=list)
     mar_agree: int = 0
     mar_decided: int = 0
     mar_gap: int = 0
+
+    @property
+    def mar_s(self) -> float:
+        return sum(self.mar_t)
+
     mar_bad: list[str] = field(default_factory=list)
     inexact: list[str] = field(default_factory=list)
     z3_agree: int = 0
@@ -176,7 +183,7 @@ def instance_sets(quick: bool, seed: int) -> list[tuple[str, list[Instance]]]:
     rnd = (
         [(2, 1, 8, 12), (3, 2, 8, 12)]
         if quick
-        else [(2, 1, 8, 16), (2, 2, 8, 16), (3, 2, 8, 16), (3, 2, 12, 16), (4, 3, 8, 16)]
+        else [(2, 1, 8, 16), (3, 2, 8, 16), (4, 2, 16, 16), (4, 3, 16, 16)]
     )
     for mu in (F(1, 4), F(1, 2)):
         insts = []
@@ -224,20 +231,21 @@ def marabou_verdict(onnx_path, vnnlib_path, timeout: int) -> tuple[str, list[flo
     return verdict, None
 
 
-def compare_marabou(inst: Instance, rep, outdir: Path, timeout: int, sr: SetResult) -> None:
-    """Run Marabou on every ball of ``inst`` and fold the comparison with robustmem's report
-    ``rep`` into ``sr``."""
+def compare_marabou(inst: Instance, results, outdir: Path, timeout: int, sr: SetResult) -> None:
+    """Run Marabou on every ball of ``inst`` and fold the comparison with robustmem's verdicts
+    ``results`` (BallResult per ball, in order) into ``sr``."""
     ex = export_vnnlib(inst.net, inst.ds, inst.mu, outdir, delta=DELTA)
     if not ex.exact:  # rounded outward / to nearest float64: Marabou answers a nearby question
+        onnx = "exact" if ex.onnx_exact else f"inexact ({ex.inexact_params} weights rounded)"
+        props = all(m["exact"] for m in ex.instances)
         sr.inexact.append(
-            f"{inst.name} μ={inst.mu}: inexact export (ONNX exact: {ex.onnx_exact}, "
-            f"properties exact: {all(m['exact'] for m in ex.instances)})"
+            f"{inst.name}: ONNX {onnx}, properties {'exact' if props else 'rounded outward'}"
         )
-    for meta, res in zip(ex.instances, rep.results):
+    for meta, res in zip(ex.instances, results):
         i = meta["index"]
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         verdict, xs = marabou_verdict(outdir / ex.onnx, outdir / meta["vnnlib"], timeout)
-        sr.mar_s += time.perf_counter() - t0
+        sr.mar_t.append(time.process_time() - t0)
         sr.mar.append(verdict)
         c, y = inst.ds.X[i], inst.ds.y[i]
         where = f"{inst.name} ball {i} (μ={inst.mu})"
@@ -267,7 +275,7 @@ def compare_marabou(inst: Instance, rep, outdir: Path, timeout: int, sr: SetResu
 
 
 def z3_compare(lin, z3r, name: str, sr: SetResult) -> None:
-    for a, b in zip(lin.results, z3r.results):
+    for a, b in zip(lin, z3r):
         if "UNKNOWN" in (a.status, b.status):
             continue
         sr.z3_decided += 1
@@ -277,23 +285,50 @@ def z3_compare(lin, z3r, name: str, sr: SetResult) -> None:
             sr.z3_bad.append(f"{name} ball {a.index}: linear {a.status}, z3 {b.status}")
 
 
+def certify_cpu(net: Network, ds: Dataset, mu: F, engine: str, timeout: float):
+    """``certify(net, ds, μ, engine=..., timeout=...)``'s in-process path (jobs = 1: prepare
+    the network once, then ``check_one`` per ball, each PROVED gated by the kernel), timed in
+    CPU seconds of this process: (results, total seconds, seconds per ball). CPU time, not
+    wall time, so that other load on the machine does not skew the ratios (Marabou and z3 run
+    in this process too)."""
+    rad = make_radius(ds, "inf", mu=mu)
+    t0 = time.process_time()
+    prep = prepare(net)
+    results, per = [], []
+    for b in balls(ds, rad):
+        t1 = time.process_time()
+        results.append(check_one(net, b, engine, timeout, prep))
+        per.append(time.process_time() - t1)
+    return results, time.process_time() - t0, per
+
+
 def run_set(
     name: str, insts: list[Instance], timeout: float, mar_timeout: int, use_marabou: bool
 ) -> SetResult:
     sr = SetResult(name, sum(i.ds.N for i in insts))
     with tempfile.TemporaryDirectory(prefix="bench_peers_") as tmp:
         for k, inst in enumerate(insts):
-            rad = make_radius(inst.ds, "inf", mu=inst.mu)
-            lin = certify(inst.net, inst.ds, rad, engine="linear", timeout=timeout)
-            z3r = certify(inst.net, inst.ds, rad, engine="z3", timeout=timeout)
-            sr.lin += [r.status for r in lin.results]
-            sr.lin_s += lin.seconds
-            sr.z3 += [r.status for r in z3r.results]
-            sr.z3_s += z3r.seconds
+            lin, lin_s, lin_t = certify_cpu(inst.net, inst.ds, inst.mu, "linear", timeout)
+            z3r, z3_s, _ = certify_cpu(inst.net, inst.ds, inst.mu, "z3", timeout)
+            sr.lin += [r.status for r in lin]
+            sr.lin_s += lin_s
+            sr.lin_t += lin_t
+            sr.z3 += [r.status for r in z3r]
+            sr.z3_s += z3_s
             z3_compare(lin, z3r, inst.name, sr)
             if use_marabou:
                 compare_marabou(inst, lin, Path(tmp) / str(k), mar_timeout, sr)
     return sr
+
+
+def both_decided(sr: SetResult) -> tuple[int, float, float]:
+    """Balls decided by robustmem linear and by Marabou: (count, robustmem s, Marabou s)."""
+    pick = [
+        k
+        for k, (a, b) in enumerate(zip(sr.lin, sr.mar))
+        if a != "UNKNOWN" and b in ("sat", "unsat")
+    ]
+    return len(pick), sum(sr.lin_t[k] for k in pick), sum(sr.mar_t[k] for k in pick)
 
 
 def _count(statuses: list[str]) -> str:
@@ -314,7 +349,7 @@ def part12(quick: bool, timeout: float, mar_timeout: int, seed: int) -> list[Set
         print("   (maraboupy is not importable: the Marabou columns are skipped)")
     print(
         f"   δ = {DELTA} in the VNN-LIB unsafe set; per-ball timeouts: robustmem {timeout:g} s, "
-        f"Marabou {mar_timeout} s"
+        f"Marabou {mar_timeout} s (wall); times below are CPU seconds of this process"
     )
     hdr = (
         f"{'instance set':<22} {'balls':>5} {'linear':>12} {'lin s':>7} {'Marabou':>12} "
@@ -337,8 +372,11 @@ def part12(quick: bool, timeout: float, mar_timeout: int, seed: int) -> list[Set
             f"{sr.z3_s:>7.2f} {sr.z3_s / sr.lin_s:>6.2f} {sr.z3_agree:>3}/{sr.z3_decided:<3}",
             flush=True,
         )
-        for msg in sr.inexact:
-            print(f"   note: {msg}")
+        if sr.inexact:
+            print(
+                f"   note: {len(sr.inexact)} of {len(insts)} exports inexact: "
+                + "; ".join(sr.inexact)
+            )
         for msg in sr.mar_bad + sr.z3_bad:
             print(f"   !!! DISAGREEMENT: {msg}", flush=True)
     tot = {k: sum(getattr(s, k) for s in results) for k in ("balls", "lin_s", "z3_s", "mar_s")}
@@ -353,16 +391,21 @@ def part12(quick: bool, timeout: float, mar_timeout: int, seed: int) -> list[Set
     if use_marabou:
         con = [s for s in results if not s.name.startswith("random")]
         rnd = [s for s in results if s.name.startswith("random")]
-        for label, grp in (("constructed", con), ("random-ReLU", rnd)):
+        for label, grp in (("constructed", con), ("random-ReLU", rnd), ("all", results)):
             lin_s, mar_s = sum(s.lin_s for s in grp), sum(s.mar_s for s in grp)
+            bd = [both_decided(s) for s in grp]
+            n, bl, bm = sum(b[0] for b in bd), sum(b[1] for b in bd), sum(b[2] for b in bd)
+            unk = sum(s.lin.count("UNKNOWN") for s in grp)
             print(
-                f"  {label}: Marabou {mar_s:.2f} s vs robustmem {lin_s:.2f} s "
-                f"(Marabou/robustmem = {mar_s / lin_s:.2f})"
+                f"  {label}: {sum(s.balls for s in grp)} balls, Marabou {mar_s:.2f} s vs "
+                f"robustmem {lin_s:.2f} s (Marabou/robustmem = {mar_s / lin_s:.2f}; robustmem "
+                f"UNKNOWN: {unk}); on the {n} balls both decided: {bm:.2f} s vs {bl:.2f} s "
+                f"(ratio {bm / bl:.2f})"
             )
+        gaps = sum(s.mar_gap for s in results)
         print(
-            f"  Marabou {tot['mar_s']:.2f} s (Marabou/robustmem = "
-            f"{tot['mar_s'] / tot['lin_s']:.2f}); agree {agree['mar_agree']}/"
-            f"{agree['mar_decided']} decided balls"
+            f"  Marabou vs robustmem: agree on {agree['mar_agree']}/{agree['mar_decided']} "
+            f"balls both decided ({gaps} of them δ-gap)"
         )
     print("ALL DECIDED VERDICTS AGREE" if bad == 0 else f"!!! {bad} DISAGREEMENT(S), see above")
     return results
@@ -378,21 +421,23 @@ def loglog_slope(ns: list[int], ts: list[float]) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def part3(quick: bool, timeout: float, seed: int) -> tuple[list[int], list[float], float]:
+def part3(
+    quick: bool, timeout: float, seed: int, ns: list[int] | None = None
+) -> tuple[list[int], list[float], float]:
     print("\n== 3. certification time vs number of balls (large builder, ρ = 1/2, d = 2, ℓ∞)")
-    ns = [16, 32, 64] if quick else [16, 32, 64, 128, 256]
+    if ns is None:
+        ns = [16, 32, 64] if quick else [16, 32, 64, 128, 256]
     ts = []
-    print(f"{'N':>5} {'params':>7} {'seconds':>8} {'ms/ball':>8}  verdicts")
+    print(f"{'N':>5} {'params':>7} {'CPU s':>8} {'ms/ball':>8}  verdicts")
     for N in ns:
         ds = dataset(seed + N, N, 2)
         rad = make_radius(ds, "inf", rho=F(1, 2))
         net, _ = construct(ds, rad, "large")
-        rep = certify(net, ds, rad, engine="linear", timeout=timeout)
-        ts.append(rep.seconds)
-        st = [r.status for r in rep.results]
+        res, secs, _ = certify_cpu(net, ds, rad.radius_power, "linear", timeout)
+        ts.append(secs)
+        st = [r.status for r in res]
         print(
-            f"{N:>5} {net.num_params():>7} {rep.seconds:>8.2f} {1000 * rep.seconds / N:>8.1f}  "
-            f"{_count(st)}",
+            f"{N:>5} {net.num_params():>7} {secs:>8.2f} {1000 * secs / N:>8.1f}  {_count(st)}",
             flush=True,
         )
     slope = loglog_slope(ns, ts)
@@ -420,8 +465,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--quick", action="store_true", help="small sizes only (< 60 s)")
-    ap.add_argument("--timeout", type=float, default=60.0, help="robustmem seconds per ball")
-    ap.add_argument("--marabou-timeout", type=int, default=60, help="Marabou seconds per ball")
+    ap.add_argument("--timeout", type=float, default=20.0, help="robustmem seconds per ball")
+    ap.add_argument("--marabou-timeout", type=int, default=30, help="Marabou seconds per ball")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     t0 = time.perf_counter()
