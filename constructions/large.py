@@ -203,12 +203,12 @@ def _facets_for(
             for sgn in (1, -1):
                 scores.append((sgn * diffs[:, j], 2.5 * float(box_h[j])))
         order = np.argsort((diffs**2).sum(axis=1))[:near]
-        duals = []
-        for o in order:
-            f = _dual_facet(k, remaining[int(o)], Z, diffs[int(o)], shape)
-            duals.append(f)
-            uf = np.asarray([float(t) for t in f.u])
-            scores.append((diffs @ uf, float(2 * f.h + 2 * f.tau)))
+        for o in order:  # float scores only; the exact facet is made for the winner
+            u = np.asarray(_dual(diffs[int(o)], shape.p), dtype=float)
+            proj = diffs @ u
+            hf = shape.hf(u)
+            G = float(proj[int(o)]) - 2 * hf
+            scores.append((proj, 2 * hf + G / 2 if G > 0 else np.inf))
         best, best_count = None, 0
         for idx, (proj, thr) in enumerate(scores):
             c = int((proj >= thr + 1e-9 * abs(thr)).sum())
@@ -221,11 +221,12 @@ def _facets_for(
             u[j] = 1 if sgn == 0 else -1
             chosen = _Facet(u, box_h[j], box_h[j] / 4)
         elif best is not None:
-            chosen = duals[best - 2 * m]
+            o = int(order[best - 2 * m])
+            chosen = _dual_facet(k, remaining[o], Z, diffs[o], shape)
         cut = exact_cut(chosen, remaining) if chosen is not None else []
         if not cut:  # fall back on the nearest remaining point's own dual facet
             o = int(order[0])
-            chosen = duals[0]
+            chosen = _dual_facet(k, remaining[o], Z, diffs[o], shape)
             cut = exact_cut(chosen, remaining)
             if remaining[o] not in cut:
                 raise InputError(

@@ -159,6 +159,7 @@ def build_moderate(
         b1 = [off[j] + lat.shift[j] for j in range(d)]
         gk = compose(affine(W1, b1), floors)
         gk = compose(gk, affine([[R**j for j in range(d)]], [0]))
+        gk = compose(gk, identity_carry(1, 2))  # index ≥ 0 as a width-1 layer (fewer params)
         ks = sorted(keys)
         gk = compose(gk, plain_memorizer(ks, [keys[k] for k in ks]))
         parts.append(gk)

@@ -32,7 +32,14 @@ from certify.dataset import Dataset
 from certify.errors import InputError
 from certify.network import Network
 from constructions.baseline import box_radius
-from constructions.gadgets import affine, compose, floor_gadget, parallel, to_network
+from constructions.gadgets import (
+    affine,
+    compose,
+    floor_gadget,
+    identity_carry,
+    parallel,
+    to_network,
+)
 from constructions.integer_memorizer import (
     plain_memorizer,
     plain_params,
@@ -145,6 +152,8 @@ def build_small(
         floors_g = parallel(floors_g, fl)
     g = compose(affine(W1, b1), floors_g)
     g = compose(g, affine([[R**j for j in range(m)]], [0]))
+    g = compose(g, identity_carry(1, 2))  # the index (≥ 0) as its own width-1 ReLU layer,
+    # so the memorizer's first layer reads one value, not the m floor outputs
     mem = (sqrt_memorizer if memorizer == "sqrt" else plain_memorizer)(keys, labels)
     g = compose(g, mem)
     net = to_network(g)
