@@ -103,7 +103,7 @@ def test_below_sweep_n0(bench):
         bench.D, bench.SEED, bench.rho_small(bench.D), log=lambda *a: None, Ns=Ns
     )
     assert low["N"] == Ns
-    assert low["N0"]["small"] == 16  # the full run's value (N = 4…256)
+    assert low["N0"]["small"] <= 32  # small beats the O(N²d) baseline early
     for name, n0 in low["N0"].items():
         assert n0 is not None and n0 <= 128, name
         i = low["N"].index(n0)
