@@ -299,11 +299,11 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
             [r["params"] for r in rows],
             marker=mk,
             color=col,
-            ms=10 if m == "small" else 6,
+            ms=8 if m == "small" else 6,
             mfc="none" if m == "small" else col,
-            mew=1.6 if m == "small" else 1.0,
+            mew=1.4 if m == "small" else 1.0,
             lw=1.0,
-            zorder=6,
+            zorder=7 if m == "small" else 6,  # hollow rings around coinciding moderate marks
             label=f"{m} builder: actual params",
         )
         if m == "moderate":
