@@ -172,6 +172,7 @@ def test_plot_command(tmp_path, capsys):
     assert not (tmp_path / "b.jpg").exists()
 
 
+@pytest.mark.slow  # the whole default demo (construct + certify in every regime): minutes
 def test_demo_json(tmp_path, capsys):
     code, out, _ = run(capsys, "demo", "--out-dir", str(tmp_path), "--json")
     assert code == 0
