@@ -126,7 +126,6 @@ def _build(ds: Dataset, rho: Fraction, method: str, seed: int) -> dict[str, Any]
             groups=rep["groups"],
             group_size=rep["group_size"],
             group_networks=rep["stages"]["group_networks"],
-            max_tree=rep["stages"]["max_tree"],
             error_bound_max=rep["error_bound_max_float"],
         )
     return row

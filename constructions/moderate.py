@@ -10,8 +10,9 @@
 3. Per group k: Floor gadgets with ramp width γ_k = min{(margin_k − s·r)/2, γ_η} (exact where
    frac ≥ γ_k), grid index, plain integer memorizer of the group's cell indices (other
    integers → 0). On its own group's balls the sub-network is exact.
-4. f = max_k f_k (a max tree over the K groups run in parallel; the paper runs them in
-   sequence with a running max — same parameter order, width K·w instead of O(1)).
+4. f = max_k f_k, the groups run one after another with a running maximum (the paper's
+   design): the input (signed carry) and the maximum travel along, so the width stays
+   O(w + d) and the parameters add up over the groups.
 Error. On the ball of x_i, outside group k's bands {frac(z_j) < γ_k}, f_k ∈ {0, y_i} (step 1),
 and f_{group(i)} = y_i, so f = y_i. A slab of width w meets at most (w/μ)·V_{d−1}/V_d ≤
 (w/μ)·√d of a d-ball of radius μ (ℓ2) and exactly w/(2μ) of a cube of half-width μ (ℓ∞); a
@@ -72,20 +73,28 @@ def _sqrt_lower(q: Fraction) -> Fraction:
     return q / u  # q/√q·(√q/u) ≤ √q since u ≥ √q
 
 
-def _max_tree(k: int) -> Gadget:
-    """R^k → R: the maximum, by a tree of max2 gadgets (odd elements carried signed)."""
-    g: Gadget | None = None
-    width = k
-    while width > 1:
-        pairs, odd = divmod(width, 2)
-        level = max2()
-        for _ in range(pairs - 1):
-            level = parallel(level, max2())
-        if odd:
-            level = parallel(level, identity_carry(1, 2, signed=True))
-        g = level if g is None else compose(g, level)
-        width = pairs + odd
-    return g if g is not None else affine([[1]], [0])
+def _sequential_max(parts: list[Gadget], d: int, B: list[int]) -> Gadget:
+    """x ↦ max_k g_k(x), the groups run one after another (the paper's running max): the
+    input travels as v = x + B ≥ 0 (B ≥ −x on every ball, so ReLU carries it unchanged and the
+    carries stay stable under bound propagation), the running maximum as a signed value; the
+    width stays max_k width(g_k) + d + 3 and the parameters add up over the groups."""
+    eye = [[int(i == j) for j in range(d)] for i in range(d)]
+    zero_row = [0] * d
+    fan = affine(eye + eye, list(B) + [0] * d)  # x ↦ (x + B, x)
+    acc = compose(fan, parallel(identity_carry(d, 1), parts[0], signed=False))  # (v, acc)
+    for gk in parts[1:]:
+        # (v, acc) ↦ (v, v − B, acc) ↦ (v, g_k(x), acc) ↦ (v, acc, g_k(x)) ↦ (v, max)
+        fan = affine(
+            [r + [0] for r in eye] + [r + [0] for r in eye] + [zero_row + [1]],
+            [0] * d + [-b for b in B] + [0],
+        )
+        stage = parallel(parallel(identity_carry(d, 1), gk, signed=False), identity_carry(1, 1))
+        order = affine(
+            [r + [0, 0] for r in eye] + [zero_row + [0, 1], zero_row + [1, 0]], [0] * (d + 2)
+        )
+        comb = parallel(identity_carry(d, 1), max2(), signed=False)
+        acc = compose(compose(compose(compose(acc, fan), stage), order), comb)
+    return compose(acc, affine([zero_row + [1]], [0]))
 
 
 def build_moderate(
@@ -163,11 +172,8 @@ def build_moderate(
         ks = sorted(keys)
         gk = compose(gk, plain_memorizer(ks, [keys[k] for k in ks]))
         parts.append(gk)
-    fan = affine([[int(i == j) for j in range(d)] for _ in range(K) for i in range(d)], [0] * K * d)
-    par = parts[0]
-    for gk in parts[1:]:
-        par = parallel(par, gk)
-    net_g = compose(compose(fan, par), _max_tree(K))
+    lows = [min(x[j] for x in ds.X) - r for j in range(d)]
+    net_g = _sequential_max(parts, d, [1 - math.floor(v) for v in lows])
     net = to_network(net_g)
     # per-ball error bounds: bands of the other groups that the ball's box meets, exactly
     errs: list[Fraction] = []
@@ -189,7 +195,6 @@ def build_moderate(
         errs.append(min(total, Fraction(1)))
     stages = {
         "group_networks": sum(gk.params for gk in parts),
-        "max_tree": _max_tree(K).params,
         "total_after_merging": net.num_params(),
     }
     rep = ModerateReport(s, g, K, gammas, eta, n, errs, stages)

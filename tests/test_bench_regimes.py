@@ -75,10 +75,11 @@ def test_n_slopes(nres):
     # the groups' own sizes grow about linearly in N; the nonzero count too
     assert 0.7 < sl["moderate Σ groups"] < 1.5, sl
     assert 0.7 < sl["moderate nonzero"] < 1.5, sl
-    # counting zeros, the K block-diagonal groups in parallel cost more than linear
-    assert sl["moderate params"] > sl["moderate nonzero"] + 0.3, sl
+    # the groups run in sequence (running max): all parameters grow linearly too, and the
+    # width does not grow with the number of groups
+    assert 0.7 < sl["moderate params"] < 1.5, sl
     assert all(r["params"] >= r["group_networks"] for r in mod)
-    assert math.isclose(sl["moderate width"], 1.0, abs_tol=0.1), sl
+    assert sl["moderate width"] < 0.3, sl
 
 
 def test_rho_sweep_builders(rres):
