@@ -243,7 +243,68 @@ def marabou_verdict(onnx_path, vnnlib_path, timeout: int) -> tuple[str, list[flo
     return verdict, None
 
 
-def compare_marabou(inst: Instance, results, outdir: Path, timeout: int, sr: SetResult) -> None:
+def _marabou_loop(conn) -> None:
+    with warnings.catch_warnings(), quiet_fds():  # import once, outside the timed solves
+        warnings.simplefilter("ignore")
+        import maraboupy.Marabou  # noqa: F401
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        t0 = time.process_time()
+        verdict, xs = marabou_verdict(*job)
+        conn.send((verdict, xs, time.process_time() - t0))
+
+
+class MarabouWorker:
+    """Marabou in a forked worker process, so that a solve call that overruns its own
+    ``timeoutInSeconds`` (it happens: Marabou 2.0 sometimes never returns, in C++ where no
+    signal reaches it) is killed after ``timeout + GRACE`` seconds and reported as "hung"."""
+
+    GRACE = 15
+
+    def __init__(self) -> None:
+        self.proc = None
+        self.conn = None
+        self.hung = 0
+
+    def _start(self) -> None:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_marabou_loop, args=(child,), daemon=True)
+        self.proc.start()
+
+    def solve(self, onnx_path, vnnlib_path, timeout: int):
+        """(verdict, counterexample or None, CPU seconds of the solve)."""
+        if self.proc is None:
+            self._start()
+        self.conn.send((str(onnx_path), str(vnnlib_path), timeout))
+        if self.conn.poll(timeout + self.GRACE):
+            return self.conn.recv()
+        self.close(kill=True)
+        self.hung += 1
+        return "hung", None, float(timeout + self.GRACE)
+
+    def close(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        else:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.proc = None
+
+
+def compare_marabou(
+    inst: Instance, results, outdir: Path, timeout: int, sr: SetResult, worker=None
+) -> None:
     """Run Marabou on every ball of ``inst`` and fold the comparison with robustmem's verdicts
     ``results`` (BallResult per ball, in order) into ``sr``."""
     ex = export_vnnlib(inst.net, inst.ds, inst.mu, outdir, delta=DELTA)
@@ -255,10 +316,20 @@ def compare_marabou(inst: Instance, results, outdir: Path, timeout: int, sr: Set
         )
     for meta, res in zip(ex.instances, results):
         i = meta["index"]
-        t0 = time.process_time()
-        verdict, xs = marabou_verdict(outdir / ex.onnx, outdir / meta["vnnlib"], timeout)
-        sr.mar_t.append(time.process_time() - t0)
+        own = worker is None
+        w = MarabouWorker() if own else worker
+        try:
+            verdict, xs, secs = w.solve(outdir / ex.onnx, outdir / meta["vnnlib"], timeout)
+        finally:
+            if own:
+                w.close()
+        sr.mar_t.append(secs)
         sr.mar.append(verdict)
+        if verdict == "hung":
+            sr.unknown.append(
+                f"{inst.name} ball {i}: Marabou HUNG past its {timeout} s timeout; killed after "
+                f"{timeout + MarabouWorker.GRACE} s (counted as that many seconds)"
+            )
         c, y = inst.ds.X[i], inst.ds.y[i]
         where = f"{inst.name} ball {i} (μ={inst.mu})"
         if verdict == "sat":
@@ -322,7 +393,10 @@ def run_set(
     name: str, insts: list[Instance], timeout: float, mar_timeout: int, use_marabou: bool
 ) -> SetResult:
     sr = SetResult(name, sum(i.ds.N for i in insts))
-    with tempfile.TemporaryDirectory(prefix="bench_peers_") as tmp:
+    worker = MarabouWorker() if use_marabou else None
+    with tempfile.TemporaryDirectory(prefix="bench_peers_") as tmp, contextlib.ExitStack() as st:
+        if worker is not None:
+            st.callback(worker.close)
         for k, inst in enumerate(insts):
             lin, lin_s, lin_t = certify_cpu(inst.net, inst.ds, inst.mu, "linear", timeout)
             z3r, z3_s, _ = certify_cpu(inst.net, inst.ds, inst.mu, "z3", timeout)
@@ -334,7 +408,7 @@ def run_set(
             z3_compare(lin, z3r, inst.name, sr)
             if use_marabou:  # robustmem's verdict: linear's, or z3's where linear is UNKNOWN
                 best = [b if a.status == "UNKNOWN" else a for a, b in zip(lin, z3r)]
-                compare_marabou(inst, best, Path(tmp) / str(k), mar_timeout, sr)
+                compare_marabou(inst, best, Path(tmp) / str(k), mar_timeout, sr, worker)
             base = len(sr.lin) - len(lin)
             for j, (a, b) in enumerate(zip(lin, z3r)):
                 if a.status == "UNKNOWN":
