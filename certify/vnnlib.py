@@ -218,6 +218,11 @@ def export_vnnlib(
         raise InputError(
             f"the dataset has d = {ds.d} coordinates but the network's input_dim is {net.input_dim}"
         )
+    if net.output_dim != 1:
+        raise InputError(
+            f"export-vnnlib writes the scalar property f = y; this network has "
+            f"{net.output_dim} outputs (a classifier): argmax properties are not exported yet"
+        )
     m = parse_number(mu, "mu")
     if m <= 0:
         raise InputError(f"mu must be positive, got {format_number(m)}")

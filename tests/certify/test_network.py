@@ -370,10 +370,6 @@ MALFORMED = [
     (_mutate(["layers", 0, "weight", 1], [3]), "layer 1 weight row 1 has 1 entries, expected 2"),
     (_mutate(["layers", 1, "weight"], [[1, 1]]), "layer 2 weight has 2 columns but layer 1 has 3"),
     (
-        _mutate(["layers", 1], {"weight": [[1, 1, 1], [2, 2, 2]], "bias": [0, 0]}),
-        "layer 2 (the last layer) has 2 output rows; the network must have exactly one output",
-    ),
-    (
         _mutate(["layers", 0, "bias"], [0, 0]),
         "layer 1 bias has 2 entries but the weight has 3 rows",
     ),
@@ -415,7 +411,6 @@ def test_good_json_is_accepted() -> None:
         ([[[1]]], [], "1 weight matrices but 0 bias vectors"),
         ([[[]]], [[0]], "row 0 is empty"),
         ([[[1, 2], [3]]], [[0, 0]], "row 1 has 1 entries, expected 2 like row 0"),
-        ([[[1]], [[1], [2]]], [[0], [0, 0]], "the last layer"),
         ([[1, 2]], [[0]], "layer 1 weight row 0 must be a list"),
     ],
 )
@@ -434,3 +429,12 @@ def test_network_input_dim_validation() -> None:
 
 def test_repr() -> None:
     assert repr(net_a()) == "Network(input_dim=2, widths=[2, 2, 1], params=9)"
+
+
+def test_two_output_networks_are_classifiers() -> None:
+    """C ≥ 2 outputs load (a classifier, certified for argmax); the scalar calls refuse it."""
+    net = Network([[[1]], [[1], [2]]], [[0], [0, 1]])
+    assert net.output_dim == 2
+    assert tuple(net.evaluate_vector([Fraction(3)])) == (Fraction(3), Fraction(7))
+    with pytest.raises(InputError):
+        net.evaluate([Fraction(3)])

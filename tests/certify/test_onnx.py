@@ -226,9 +226,6 @@ def test_shape_and_structure_errors():
     expect_error(model([gemm], [W], [4, 2], [4, 1]), "batch dimension 4")
     # unknown feature dimension
     expect_error(model([gemm], [W], ["n", "k"], ["n", 1]), "unknown")
-    # more than one output value
-    W2 = init("W", [[1.0, 2.0], [3.0, 4.0]])
-    expect_error(model([gemm], [W2], [1, 2], [1, 2]), "2 values per sample")
     # skip connection: Add of two input-dependent tensors
     nodes = [
         helper.make_node("Gemm", ["x", "Wsq"], ["h"], transB=1),
