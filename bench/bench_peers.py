@@ -494,9 +494,15 @@ def part12(quick: bool, timeout: float, mar_timeout: int, seed: int) -> list[Set
         f"{tot['z3_s']:.2f} s (z3/linear = {tot['z3_s'] / tot['lin_s']:.2f}; agree "
         f"{z3a[0]}/{z3a[1]} decided)"
     )
+    con = [s for s in results if not s.name.startswith("random")]
+    rnd = [s for s in results if s.name.startswith("random")]
+    for label, grp in (("constructed", con), ("random-ReLU", rnd)):
+        lin_s, z3_s = sum(s.lin_s for s in grp), sum(s.z3_s for s in grp)
+        print(
+            f"  {label}: z3 engine {z3_s:.2f} s vs linear {lin_s:.2f} s "
+            f"(z3/linear = {z3_s / lin_s:.2f})"
+        )
     if use_marabou:
-        con = [s for s in results if not s.name.startswith("random")]
-        rnd = [s for s in results if s.name.startswith("random")]
         for label, grp in (("constructed", con), ("random-ReLU", rnd), ("all", results)):
             lin_s, mar_s = sum(s.lin_s for s in grp), sum(s.mar_s for s in grp)
             bd = [both_decided(s) for s in grp]
