@@ -20,8 +20,11 @@ Every ratio below is measured in one run, on the same instances, one process, on
    robustmem's linear verdict, or its z3 engine's where the linear engine is UNKNOWN (the
    time ratios use the linear engine alone). Marabou's counterexamples are re-evaluated
    exactly (box up to 1e-6, |f − y| ≥ δ − 1e-6).
-   Marabou's time is read_onnx + solve per ball (the VNN-LIB export is not counted);
-   robustmem's is ``Report.seconds`` (network preparation and kernel checks included).
+   Times are CPU seconds of the process doing the work (robust to other load on the
+   machine). Marabou's is read_onnx + solve per ball in a forked worker that is killed
+   after its timeout + 15 s ("hung": Marabou 2.0 sometimes overruns timeoutInSeconds); the
+   VNN-LIB export is not counted. robustmem's is ``certify``'s in-process path, network
+   preparation and kernel checks included.
 2. robustmem linear vs robustmem's whole-ball z3 encoding (``engine="z3"``, PROVED balls
    re-derived by the linear engine for a kernel certificate, as ``certify`` does) on the same
    balls: times, ratio, agreement.
