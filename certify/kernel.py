@@ -23,6 +23,10 @@ failure rows h_j = f_j − f_y (see goal_layers): "output" and "affine" show h_j
 "bound" (the recomputed bounds show h_j < 0) or C showing that no x ∈ R has h_j(x) ≥ 0.
 Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
 (ℓ2 via a rounded-up square root), plus back-substitution for the output.
+Step layers (H(t) = 1 if t ≥ 0 else 0): a unit is 1 if its lower bound is ≥ 0 or its split
+is active (t ≥ 0), 0 if its upper bound is < 0 or its split is inactive (t ≤ 0: the closed
+side only adds the boundary, so it over-approximates), else anywhere in [0, 1]; it passes a
+constant on, never a multiple of x.
 """
 
 from __future__ import annotations
@@ -102,8 +106,8 @@ def dot(a, b) -> Q:
 class Layer:
     """One affine layer: rows of W and b as lists, and W, W⁺, W⁻, b as flint matrices."""
 
-    def __init__(self, W, b):
-        self.W, self.b = W, b
+    def __init__(self, W, b, step=False):
+        self.W, self.b, self.step = W, b, step  # step: H after this layer, else ReLU
         n, m = len(W), len(W[0])
         flat = [w for row in W for w in row]
         self.M = M(n, m, flat)
@@ -127,7 +131,7 @@ def evaluate(layers, x) -> list:
     for k, L in enumerate(layers):
         v = L.M * v + L.bm
         if k < len(layers) - 1:
-            v = M(v.nrows(), 1, [max(t, Q(0)) for t in v.entries()])
+            v = M(v.nrows(), 1, [Q(t >= 0) if L.step else max(t, Q(0)) for t in v.entries()])
     return v.entries()
 
 
@@ -184,7 +188,11 @@ def bounds(layers, ball: Ball, fixed: dict):
             ph = fixed.get((k, i))
             if (ph is True and u < 0) or (ph is False and l > 0):
                 return None
-            if ph is True or (ph is None and l >= 0):  # ReLU = identity
+            if L.step:  # constant 1, 0, or in [0, 1]
+                on = ph is True or (ph is None and l >= 0)
+                top = Q(int(on or (ph is None and u >= 0)))
+                row = (Q(0), Q(0), top, Q(int(on)), top)
+            elif ph is True or (ph is None and l >= 0):  # ReLU = identity
                 row = (Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0)))
             elif ph is False or u <= 0:  # ReLU = 0
                 row = (Q(0),) * 5
@@ -194,7 +202,7 @@ def bounds(layers, ball: Ball, fixed: dict):
             for lst, v in zip((sl, su, off, pl, pu), row):
                 lst.append(v)
         n = len(lo)
-        AL, bL = scale_rows(zL, sl), scale_rows(zbL, sl)
+        AL, bL = scale_rows(zL, sl), scale_rows(zbL, sl) + M(n, 1, pl if L.step else [Q(0)] * n)
         AU, bU = scale_rows(zU, su), scale_rows(zbU, su) + M(n, 1, off)
         alo, aup = M(n, 1, pl), M(n, 1, pu)
     return lows, ups
@@ -210,7 +218,11 @@ def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
             coef = []
             for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
                 ph = fixed.get((k, i))
-                if lm == 0 or ph is False or (ph is None and u <= 0):
+                if layers[k].step:  # a constant: 1 if on, 0 if off, else the worse of the two
+                    on = ph is True or (ph is None and l >= 0)
+                    const += lm if on or (ph is None and u >= 0 and lm < 0) else Q(0)
+                    coef.append(Q(0))
+                elif lm == 0 or ph is False or (ph is None and u <= 0):
                     coef.append(Q(0))
                 elif ph is True or l >= 0:
                     coef.append(lm)
@@ -236,6 +248,8 @@ def affine_forms(layers, pattern):
         if k:
             on = [Q(int(bool(v))) for v in pattern[k - 1]]
             P, p = scale_rows(P, on), scale_rows(p, on)
+            if layers[k - 1].step:  # H passes the constant phase, no x
+                P, p = scale_rows(P, [Q(0)] * len(on)), M(len(on), 1, on)
         P, p = L.M * P, L.M * p + L.bm
         forms.append((rows(P), p.entries()))
     return forms
@@ -248,7 +262,12 @@ def check_pattern(layers, ball, fixed, pattern, lows, ups):
         for i, on in enumerate(row):
             ph = fixed.get((k, i))
             if (ph is not None and ph != bool(on)) or (
-                ph is None and not (lows[k][i] >= 0 if on else ups[k][i] <= 0)
+                ph is None
+                and not (
+                    lows[k][i] >= 0
+                    if on
+                    else ups[k][i] < 0 or not layers[k].step and ups[k][i] <= 0
+                )
             ):
                 raise Rejected(f"phase of neuron {(k, i)} does not follow on the leaf's region")
 
@@ -361,7 +380,11 @@ def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
 def exact_layers(net):
     """The network's weights and biases as exact rationals, layer by layer."""
     return [
-        Layer([[exact(w) for w in row] for row in lay.weight], [exact(v) for v in lay.bias])
+        Layer(
+            [[exact(w) for w in row] for row in lay.weight],
+            [exact(v) for v in lay.bias],
+            getattr(lay, "activation", "relu") == "step",
+        )
         for lay in net.layers
     ]
 

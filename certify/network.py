@@ -16,6 +16,12 @@ JSON file format (``robustmem-network/1``)::
 Numbers are JSON integers or strings: ``"p/q"``, ``"-p/q"``, integer or exact decimal strings
 (``"0.125"``). JSON floats are rejected (they are inexact). Writing uses integers and
 ``"p/q"`` only, so the text of a network is canonical.
+
+Threshold units. A hidden layer may carry ``"activation": "step"`` (absent or ``"relu"``:
+ReLU). A step layer applies the Heaviside function H(t) = 1 if t ≥ 0 else 0 to each unit
+(the convention at 0: H(0) = 1, so the active phase is the closed half-space t ≥ 0). A
+layer is all-ReLU or all-step; the last layer has no activation (and no key). The key is
+written only for step layers, so ReLU networks keep their text and content hash.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ __all__ = ["FORMAT", "Layer", "Network"]
 FORMAT = "robustmem-network/1"
 
 _LAYER_KEYS = {"weight", "bias"}
+ACTIVATIONS = ("relu", "step")
 _TOP_KEYS = {"format", "input_dim", "layers"}
 
 
@@ -60,6 +67,7 @@ class Layer:
 
     weight: tuple[tuple[Fraction, ...], ...]
     bias: tuple[Fraction, ...]
+    activation: str = "relu"  # applied after the layer: "relu" or "step"; "none" for the last
 
     @property
     def in_dim(self) -> int:
@@ -175,6 +183,16 @@ def _relu(m: fmpq_mat) -> fmpq_mat:
     return fmpq_mat(m.nrows(), m.ncols(), [e if e > zero else zero for e in m.entries()])
 
 
+def _step(m: fmpq_mat) -> fmpq_mat:
+    """H entrywise, H(t) = 1 if t ≥ 0 else 0."""
+    zero = fmpq(0)
+    return fmpq_mat(m.nrows(), m.ncols(), [fmpq(int(e >= zero)) for e in m.entries()])
+
+
+def _act(m: fmpq_mat, activation: str) -> fmpq_mat:
+    return _step(m) if activation == "step" else _relu(m)
+
+
 class Network:
     """An exact feed-forward ReLU network f : R^d -> R^C (ReLU after every layer but the last).
 
@@ -190,6 +208,7 @@ class Network:
         weights: Sequence[object],
         biases: Sequence[object],
         input_dim: int | None = None,
+        activations: Sequence[str] | None = None,
     ) -> None:
         """Build from per-layer weights (lists of rows, or ``fmpq_mat``) and biases.
 
@@ -197,9 +216,23 @@ class Network:
         :func:`certify.numbers.parse_number`); floats are rejected (use
         :meth:`from_float_arrays`). ``input_dim`` defaults to the first weight's column count
         and, when given, must match it. Raises :class:`InputError` naming the layer (1-based)
-        and entry (0-based) at fault.
+        and entry (0-based) at fault. ``activations`` gives one of ``"relu"``/``"step"`` per
+        hidden layer (default: all ReLU).
         """
         self._init(weights, biases, input_dim, floats=False)
+        self._set_activations(activations)
+
+    def _set_activations(self, activations: Sequence[str] | None) -> None:
+        hidden = len(self._weights) - 1
+        acts = ("relu",) * hidden if activations is None else tuple(activations)
+        if len(acts) != hidden:
+            raise InputError(
+                f"got {len(acts)} activations for {hidden} hidden layers; give one per hidden layer"
+            )
+        for k, a in enumerate(acts, start=1):
+            if a not in ACTIVATIONS:
+                raise InputError(f"layer {k} activation {a!r} is not one of {list(ACTIVATIONS)}")
+        self._activations = acts
 
     def _init(
         self,
@@ -265,6 +298,7 @@ class Network:
         """
         net = cls.__new__(cls)
         net._init(weights, biases, input_dim, floats=True)
+        net._set_activations(None)
         return net
 
     @classmethod
@@ -303,16 +337,25 @@ class Network:
             )
         if not layers:
             raise InputError('network JSON "layers" is empty; a network needs at least one layer')
-        weights, biases = [], []
+        weights, biases, acts = [], [], []
         for k, layer in enumerate(layers, start=1):
             if not isinstance(layer, dict):
                 raise InputError(
                     f'layer {k} must be an object with keys "weight" and "bias", '
                     f"got {type(layer).__name__}"
                 )
-            if layer.keys() != _LAYER_KEYS:
+            act = layer.get("activation", "relu")
+            if "activation" in layer and (k == len(layers) or act not in ACTIVATIONS):
+                where = (
+                    "the last layer has no activation"
+                    if k == len(layers)
+                    else (f"allowed values are {list(ACTIVATIONS)}")
+                )
+                raise InputError(f"layer {k} has activation {act!r}; {where}")
+            acts.append(act)
+            if layer.keys() - {"activation"} != _LAYER_KEYS:
                 missing = sorted(_LAYER_KEYS - layer.keys())
-                extra = sorted(layer.keys() - _LAYER_KEYS)
+                extra = sorted(layer.keys() - _LAYER_KEYS - {"activation"})
                 what = "; ".join(
                     s
                     for s in (
@@ -331,7 +374,7 @@ class Network:
                 raise InputError(f"layer {k} bias must be a JSON array of numbers")
             weights.append(w)
             biases.append(b)
-        return cls(weights, biases, input_dim=input_dim)
+        return cls(weights, biases, input_dim=input_dim, activations=acts[:-1])
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
@@ -360,6 +403,16 @@ class Network:
             raise InputError(f"{os.fspath(path)}: {e}") from None
 
     # ------------------------------------------------------------------ shape and size
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """One of "relu"/"step" per hidden layer (length ``depth − 1``)."""
+        return self._activations
+
+    @property
+    def has_step(self) -> bool:
+        """True when some hidden layer uses step (Heaviside) units."""
+        return "step" in self._activations
 
     @property
     def input_dim(self) -> int:
@@ -443,11 +496,12 @@ class Network:
         """The layers as exact immutable data (Fractions), first layer first."""
         if self._layers_cache is None:
             out = []
-            for W, b in zip(self._weights, self._biases):
+            acts = (*self._activations, "none")
+            for W, b, act in zip(self._weights, self._biases, acts):
                 rows = W.tolist()
                 weight = tuple(tuple(fmpq_to_fraction(e) for e in row) for row in rows)
                 bias = tuple(fmpq_to_fraction(e) for e in b.entries())
-                out.append(Layer(weight, bias))
+                out.append(Layer(weight, bias, act))
             self._layers_cache = tuple(out)
         return self._layers_cache
 
@@ -492,7 +546,7 @@ class Network:
         last = len(self._weights) - 1
         for k, (W, b) in enumerate(zip(self._weights, self._biases)):
             z = W * v + b
-            v = z if k == last else _relu(z)
+            v = z if k == last else _act(z, self._activations[k])
         return tuple(fmpq_to_fraction(e) for e in v.entries())
 
     def margins(self, label: int) -> Network:
@@ -509,6 +563,7 @@ class Network:
         return Network(
             [*self._weights[:-1], fmpq_mat(rows)],
             [*self._biases[:-1], fmpq_mat(len(bias), 1, bias)],
+            activations=self._activations,
         )
 
     def evaluate_many(self, points: Sequence[Sequence[object]]) -> list[Fraction]:
@@ -526,21 +581,23 @@ class Network:
         for k, (W, b) in enumerate(zip(self._weights, self._biases)):
             B = fmpq_mat(b.nrows(), n, [e for e in b.entries() for _ in range(n)])
             Z = W * V + B
-            V = Z if k == last else _relu(Z)
+            V = Z if k == last else _act(Z, self._activations[k])
         return [fmpq_to_fraction(e) for e in V.entries()]
 
     def pre_activations(self, x: Sequence[object]) -> list[list[Fraction]]:
-        """Exact pre-activations z_1..z_L at x: z_l = W_l a_{l-1} + b_l, a_0 = x, a_l = ReLU(z_l).
+        """Exact pre-activations z_1..z_L at x: z_l = W_l a_{l-1} + b_l, a_0 = x, a_l = ReLU(z_l)
+        (H(z_l) for a step layer, where the phase is z ≥ 0).
 
         The last entry is [f(x)]. The activation pattern of hidden layer l is [z > 0 for z in
         result[l-1]].
         """
         v = self._input_column(x)
         out: list[list[Fraction]] = []
-        for W, b in zip(self._weights, self._biases):
+        for k, (W, b) in enumerate(zip(self._weights, self._biases)):
             z = W * v + b
             out.append([fmpq_to_fraction(e) for e in z.entries()])
-            v = _relu(z)
+            if k < len(self._activations):
+                v = _act(z, self._activations[k])
         return out
 
     def evaluate_float(self, X: Any) -> np.ndarray:
@@ -570,7 +627,9 @@ class Network:
         last = len(self._float_cache) - 1
         for k, (W, b) in enumerate(self._float_cache):
             A = A @ W.T + b
-            if k != last:
+            if k != last and self._activations[k] == "step":
+                A = (A >= 0.0).astype(np.float64)
+            elif k != last:
                 np.maximum(A, 0.0, out=A)
         out = A[:, 0]
         return out.reshape(()) if single else out
@@ -590,8 +649,9 @@ class Network:
                     {
                         "weight": [[format_number(e) for e in row] for row in W.tolist()],
                         "bias": [format_number(e) for e in b.entries()],
+                        **({"activation": "step"} if act == "step" else {}),
                     }
-                    for W, b in zip(self._weights, self._biases)
+                    for W, b, act in zip(self._weights, self._biases, (*self._activations, "relu"))
                 ],
             }
         return json.loads(json.dumps(self._json_cache))
@@ -613,8 +673,13 @@ class Network:
                 '    {\n      "weight": [\n'
                 + rows
                 + "\n      ],\n"
-                + f'      "bias": {dump(layer["bias"])}\n'
-                + "    }"
+                + f'      "bias": {dump(layer["bias"])}'
+                + (
+                    f',\n      "activation": {dump(layer["activation"])}'
+                    if "activation" in layer
+                    else ""
+                )
+                + "\n    }"
             )
         parts.append(",\n".join(layer_texts))
         parts.append("\n  ]\n}\n")
@@ -646,6 +711,7 @@ class Network:
             return NotImplemented
         return (
             self._input_dim == other._input_dim
+            and self._activations == other._activations
             and len(self._weights) == len(other._weights)
             and all(
                 a.nrows() == b.nrows() and a.ncols() == b.ncols() and a == b

@@ -59,13 +59,17 @@ def construct(
     project: str = "auto",
     memorizer: str = "auto",
     eta: Fraction | str = "1/10",
+    threshold: bool = False,
 ) -> tuple[Network, dict[str, Any]]:
     """Build a robust memorizer of ``ds`` for ``radius`` and return it with its report.
 
     ``project``: auto (each builder follows the paper's cases), none, span (large), random,
-    adaptive (small). ``memorizer`` (small): auto (the smaller by exact size), plain, sqrt."""
+    adaptive (small). ``memorizer`` (small): auto (the smaller by exact size), plain, sqrt.
+    ``threshold`` (moderate only): step units make every ball exact (docs/threshold.md)."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if threshold and method != "moderate":
+        raise InputError("threshold (step units) is available with method moderate only")
     N, d, C = ds.N, ds.d, len(ds.classes)
     regime = regime_of(ds, radius)
     rho = rho_float(radius)
@@ -119,7 +123,7 @@ def construct(
     elif chosen == "moderate":
         from constructions.moderate import build_moderate
 
-        net, mrep = build_moderate(ds, radius.radius_power, radius.p, eta)
+        net, mrep = build_moderate(ds, radius.radius_power, radius.p, eta, threshold=threshold)
         stages = dict(mrep.stages)
         g = gamma(radius.p, d)
         formula_text = "N·d^(1/4)·(γρ)^(1/2) + d  (KMY Thm 4.2(ii) / C.11(ii), constants 1)"
@@ -127,6 +131,7 @@ def construct(
         seed_used = None
         extra = {
             "eta": str(mrep.eta),
+            "threshold": threshold,
             "group_size": mrep.group_size,
             "groups": mrep.groups,
             "error_bound_max": str(mrep.max_error_bound),

@@ -16,6 +16,12 @@ Wiring:
 * :func:`affine` is a depth-1 gadget (fan-out, selection, shifts);
   :func:`to_network` turns a gadget with one output into a ``Network``.
 
+Step layers: a gadget may give each hidden layer the activation "step" (Heaviside,
+H(t) = 1 if t ≥ 0 else 0) instead of ReLU (``activations``, one per hidden layer; empty =
+all ReLU, so every ReLU gadget is unchanged). A layer is all-ReLU or all-step, so
+:func:`parallel` needs both sides to agree layer by layer (a value cannot be carried
+through a step layer).
+
 Every builder records its :class:`Contract`: the input region where the stated output holds,
 the margin (width of the ramps outside it), the exact output (or error bound), and the size
 formulas, which the tests check against the built layers.
@@ -38,6 +44,7 @@ __all__ = [
     "bit_extract",
     "compose",
     "floor_gadget",
+    "floor_step",
     "gate",
     "identity_carry",
     "interval_indicator",
@@ -74,10 +81,15 @@ class Gadget:
     in_dim: int
     out_dim: int
     contract: Contract
+    activations: tuple[str, ...] = ()  # per hidden layer, "relu" or "step"; () = all ReLU
 
     def __post_init__(self) -> None:
         if not self.layers:
             raise InputError("a gadget needs at least one affine layer")
+        acts = self.activations or ("relu",) * (len(self.layers) - 1)
+        if len(acts) != len(self.layers) - 1 or any(a not in ("relu", "step") for a in acts):
+            raise InputError(f"gadget activations {acts!r}: need relu/step per hidden layer")
+        object.__setattr__(self, "activations", tuple(acts))
         cols = self.in_dim
         for i, (W, b) in enumerate(self.layers, start=1):
             if not W or len(W) != len(b) or any(len(r) != cols for r in W):
@@ -133,7 +145,12 @@ class Gadget:
         v = [Fraction(t) for t in x]  # type: ignore[arg-type]
         for i, (W, b) in enumerate(self.layers):
             z = [sum((w * t for w, t in zip(row, v)), bi) for row, bi in zip(W, b)]
-            v = z if i == len(self.layers) - 1 else [max(t, Fraction(0)) for t in z]
+            if i == len(self.layers) - 1:
+                v = z
+            elif self.activations[i] == "step":
+                v = [Fraction(int(t >= 0)) for t in z]
+            else:
+                v = [max(t, Fraction(0)) for t in z]
         return tuple(v)
 
 
@@ -218,7 +235,7 @@ def compose(g1: Gadget, g2: Gadget) -> Gadget:
         g1.contract.margin,
         "depth = depth1 + depth2 − 1",
     )
-    return Gadget(layers, g1.in_dim, g2.out_dim, contract)
+    return Gadget(layers, g1.in_dim, g2.out_dim, contract, g1.activations + g2.activations)
 
 
 def _pad(g: Gadget, depth: int, signed: bool) -> Gadget:
@@ -233,6 +250,10 @@ def parallel(g1: Gadget, g2: Gadget, signed: bool = True) -> Gadget:
     relu(v), exact only when the padded gadget's outputs are ≥ 0)."""
     depth = max(g1.depth, g2.depth)
     a, c = _pad(g1, depth, signed), _pad(g2, depth, signed)
+    if a.activations != c.activations:
+        raise InputError(
+            f"parallel: activations differ layer by layer ({a.activations} vs {c.activations})"
+        )
     layers = []
     for (Wa, ba), (Wc, bc) in zip(a.layers, c.layers):
         za, zc = (Fraction(0),) * len(Wc[0]), (Fraction(0),) * len(Wa[0])
@@ -244,7 +265,9 @@ def parallel(g1: Gadget, g2: Gadget, signed: bool = True) -> Gadget:
         None,
         "block diagonal; depth = max(depth1, depth2)",
     )
-    return Gadget(tuple(layers), g1.in_dim + g2.in_dim, g1.out_dim + g2.out_dim, contract)
+    return Gadget(
+        tuple(layers), g1.in_dim + g2.in_dim, g1.out_dim + g2.out_dim, contract, a.activations
+    )
 
 
 def to_network(g: Gadget) -> Network:
@@ -254,7 +277,12 @@ def to_network(g: Gadget) -> Network:
             f"to_network needs a gadget with one output, got {g.out_dim}; "
             "compose with affine([[...]], [...]) to select or combine outputs first"
         )
-    return Network([W for W, _ in g.layers], [b for _, b in g.layers], input_dim=g.in_dim)
+    return Network(
+        [W for W, _ in g.layers],
+        [b for _, b in g.layers],
+        input_dim=g.in_dim,
+        activations=g.activations,
+    )
 
 
 # ----------------------------------------------------------------------------------- gadgets
@@ -346,6 +374,31 @@ def floor_gadget(n: int, gamma: Fraction) -> Gadget:
             g,
             "depth n+1; width 3 (n=1) else 4; params 10 (n=1) else 20n − 13",
         ),
+    )
+
+
+def floor_step(n: int) -> Gadget:
+    """⌊x⌋ with step units, exact on all of [0, 2^n) (no margin), for n ≥ 1.
+
+    ⌊x⌋ = Σ_{m=1}^{2^n − 1} H(x − m) (H(t) = 1 if t ≥ 0 else 0): one step layer of
+    thresholds, then their sum. The bit-by-bit version (b_k = H(r − 2^k), r ← r − 2^k·b_k)
+    would need r carried next to the bits, i.e. ReLU and step units in one layer; with
+    all-step or all-ReLU layers nothing can be carried through a step layer, so the thresholds
+    are read off x at once.
+
+    Size: depth 2, width 2^n − 1, params 3·2^n − 2.
+    """
+    if n < 1:
+        raise InputError(f"floor_step needs n ≥ 1 bits, got {n}")
+    m = 2**n - 1
+    hid = _layer([[1]] * m, [-(j + 1) for j in range(m)])
+    out = _layer([[1] * m], [0])
+    return Gadget(
+        (hid, out),
+        1,
+        1,
+        Contract(f"x in [0, 2^{n})", "floor(x)", None, "depth 2; width 2^n − 1; params 3·2^n − 2"),
+        ("step",),
     )
 
 

@@ -20,6 +20,12 @@ ball's extent per axis is < 1, so it meets at most one band per axis and group. 
 γ_η = η·s·μ / ((K−1)·d·√d) (ℓ2) or 2η·s·μ / ((K−1)·d) (ℓ∞), rounded down, the measure of
 the ball where f ≠ y_i is ≤ η — the bound ``error_bound`` reports per ball (0 for a ball no
 band of another group meets, checked exactly).
+
+Threshold variant (``threshold=True``): step units (H(t) = 1 if t ≥ 0 else 0) make the floor
+exact everywhere (:func:`constructions.gadgets.floor_step`), so there are no bands and every
+ball is exact (error bound 0). Nothing can be carried through a step layer, so the floors of
+all groups run first, side by side (one step layer of width K·d·(2^n − 1)), and the running
+maximum then carries the K cell indices (≥ 0) instead of the input.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from constructions.gadgets import (
     affine,
     compose,
     floor_gadget,
+    floor_step,
     identity_carry,
     max2,
     parallel,
@@ -98,10 +105,15 @@ def _sequential_max(parts: list[Gadget], d: int, B: list[int]) -> Gadget:
 
 
 def build_moderate(
-    ds: Dataset, radius_power: Fraction, p: int | None, eta: Fraction | str | float = "1/10"
+    ds: Dataset,
+    radius_power: Fraction,
+    p: int | None,
+    eta: Fraction | str | float = "1/10",
+    threshold: bool = False,
 ) -> tuple[Network, ModerateReport]:
     """The regime-(ii) network for balls of μ^p = ``radius_power`` (μ for p = ∞), p ∈ {2, ∞},
-    with error measure ≤ η on every ball (module docstring)."""
+    with error measure ≤ η on every ball (module docstring); with ``threshold`` step units
+    make it exact on every ball."""
     eta = Fraction(str(eta)) if not isinstance(eta, Fraction) else eta
     if not 0 < eta < 1:
         raise InputError(f"eta must satisfy 0 < eta < 1, got {eta}")
@@ -144,6 +156,7 @@ def build_moderate(
     n = max(1, math.ceil(top).bit_length())
     R = 2**n
     parts: list[Gadget] = []
+    index_parts: list[Gadget] = []
     gammas: list[Fraction] = []
     shifts: list[tuple[Fraction, ...]] = []
     for grp in groups:
@@ -152,6 +165,7 @@ def build_moderate(
             raise AssertionError("Lemma B.15 margin below the ball: grouping contract failed")
         gam = min((lat.margin - sr) / 2, g_eta)
         gam = Fraction(1, 2 ** math.ceil(math.log2(1 / gam)))  # dyadic, ≤ the bound
+        gam = Fraction(0) if threshold else gam
         gammas.append(gam)
         shifts.append(lat.shift)
         keys: dict[int, int] = {}
@@ -160,7 +174,7 @@ def build_moderate(
             key = sum(c * R**j for j, c in enumerate(cell))
             if keys.setdefault(key, ds.y[i]) != ds.y[i]:
                 raise AssertionError("two labels in one cell: the scaling contract failed")
-        fl = floor_gadget(n, gam)
+        fl = floor_step(n) if threshold else floor_gadget(n, gam)
         floors = fl
         for _ in range(d - 1):
             floors = parallel(floors, fl)
@@ -168,16 +182,28 @@ def build_moderate(
         b1 = [off[j] + lat.shift[j] for j in range(d)]
         gk = compose(affine(W1, b1), floors)
         gk = compose(gk, affine([[R**j for j in range(d)]], [0]))
+        if threshold:  # the index now; its memorizer reads it from the carried indices
+            index_parts.append(gk)
+            gk = affine([[int(t == len(parts)) for t in range(K)]], [0])
         gk = compose(gk, identity_carry(1, 2))  # index ≥ 0 as a width-1 layer (fewer params)
         ks = sorted(keys)
         gk = compose(gk, plain_memorizer(ks, [keys[k] for k in ks]))
         parts.append(gk)
-    lows = [min(x[j] for x in ds.X) - r for j in range(d)]
-    net_g = _sequential_max(parts, d, [1 - math.floor(v) for v in lows])
+    if threshold:
+        idx = index_parts[0]
+        for gk in index_parts[1:]:
+            idx = parallel(idx, gk)
+        fan = affine(
+            [[int(i == j) for j in range(d)] for _ in range(K) for i in range(d)], [0] * K * d
+        )
+        net_g = compose(compose(fan, idx), _sequential_max(parts, K, [0] * K))
+    else:
+        lows = [min(x[j] for x in ds.X) - r for j in range(d)]
+        net_g = _sequential_max(parts, d, [1 - math.floor(v) for v in lows])
     net = to_network(net_g)
     # per-ball error bounds: bands of the other groups that the ball's box meets, exactly
     errs: list[Fraction] = []
-    for i in range(N):
+    for i in range(N if not threshold else 0):
         gi = i // g
         total = Fraction(0)
         for k in range(K):
@@ -193,6 +219,8 @@ def build_moderate(
                     frac = w * sqrt_d_up / (s * mu_lo) if p == 2 else w / (2 * s * mu_lo)
                     total += frac
         errs.append(min(total, Fraction(1)))
+    if threshold:
+        errs = [Fraction(0)] * N
     stages = {
         "group_networks": sum(gk.params for gk in parts),
         "total_after_merging": net.num_params(),

@@ -455,6 +455,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
         project=args.project,
         memorizer=args.memorizer,
         eta=args.eta,
+        threshold=args.threshold,
     )
     atomic_write_text(args.output, net.to_json_text())
     out = {**rep, "output": str(args.output), **radius.describe()}
@@ -651,6 +652,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--eta",
         default="1/10",
         help="moderate: error measure allowed per ball, 0 < η < 1 (default 1/10)",
+    )
+    co.add_argument(
+        "--threshold",
+        action="store_true",
+        help="moderate: use step (Heaviside) units, exact on every ball (docs/threshold.md)",
     )
     co.add_argument("--seed", type=int, default=0, help="seed of every random choice (0)")
     co.add_argument(

@@ -19,6 +19,12 @@ For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether 
      counterexample (re-evaluated on the real network), unsat closes the leaf.
 Budget exhausted (time or nodes) gives UNKNOWN.
 
+Step layers (H(t) = 1 if t ≥ 0 else 0) are piecewise constant: a unit with lower bound ≥ 0
+is 1, with upper bound < 0 is 0, otherwise unstable with output in [0, 1] (constant symbolic
+bounds 0 / 1). Splits work as for ReLU: active t ≥ 0 (output 1), inactive t ≤ 0 (output 0;
+the closed side only adds the boundary, a sound over-approximation for proofs — refutations
+are always re-evaluated exactly). With every unit fixed a step unit contributes a constant.
+
 Classifiers (C ≥ 2 outputs, output index y − 1 is class y) are decided on the margin network
 g = (f_y − f_j)_{j ≠ y} (:func:`check_argmax`): the property is g > 0 componentwise, ties
 failing; the same steps run with "every margin's lower bound > 0" as the closing test and,
@@ -80,6 +86,7 @@ class _Prepared:
     layers: list[tuple[fmpq_mat, fmpq_mat]]
     splits: list[tuple[fmpq_mat, fmpq_mat]]
     floats: list[tuple[np.ndarray, np.ndarray]]  # float copies: they only guide the attack
+    steps: list[bool] = field(default_factory=list)  # per hidden layer: step units (else ReLU)
     margins: dict[int, _Prepared] = field(default_factory=dict)  # classifiers: per label
 
 
@@ -99,7 +106,17 @@ def prepare(net: Network) -> _Prepared:
         )
         for W, b in layers
     ]
-    return _Prepared(layers, [_split(W) for W, _ in layers], floats)
+    steps = [a == "step" for a in net.activations]
+    return _Prepared(layers, [_split(W) for W, _ in layers], floats, steps=steps)
+
+
+def _is_step(prep: _Prepared, k: int) -> bool:
+    return k < len(prep.steps) and prep.steps[k]
+
+
+def _undetermined(prep: _Prepared, k: int, lo: fmpq, up: fmpq) -> bool:
+    """The unit's phase does not follow from its bounds (step: l ≥ 0 or u < 0 decide)."""
+    return not (lo >= 0 or (up < 0 if _is_step(prep, k) else up <= 0))
 
 
 def _float_value_grad(
@@ -115,8 +132,12 @@ def _float_value_grad(
         z = h @ W.T + b
         if k < len(prep.floats) - 1:
             m = z > 0
-            masks.append(np.where(m, 1.0, leak))
-            h = z * m
+            if _is_step(prep, k):  # flat: no gradient through H
+                masks.append(np.zeros_like(z))
+                h = (z >= 0).astype(float)
+            else:
+                masks.append(np.where(m, 1.0, leak))
+                h = z * m
             acts.append(h)
         else:
             h = z
@@ -214,6 +235,7 @@ def propagate(
         sL: list[fmpq] = []
         sU: list[fmpq] = []
         off: list[fmpq] = []
+        step = _is_step(prep, k)
         post_lo: list[fmpq] = []
         post_up: list[fmpq] = []
         zero = fmpq(0)
@@ -221,7 +243,15 @@ def propagate(
             ph = fixed.get((k, i))
             if ph is True and u < 0 or ph is False and l > 0:
                 return _Propagation(lows, ups, empty=True)
-            if ph is True or (ph is None and l >= 0):
+            if step:  # constant: 1 (on), 0 (off) or in [0, 1] (unstable)
+                on = ph is True or (ph is None and l >= 0)
+                c = fmpq(int(on or (ph is None and u >= 0)))
+                sL.append(zero)
+                sU.append(zero)
+                off.append(c)
+                post_lo.append(fmpq(int(on)))
+                post_up.append(c)
+            elif ph is True or (ph is None and l >= 0):
                 sL.append(fmpq(1))
                 sU.append(fmpq(1))
                 off.append(zero)
@@ -241,6 +271,8 @@ def propagate(
                 post_lo.append(zero)
                 post_up.append(u)
         AL, bL = _scale_rows(zL, sL), _scale_rows(zbL, sL)
+        if step:
+            bL = bL + fmpq_mat(len(post_lo), 1, post_lo)
         AU, bU = _scale_rows(zU, sU), _scale_rows(zbU, sU) + fmpq_mat(len(off), 1, off)
         alo = fmpq_mat(len(post_lo), 1, post_lo)
         aup = fmpq_mat(len(post_up), 1, post_up)
@@ -277,7 +309,12 @@ def backward_lower(
         coef: list[fmpq] = []
         for i, (lm, l, u) in enumerate(zip(lam, prop.lower[k], prop.upper[k])):
             ph = fixed.get((k, i))
-            if lm == 0 or ph is False or (ph is None and u <= 0):
+            if _is_step(prep, k):  # a constant: 1 if on, 0 if off, else the worse for lm
+                on = ph is True or (ph is None and l >= 0)
+                if on or (ph is None and u >= 0 and lm < 0):
+                    const += lm
+                coef.append(fmpq(0))
+            elif lm == 0 or ph is False or (ph is None and u <= 0):
                 coef.append(fmpq(0))
             elif ph is True or l >= 0:
                 coef.append(lm)
@@ -306,10 +343,13 @@ def affine_piece(prep: _Prepared, pattern: list[list[bool]]):
     P, q = W, b
     forms.append((P, q))
     for k in range(1, len(prep.layers)):
-        D = _diag([fmpq(1) if on else fmpq(0) for on in pattern[k - 1]])
+        ons = [fmpq(1) if on else fmpq(0) for on in pattern[k - 1]]
         W, b = prep.layers[k]
-        WD = W * D
-        P, q = WD * P, WD * q + b
+        if _is_step(prep, k - 1):  # H passes the constant phase on, no x
+            P, q = fmpq_mat(W.nrows(), P.ncols()), W * fmpq_mat(len(ons), 1, ons) + b
+        else:
+            WD = W * _diag(ons)
+            P, q = WD * P, WD * q + b
         forms.append((P, q))
     return forms
 
@@ -318,7 +358,9 @@ def output_gradient(prep: _Prepared, pattern: list[list[bool]]) -> list[Fraction
     """The exact gradient a of f on the piece of ``pattern`` (row-vector products, cheap)."""
     v = prep.layers[-1][0]  # 1 × n_{L-1}
     for k in range(len(prep.layers) - 2, -1, -1):
-        v = _scale_cols(v, [fmpq(1) if on else fmpq(0) for on in pattern[k]])
+        v = _scale_cols(
+            v, [fmpq(1) if on and not _is_step(prep, k) else fmpq(0) for on in pattern[k]]
+        )
         v = v * prep.layers[k][0]
     return [_F(e) for e in v.entries()]
 
@@ -625,7 +667,7 @@ def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) 
         for k in range(len(prep.layers) - 1):
             best = None
             for i, (l, u) in enumerate(zip(prop.lower[k], prop.upper[k])):
-                if (k, i) in fixed or l >= 0 or u <= 0:
+                if (k, i) in fixed or not _undetermined(prep, k, l, u):
                     continue
                 score = u * (-l) / (u - l)
                 if best is None or score > best[0]:
@@ -880,7 +922,10 @@ def _float_margins(prep: _Prepared, X: np.ndarray, leak: float = 0.0):
     h = X
     for k, (W, b) in enumerate(prep.floats):
         z = h @ W.T + b
-        if k < len(prep.floats) - 1:
+        if k < len(prep.floats) - 1 and _is_step(prep, k):
+            masks.append(np.zeros_like(z))
+            h = (z >= 0).astype(float)
+        elif k < len(prep.floats) - 1:
             masks.append(np.where(z > 0, 1.0, leak))
             h = z * (z > 0)
         else:

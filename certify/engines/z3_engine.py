@@ -416,7 +416,8 @@ def _network_constraints(
     (for a classifier: "some f_j(x) ≥ f_y(x), j ≠ y", output index y − 1 being class y).
 
     With ``presolve``, hidden units whose sign is fixed on the ball's closed bounding box
-    (exact interval propagation) become z or 0 instead of an ``If``.
+    (exact interval propagation) become z or 0 instead of an ``If``. A step unit is
+    H(z) = If(z ≥ 0, 1, 0) (constant 1 / 0 when fixed: lo ≥ 0 / hi < 0).
     """
     xs = [z3.Real(f"x_{j}", ctx) for j in range(ball.d)]
     cons: list[z3.BoolRef] = []
@@ -430,8 +431,23 @@ def _network_constraints(
     for k, layer in enumerate(layers[:-1], start=1):
         next_values: list[z3.ArithRef | None] = []
         next_box: list[Interval] = []
+        step = layer.activation == "step"
         for i, (row, bias) in enumerate(zip(layer.weight, layer.bias)):
             lo, hi = _interval_affine(row, bias, box)
+            if step:
+                on, off = lo >= 0, hi < 0
+                next_box.append((Fraction(int(on)), Fraction(int(not off))))
+                counts["stable_active" if on else "stable_inactive" if off else "unstable"] += 1
+                z = _affine(row, bias, values, ctx)
+                one, zero = _q(1, ctx), _q(0, ctx)
+                next_values.append(
+                    one
+                    if presolve and on
+                    else zero
+                    if presolve and off
+                    else z3.If(z >= 0, one, zero)
+                )
+                continue
             next_box.append((max(lo, Fraction(0)), max(hi, Fraction(0))))
             if presolve and hi <= 0:
                 counts["stable_inactive"] += 1

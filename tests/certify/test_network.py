@@ -363,7 +363,9 @@ MALFORMED = [
     (_mutate(["layers"], []), '"layers" is empty'),
     (_mutate(["layers", 0], [1]), "layer 1 must be an object"),
     (_mutate(["layers", 1, "bias"], None, delete=True), "layer 2 must have exactly the keys"),
-    (_mutate(["layers", 1, "activation"], "relu"), "unknown ['activation']"),
+    (_mutate(["layers", 1, "activation"], "relu"), "the last layer has no activation"),
+    (_mutate(["layers", 0, "activation"], "sigmoid"), "allowed values are ['relu', 'step']"),
+    (_mutate(["layers", 0, "activation"], None), "allowed values are ['relu', 'step']"),
     (_mutate(["layers", 0, "weight"], "[[1]]"), "layer 1 weight must be a list of rows"),
     (_mutate(["layers", 0, "weight"], [1, 2]), "layer 1 weight must be a list of rows"),
     (_mutate(["layers", 0, "weight"], []), "layer 1 weight has no rows"),
@@ -438,3 +440,11 @@ def test_two_output_networks_are_classifiers() -> None:
     assert tuple(net.evaluate_vector([Fraction(3)])) == (Fraction(3), Fraction(7))
     with pytest.raises(InputError):
         net.evaluate([Fraction(3)])
+
+
+@pytest.mark.parametrize("act", ["relu", "step"])
+def test_from_json_accepts_hidden_activation(act: str) -> None:
+    obj = _mutate(["layers", 0, "activation"], act)
+    net = Network.from_json(obj)
+    assert net.activations == (act,)
+    assert (net == Network.from_json(_good())) is (act == "relu")

@@ -64,3 +64,13 @@ def test_moderate_builder_refuses_bad_input():
         build_moderate(ds, rad.radius_power, rad.p, F(3, 2))
     with pytest.raises(InputError, match="p = 2"):
         build_moderate(ds, rad.radius_power, 1)
+
+
+@pytest.mark.parametrize("p, rho", [("2", F(1, 40)), ("inf", F(1, 60))])
+def test_moderate_threshold_variant_is_proved_on_every_ball(p, rho):
+    ds = dataset(0)
+    rad = make_radius(ds, p, rho=rho)
+    net, rep = build_moderate(ds, rad.radius_power, rad.p, threshold=True)
+    assert net.has_step and rep.groups > 1 and rep.max_error_bound == 0
+    report = certify(net, ds, rad, engine="linear", timeout=5)
+    assert report.counts["PROVED"] == ds.N
