@@ -409,3 +409,44 @@ def test_construct_moderate_then_certify_with_error_measurement(tmp_path, capsys
         assert 0 <= e["error_upper_bound_float"] <= 1
         if b["verdict"] == "PROVED":
             assert e["error_upper_bound_float"] == 0 and e["mc_errors"] == 0
+
+
+def test_construct_moderate_threshold_variant_is_proved_everywhere(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    X = rng.integers(-40, 41, size=(24, 2))
+    y = rng.integers(1, 3, size=24)
+    y[0], y[1] = 1, 2
+    data = tmp_path / "m.csv"
+    data.write_text("".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y)))
+    net = tmp_path / "net.json"
+    code, out, _ = run(
+        capsys,
+        "construct",
+        str(data),
+        "--rho",
+        "1/30",
+        "--method",
+        "moderate",
+        "--threshold",
+        "-o",
+        str(net),
+        "--json",
+    )
+    rep = json.loads(out)
+    assert code == 0 and rep["method"] == "moderate" and rep["error_bound_max_float"] == 0
+    assert '"activation": "step"' in net.read_text()
+    code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/30", "-q")
+    assert code == 0 and "PROVED 24" in out
+    code, _, err = run(
+        capsys,
+        "construct",
+        str(data),
+        "--rho",
+        "1/2",
+        "--method",
+        "large",
+        "--threshold",
+        "-o",
+        str(net),
+    )
+    assert code == 3
