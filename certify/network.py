@@ -734,9 +734,14 @@ def _is_power_of_two(q: int) -> bool:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically: temp file in the same directory, fsync,
-    then ``os.replace``. On failure the destination is untouched and the temp file removed;
-    an OS error (missing directory, no permission, target is a directory) becomes
+    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, then
+    ``os.replace``. On failure the destination is untouched and the temp file removed; an OS
+    error (missing directory, no permission, target is a directory) becomes
     :class:`InputError`.
     """
     target = Path(path)
@@ -746,8 +751,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     except OSError as e:
         raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode

@@ -32,20 +32,17 @@ it was exact; :class:`OnnxExport` reports it too.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from flint import fmpq, fmpq_mat
 
 from certify.errors import InputError
-from certify.network import Network, _umask
+from certify.network import Network, atomic_write_bytes
 
 __all__ = [
     "SUPPORTED_OPS",
@@ -678,28 +675,3 @@ def save_onnx(net: Network, path: str | os.PathLike[str]) -> OnnxExport:
     model, rep = network_to_onnx(net)
     atomic_write_bytes(path, model.SerializeToString(deterministic=True))
     return rep
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write bytes atomically: temp file in the same directory, fsync, ``os.replace``."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
 from certify.run import make_radius
 from constructions.baseline import build_baseline
 from constructions.large import build_large
+from tests.bench_loader import load_bench
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_constructions.py"
 NS = [16, 32, 64]
 CAPS = {"baseline": 32, "large-0.9": 32, "sqrt-build": 32, "small-sqrt": 64}
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("bench_constructions", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("bench_constructions")
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,20 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
-import sys
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
 
+from tests.bench_loader import load_bench
+
 pytest.importorskip("onnx")
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_peers.py"
 HAVE_MARABOU = importlib.util.find_spec("maraboupy") is not None
 NO_MARABOU = "maraboupy is not importable (pip install maraboupy; wheels for CPython 3.10/3.11)"
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("bench_peers", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("bench_peers")
 
 
 @pytest.fixture(scope="module")

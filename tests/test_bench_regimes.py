@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
 from certify.run import make_radius
 from constructions.moderate import build_moderate
+from tests.bench_loader import load_bench
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_regimes.py"
 NS = [16, 32, 64]
 FIG_N = 24
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("bench_regimes", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("bench_regimes")
 
 
 @pytest.fixture(scope="module")
