@@ -50,8 +50,8 @@ examples:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from certify.network import Network
-    from certify.onnx_io import atomic_write_bytes, network_to_onnx
+    from certify.network import Network, atomic_write_bytes
+    from certify.onnx_io import network_to_onnx
     from robustmem.cli import EXIT_OK, UsageError
 
     src, dst = Path(args.input), Path(args.output)
