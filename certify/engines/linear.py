@@ -33,7 +33,6 @@ at full patterns, one exact solver check and emptiness certificate per margin.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -149,22 +148,6 @@ def _float_value_grad(
 
 
 # ------------------------------------------------------------------------ concretisation
-_SQRT_SLACK = 1.0 + 2.0**-50  # above float sqrt's relative error (≤ ~1.5·2^-53)
-
-
-def _sqrt_up(q: fmpq) -> fmpq:
-    """A rational r ≥ √q (q > 0): the float square root nudged up, accepted only after the
-    exact check r² ≥ q; otherwise (overflow, underflow, rounding) the exact integer root."""
-    f = float(q)
-    if 0.0 < f < 1e300:
-        n, d = (math.sqrt(f) * _SQRT_SLACK).as_integer_ratio()
-        r = fmpq(n, d)
-        if r * r >= q:
-            return r
-    return _Q(root_upper(_F(q), 2))
-
-
-# ------------------------------------------------------------------------ concretisation
 class _Concretiser:
     """Lower/upper bounds over the open ball of linear functions a·x + β (rows of A)."""
 
@@ -175,7 +158,6 @@ class _Concretiser:
         self.mu_pow = ball.radius_power
         self.box = _Q(ball.box_radius)
         self.mu_q = _Q(ball.radius_power) if ball.p in (None, 1) else None
-        self.mu_q2 = _Q(ball.radius_power) if ball.p == 2 else None
 
     def radius_terms(self, A: fmpq_mat) -> list[fmpq]:
         """For each row a: an upper bound of sup_{‖x−c‖_p<μ} a·(x − c) (the dual norm × μ)."""
@@ -190,7 +172,7 @@ class _Concretiser:
                 out.append(self.mu_q * max((abs(e) for e in row), default=fmpq(0)))
             elif self.p == 2:  # ℓ2: √(μ²·‖a‖²), rounded up
                 s = sum((e * e for e in row), fmpq(0))
-                out.append(_sqrt_up(self.mu_q2 * s) if s != 0 else fmpq(0))
+                out.append(_Q(root_upper(self.mu_pow * _F(s), 2)) if s != 0 else fmpq(0))
             else:  # integer p ≥ 3: min of the box bound and the dual norm μ·‖a‖_q
                 box = self.box * sum((abs(e) for e in row), fmpq(0))
                 out.append(min(box, self._dual(row)) if box != 0 else box)
