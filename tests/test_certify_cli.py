@@ -360,13 +360,19 @@ def test_construct_small_with_options_reports_them_and_certifies(tmp_path, capsy
     assert code == 3 and "project" in err
 
 
-def test_construct_moderate_then_certify_with_error_measurement(tmp_path, capsys):
-    rng = np.random.default_rng(0)
+def _two_class_grid_data(tmp_path, seed: int):
+    """24 random integer points in [-40, 40]², labels 1/2 (both present), as a CSV."""
+    rng = np.random.default_rng(seed)
     X = rng.integers(-40, 41, size=(24, 2))
     y = rng.integers(1, 3, size=24)
     y[0], y[1] = 1, 2
     data = tmp_path / "m.csv"
     data.write_text("".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y)))
+    return data
+
+
+def test_construct_moderate_then_certify_with_error_measurement(tmp_path, capsys):
+    data = _two_class_grid_data(tmp_path, 0)
     net = tmp_path / "net.json"
     code, out, _ = run(
         capsys,
@@ -412,12 +418,7 @@ def test_construct_moderate_then_certify_with_error_measurement(tmp_path, capsys
 
 
 def test_construct_moderate_threshold_variant_is_proved_everywhere(tmp_path, capsys):
-    rng = np.random.default_rng(1)
-    X = rng.integers(-40, 41, size=(24, 2))
-    y = rng.integers(1, 3, size=24)
-    y[0], y[1] = 1, 2
-    data = tmp_path / "m.csv"
-    data.write_text("".join(f"{a},{b},{c}\n" for (a, b), c in zip(X, y)))
+    data = _two_class_grid_data(tmp_path, 1)
     net = tmp_path / "net.json"
     code, out, _ = run(
         capsys,
