@@ -3,12 +3,17 @@
 The error of f on the ball B = B_p(x_i, μ) is the measure vol{x ∈ B : f(x) ≠ y_i} / vol(B)
 (THEORY §1).
 
-* :func:`sound_bound` splits the ball's bounding box into sub-boxes (bisecting the longest
-  side), proves f ≡ y_i on sub-boxes with the kernel-gated certifier (a sub-box is an ℓ∞
-  ball), drops sub-boxes that miss B (decided exactly), and returns
-  Σ vol(unproved sub-boxes) / vol_lower(B) ≥ the error, where vol_lower(B) is a rational lower
-  bound of the ball's volume (ℓ∞: (2μ)^d; ℓ1: (2μ)^d/d!; ℓ2: V_d·μ^d with π ≥ 314159/100000).
-  Exact arithmetic throughout; a PROVED sub-box has a kernel-checked certificate.
+* :func:`sound_bound` refines the ball's bounding box best-first. A box is split at an
+  axis-parallel kink of the network when one cuts it (a unit whose pre-activation is exactly
+  affine in one input coordinate on the box and changes phase inside it — the floor gadgets'
+  ramps are such kinks, so their error bands end up isolated in thin boxes), otherwise the
+  kernel-gated certifier tries to prove f ≡ y_i on the box (the box, mapped affinely onto the
+  unit cube, is an ℓ∞ ball of a composed network) and splits it at the middle of its longest
+  side if it cannot. Boxes that miss B are dropped (decided exactly). An open box counts for
+  min(vol(box), width_j · cross_section_upper(B)) — the slab bound: a slab of width w meets
+  at most w·V_{d−1}μ^{d−1} of a d-ball of radius μ —, and the sum divided by a rational lower
+  bound of vol(B) (ℓ∞: (2μ)^d; ℓ1: (2μ)^d/d!; ℓ2: V_d·μ^d with π ≥ 314159/100000) is
+  ≥ the error. Exact arithmetic throughout; a PROVED box has a kernel-checked certificate.
 * :func:`monte_carlo` draws uniform points in B (float sampling, then each point converted to
   its exact binary value and kept only if it is strictly inside B, checked exactly), evaluates
   f exactly, and reports the fraction of errors with a Wilson 95% interval.
@@ -16,19 +21,21 @@ The error of f on the ball B = B_p(x_i, μ) is the measure vol{x ∈ B : f(x) �
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import deque
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from flint import fmpq, fmpq_mat
 
 from certify.ball import Ball, root_upper
 from certify.errors import InputError
 from certify.network import Network
 
 PI_LOWER = Fraction(314159, 100000)
+PI_UPPER = Fraction(314160, 100000)
 
 
 @dataclass
@@ -91,6 +98,104 @@ def _box_misses_ball(lo: list[Fraction], hi: list[Fraction], ball: Ball) -> bool
     return sum(t**ball.p for t in gap) >= ball.radius_power
 
 
+def _mu_upper(ball: Ball) -> Fraction:
+    if ball.p is None or ball.p == 1:
+        return ball.radius_power
+    return root_upper(ball.radius_power, ball.p)
+
+
+def cross_section_upper(ball: Ball) -> Fraction:
+    """A rational upper bound of the largest (d−1)-volume of B ∩ {x_j = c} (any j, c): the
+    central section, a (d−1)-ball of radius μ (ℓ2: V_{d−1}μ^{d−1}, π ≤ 314160/100000; ℓ∞:
+    (2μ)^{d−1}; ℓ1: (2μ)^{d−1}/(d−1)!). A slab {c ≤ x_j ≤ c + w} meets B in volume
+    ≤ w times this (the slab bound of THEORY §5)."""
+    d, mu = ball.d, _mu_upper(ball)
+    k = d - 1
+    if ball.p is None:
+        return (2 * mu) ** k
+    if ball.p == 1:
+        return (2 * mu) ** k / math.factorial(k)
+    if ball.p == 2:
+        v = Fraction(1) if k % 2 == 0 else Fraction(2)
+        for i in range(2 if k % 2 == 0 else 3, k + 1, 2):
+            v = v * 2 * PI_UPPER / i
+        return v * mu**k
+    raise InputError("error bounds support p = 1, 2 and inf")
+
+
+def _affine_kink(layers, lo: list[Fraction], hi: list[Fraction]) -> tuple[int, Fraction] | None:
+    """An axis-parallel kink that cuts the box: the first unit whose pre-activation is an exact
+    affine function a·x + c of the input on the box (every unit feeding it is stable there),
+    that is unstable on the box, and whose a has one nonzero entry a_j; returns (j, −c/a_j),
+    strictly inside (lo_j, hi_j). Splitting there makes the unit stable on both halves. The
+    floor gadgets' ramps are such kinks, so the splits isolate their bands. Exact arithmetic;
+    None if no such unit exists."""
+    d = len(lo)
+    # an affine form: (dict coordinate -> coefficient, constant); None: not affine on the box
+    forms: list = [({j: Fraction(1)}, Fraction(0)) for j in range(d)]
+    for layer in layers[:-1]:
+        out: list = []
+        for row, b in zip(layer.weight, layer.bias):
+            coef: dict[int, Fraction] = {}
+            const = b
+            ok = True
+            for w, f in zip(row, forms):
+                if not w:
+                    continue
+                if f is None:
+                    ok = False
+                    break
+                fc, f0 = f
+                const += w * f0
+                for j, a in fc.items():
+                    coef[j] = coef.get(j, 0) + w * a
+            if not ok:
+                out.append(None)
+                continue
+            coef = {j: a for j, a in coef.items() if a}
+            mn = const + sum(a * (lo[j] if a > 0 else hi[j]) for j, a in coef.items())
+            mx = const + sum(a * (hi[j] if a > 0 else lo[j]) for j, a in coef.items())
+            if layer.activation == "step":
+                if mn >= 0:
+                    out.append(({}, Fraction(1)))
+                    continue
+                if mx < 0:
+                    out.append(({}, Fraction(0)))
+                    continue
+            else:
+                if mn >= 0:
+                    out.append((coef, const))
+                    continue
+                if mx <= 0:
+                    out.append(({}, Fraction(0)))
+                    continue
+            if len(coef) == 1:
+                ((j, a),) = coef.items()
+                c = -const / a
+                if lo[j] < c < hi[j]:
+                    return j, c
+            out.append(None)
+        forms = out
+    return None
+
+
+def _compose_box(net: Network, lo: list[Fraction], hi: list[Fraction]) -> Network:
+    """f(mid + diag(h)·u) as a network of u ∈ [−1, 1]^d (exact): a box becomes an ℓ∞ ball."""
+    layers = net.flint_layers()
+    W, b = layers[0]
+    d = len(lo)
+    mid = fmpq_mat(d, 1, [_fq((a + c) / 2) for a, c in zip(lo, hi)])
+    diag = fmpq_mat(d, d)
+    for j in range(d):
+        diag[j, j] = _fq((hi[j] - lo[j]) / 2)
+    layers[0] = (W * diag, b + W * mid)
+    return Network([w for w, _ in layers], [c for _, c in layers], activations=net.activations)
+
+
+def _fq(v: Fraction) -> fmpq:
+    return fmpq(v.numerator, v.denominator)
+
+
 def sound_bound(
     net: Network,
     ball: Ball,
@@ -98,44 +203,68 @@ def sound_bound(
     budget: int = 48,
     timeout: float = 0.5,
     engine: str = "linear",
+    max_boxes: int | None = None,
 ) -> tuple[Fraction, int, int]:
-    """(upper bound of the error measure, sub-boxes proved, sub-boxes left open)."""
+    """(upper bound of the error measure, sub-boxes proved, sub-boxes left open).
+
+    Best-first refinement of the ball's bounding box: the open box with the largest volume
+    bound is split next — at an axis-parallel kink of the network when it has one (free, see
+    :func:`_affine_kink`), else after a certifier call (at most ``budget`` calls) that did not
+    prove it, at the middle of its longest side. An open box counts for
+    min(vol(box), width_j · cross_section_upper(B) over j), and the sum is divided by
+    :func:`volume_lower` (B). Every PROVED box is kernel-checked; boxes missing B are dropped
+    (exact)."""
     from certify.run import check_one
 
     r = ball.box_radius
-    lo0 = [c - r for c in ball.center]
-    hi0 = [c + r for c in ball.center]
-    queue = deque([(lo0, hi0, 0)])
-    open_vol = Fraction(0)
-    proved = calls = opened = 0
-    while queue:
-        lo, hi, depth = queue.popleft()
+    layers = net.layers
+    cross = cross_section_upper(ball)
+    vol_b = volume_lower(ball)
+    max_boxes = 8 * budget + 64 if max_boxes is None else max_boxes
+
+    def weight(lo, hi) -> Fraction:
+        vol = Fraction(1)
+        for a, c in zip(lo, hi):
+            vol *= c - a
+        return min(vol, min(c - a for a, c in zip(lo, hi)) * cross)
+
+    heap: list = []
+    tie = 0
+
+    def push(lo, hi) -> None:
+        nonlocal tie
         if _box_misses_ball(lo, hi, ball):
-            continue
-        half = [(b - a) / 2 for a, b in zip(lo, hi)]
-        w = max(half)
-        if w == min(half):  # a cube: an ℓ∞ ball the certifier can take
-            center = tuple((a + b) / 2 for a, b in zip(lo, hi))
-            if calls < budget:
-                calls += 1
-                sub = Ball(center, ball.label, None, w, ball.index)
-                res = check_one(net, sub, engine, timeout)
-                if res.status == "PROVED":
-                    proved += 1
-                    continue
-        if calls >= budget:
-            vol = Fraction(1)
-            for a, b in zip(lo, hi):
-                vol *= b - a
-            open_vol += vol
-            opened += 1
-            continue
-        j = half.index(w)  # bisect the longest side
-        mid = (lo[j] + hi[j]) / 2
-        queue.append((lo, hi[:j] + [mid] + hi[j + 1 :], depth + 1))
-        queue.append((lo[:j] + [mid] + lo[j + 1 :], hi, depth + 1))
-    bound = min(Fraction(1), open_vol / volume_lower(ball)) if open_vol else Fraction(0)
-    return bound, proved, opened
+            return
+        tie += 1
+        heapq.heappush(heap, (-weight(lo, hi), tie, lo, hi))
+
+    push([c - r for c in ball.center], [c + r for c in ball.center])
+    proved = calls = boxes = 0
+    left_open: list[Fraction] = []
+    while heap and boxes < max_boxes:
+        _, _, lo, hi = heapq.heappop(heap)
+        boxes += 1
+        kink = _affine_kink(layers, lo, hi)
+        if kink is None:
+            if calls >= budget:  # no call left: the box stays open
+                left_open.append(weight(lo, hi))
+                continue
+            calls += 1
+            sub = Ball((Fraction(0),) * ball.d, ball.label, None, Fraction(1), ball.index)
+            res = check_one(_compose_box(net, lo, hi), sub, engine, timeout)
+            if res.status == "PROVED":
+                proved += 1
+                continue
+            widths = [c - a for a, c in zip(lo, hi)]
+            j = widths.index(max(widths))
+            cut = (lo[j] + hi[j]) / 2
+        else:
+            j, cut = kink
+        push(lo, hi[:j] + [cut] + hi[j + 1 :])
+        push(lo[:j] + [cut] + lo[j + 1 :], hi)
+    open_w = sum((-w for w, *_ in heap), sum(left_open, Fraction(0)))
+    bound = min(Fraction(1), open_w / vol_b) if open_w else Fraction(0)
+    return bound, proved, len(heap) + len(left_open)
 
 
 def _sample_ball(ball: Ball, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -8,7 +8,13 @@ from fractions import Fraction as F
 import pytest
 
 from certify.ball import Ball
-from certify.error import estimate_error, monte_carlo, sound_bound, volume_lower
+from certify.error import (
+    cross_section_upper,
+    estimate_error,
+    monte_carlo,
+    sound_bound,
+    volume_lower,
+)
 from certify.errors import InputError
 from certify.network import Network
 
@@ -66,3 +72,63 @@ def test_volume_lower_bounds_are_below_the_true_volume(p, d):
 def test_unsupported_norms_are_refused():
     with pytest.raises(InputError):
         volume_lower(Ball((F(0),), 1, 3, F(1)))
+
+
+def bump_net(a: F, w: F, layers_before: int = 0) -> Network:
+    """f(x) = 1 + relu(x_1 − a + w) − 2 relu(x_1 − a) + relu(x_1 − a − w) (a tent of half-width
+    w at x_1 = a, wrong only on the open slab |x_1 − a| < w), after ``layers_before`` identity
+    carries of x + 4 (so the kinks sit in a deep layer, as in the moderate builder)."""
+    Ws: list = []
+    bs: list = []
+    shift = F(0)
+    for _ in range(layers_before):
+        Ws.append([[1, 0], [0, 1]])
+        bs.append([4, 4] if not Ws[:-1] else [0, 0])
+        shift = F(4)
+    Ws += [[[1, 0], [1, 0], [1, 0]], [[1, -2, 1]]]
+    c = -a - shift
+    bs += [[c + w, c, c - w], [1]]
+    return Network(Ws, bs, input_dim=2)
+
+
+@pytest.mark.parametrize("p", [None, 1, 2])
+@pytest.mark.parametrize("layers_before", [0, 2])
+def test_kinks_isolate_a_thin_band(p, layers_before):
+    """The refinement splits at the tent's kinks, so the bound is the slab bound of a band of
+    width 2w (≈ 2w·V_{d−1}/(μV_d)), far below what bisection of the box reaches."""
+    w = F(1, 1000)
+    net = bump_net(F(1, 7), w, layers_before)
+    mu = F(1, 2)
+    ball = Ball((F(0), F(0)), 1, p, mu if p in (None, 1) else mu**p)
+    bound, proved, opened = sound_bound(net, ball, budget=20, timeout=2)
+    slab = 2 * w * cross_section_upper(ball) / volume_lower(ball)
+    assert 0 < bound <= slab and proved >= 2 and opened >= 1
+    assert float(bound) < 0.01  # the band is 0.2% of the width; bisection alone gives ≥ 1/16
+    assert monte_carlo(net, ball, 300, seed=5)[1] <= 3  # P(hit) ≈ 0.2%
+
+
+def test_bound_is_zero_when_every_piece_is_proved():
+    """A network equal to its label on the ball but with a kink inside: the whole-ball call can
+    be UNKNOWN, the split pieces are each PROVED, so the bound is exactly 0."""
+    # f = 1 + relu(x_1) − relu(x_1): two units with a kink at x_1 = 0 that cancel
+    net = Network([[[1, 0], [1, 0]], [[1, -1]]], [[0, 0], [1]], input_dim=2)
+    ball = Ball((F(0), F(0)), 1, 2, F(1, 4))
+    assert sound_bound(net, ball, budget=4, timeout=2)[0] == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sound_bound_dominates_monte_carlo_on_random_nets(seed):
+    """Differential: on random small networks (labels at their value at the centre, rounded),
+    the sound bound is never below the Monte-Carlo lower confidence limit."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    W1 = rng.integers(-3, 4, size=(4, 2))
+    b1 = rng.integers(-2, 3, size=4)
+    W2 = rng.integers(-2, 3, size=(1, 4))
+    net = Network([W1.tolist(), W2.tolist()], [b1.tolist(), [0]], input_dim=2)
+    label = int(net.evaluate((0, 0)))
+    ball = Ball((F(0), F(0)), label, 2, F(1, 4))
+    bound, _, _ = sound_bound(net, ball, budget=24, timeout=2)
+    est = estimate_error(net, ball, samples=400, budget=1, timeout=1, seed=seed)
+    assert est.wilson_low <= float(bound) + 1e-12

@@ -11,7 +11,7 @@ import pytest
 from bounds.point import Point
 from bounds.query import query
 from certify.dataset import Dataset
-from certify.error import monte_carlo
+from certify.error import monte_carlo, sound_bound
 from certify.run import balls, certify, make_radius
 from constructions.moderate import build_moderate
 
@@ -37,6 +37,9 @@ def test_moderate_builder_on_scikit_learn_data(loader, n, p):
         if rep.error_bounds[res.index] == 0:
             assert res.status == "PROVED"
         else:
+            bound, _, _ = sound_bound(net, bl[res.index], budget=48, timeout=0.5)
+            assert bound <= eta  # certify's own sound bound, independent of the builder's
             k_n = monte_carlo(net, bl[res.index], 60, seed=4)
             assert k_n[1] / k_n[0] <= float(rep.error_bounds[res.index]) + 0.08
+            assert k_n[1] / k_n[0] <= float(bound) + 0.08
     assert report.counts["PROVED"] >= ds.N // 2
