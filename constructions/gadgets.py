@@ -209,6 +209,28 @@ def identity_carry(n: int, depth: int, signed: bool = False) -> Gadget:
     return Gadget(tuple(layers), n, n, Contract(region, "g(x) = x", None, formula))
 
 
+def _merge(W1, b1, W2, b2) -> AffineLayer:
+    """(W2·W1, W2·b1 + b2) exactly, skipping zero entries (gadget layers are sparse, mostly
+    block diagonal, so this is far faster than the dense triple loop)."""
+    zero = Fraction(0)
+    cols = len(W1[0])
+    nz1 = [[(j, w) for j, w in enumerate(row) if w] for row in W1]
+    W = []
+    b = []
+    for r2, bi in zip(W2, b2):
+        acc = [zero] * cols
+        bias = bi
+        for k, a in enumerate(r2):
+            if not a:
+                continue
+            bias += a * b1[k]
+            for j, w in nz1[k]:
+                acc[j] += a * w
+        W.append(tuple(acc))
+        b.append(bias)
+    return tuple(W), tuple(b)
+
+
 def compose(g1: Gadget, g2: Gadget) -> Gadget:
     """g2 ∘ g1 with g1's last affine map merged into g2's first (no extra ReLU).
 
@@ -221,13 +243,7 @@ def compose(g1: Gadget, g2: Gadget) -> Gadget:
         )
     W1, b1 = g1.layers[-1]
     W2, b2 = g2.layers[0]
-    W = tuple(
-        tuple(
-            sum((r2[k] * W1[k][j] for k in range(len(W1))), Fraction(0)) for j in range(len(W1[0]))
-        )
-        for r2 in W2
-    )
-    b = tuple(sum((r2[k] * b1[k] for k in range(len(b1))), bi) for r2, bi in zip(W2, b2))
+    W, b = _merge(W1, b1, W2, b2)
     layers = g1.layers[:-1] + ((W, b),) + g2.layers[1:]
     contract = Contract(
         f"x in ({g1.contract.region}) with g1(x) in ({g2.contract.region})",

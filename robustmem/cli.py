@@ -416,8 +416,10 @@ methods:
             exact on balls no other group's band meets. ℓ2 and ℓ∞.
   baseline  one box "bump" per point in the original dimension (depth 4, O(N²d) parameters);
             valid while the ball's bounding box stays inside the ℓ∞ separation (r₁ < ε∞).
-  auto      small in the small regime (large if the data violate its contract), otherwise
-            large (moderate regime included: large is exact there too).
+  auto      small in the small regime (large if the data violate its contract); in the
+            moderate regime both moderate and large are built and the one with fewer
+            parameters is kept (notes give both counts; large, exact, on a tie); otherwise
+            large.
 
 Every random choice takes --seed (default 0) and the seed used is in the report.
 Certify what you build:  robustmem certify NET.json DATA --rho R --p P

@@ -77,3 +77,19 @@ def test_moderate_threshold_variant_is_proved_on_every_ball(p, rho):
     assert net.has_step and rep.groups > 1 and rep.max_error_bound == 0
     report = certify(net, ds, rad, engine="linear", timeout=5)
     assert report.counts["PROVED"] == ds.N
+
+
+@pytest.mark.parametrize("p, rho", [("2", F(1, 40)), ("inf", F(1, 60))])
+def test_auto_in_the_moderate_regime_keeps_the_smaller_of_moderate_and_large(p, rho):
+    from constructions.build import construct
+    from constructions.large import build_large
+
+    ds = dataset(1)
+    rad = make_radius(ds, p, rho=rho)
+    net, rep = construct(ds, rad, "auto")
+    assert rep["regime"] == "moderate" and rep["method"] in ("moderate", "large")
+    pm = build_moderate(ds, rad.radius_power, rad.p, F(1, 10))[0].num_params()
+    pl = build_large(ds, rad.radius_power, rad.p)[0].num_params()
+    assert rep["params"] == net.num_params() == min(pm, pl)
+    assert rep["method"] == ("moderate" if pm < pl else "large")
+    assert any(str(pm) in n and str(pl) in n for n in rep["notes"])
