@@ -114,6 +114,14 @@ class Layer:
         self.P = M(n, m, [w if w > 0 else Q(0) for w in flat])
         self.N = M(n, m, [w if w < 0 else Q(0) for w in flat])
         self.bm = M(n, 1, b)
+        self.nz = [[(j, w) for j, w in enumerate(row) if w] for row in W]  # nonzeros per row
+        # rows with many nonzeros: one product per layer over the inputs J they read
+        self.wide = [i for i, r in enumerate(self.nz) if len(r) > 6]
+        self.J = sorted({j for i in self.wide for j, _ in self.nz[i]})
+        sub = [[W[i][j] for j in self.J] for i in self.wide]
+        flat = [w for row in sub for w in row]
+        self.wP = M(len(sub), len(self.J), [w if w > 0 else Q(0) for w in flat])
+        self.wN = M(len(sub), len(self.J), [w if w < 0 else Q(0) for w in flat])
 
 
 def rows(A) -> list:
@@ -162,23 +170,70 @@ def fails(layers, y, x) -> bool:
     return any(not safe(v, strict) for v in evaluate(g, x))
 
 
+def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> list:
+    """The symbolic rows Σ_j w_j·(A_j if w_j > 0 else B_j) of a layer (rows are 1×d
+    matrices): a single unit weight shares its input row; few nonzeros: summed directly; many:
+    one product W⁺·A_J + W⁻·B_J per layer (kept apart from the narrow rows, whose large
+    denominators would otherwise spread to every entry of the product). With ``prev`` (the
+    rows for (B, A)), a row reading no input j in ``diff`` (A_j is not B_j) is prev's row."""
+
+    def reuse(nz) -> bool:
+        return prev is not None and not any(j in diff for j, _ in nz)
+
+    out = []
+    for i, nz in enumerate(L.nz):
+        if reuse(nz):
+            out.append(prev[i])
+        elif len(nz) == 1 and nz[0][1] == 1:
+            out.append(A[nz[0][0]])
+        else:
+            acc = M(1, d)
+            if len(nz) <= 6:
+                for j, w in nz:
+                    acc += (A[j] if w > 0 else B[j]) * w
+            out.append(acc)
+    if L.wide and not all(reuse(L.nz[i]) for i in L.wide):
+        SA = M(len(L.J), d, [v for j in L.J for v in A[j].entries()])
+        SB = SA if A is B else M(len(L.J), d, [v for j in L.J for v in B[j].entries()])
+        e = (L.wP * SA + L.wN * SB).entries()
+        for a, i in enumerate(L.wide):
+            out[i] = M(1, d, e[a * d : (a + 1) * d])
+    return out
+
+
 def bounds(layers, ball: Ball, fixed: dict):
     """Pre-activation bounds of every layer under the split phases ``fixed``; None if a split
-    contradicts them (the region is empty)."""
+    contradicts them (the region is empty). Symbolic rows are built from each weight row's
+    nonzeros (a unit-weight carry shares its input's row); the values are those of the dense
+    products W⁺A_L + W⁻A_U, W⁺A_U + W⁻A_L."""
     d = len(ball.c)
     c = M(d, 1, list(ball.c))
-    AL = AU = M(d, d, [Q(int(i == j)) for i in range(d) for j in range(d)])
-    bL = bU = M(d, 1)
+    AL = AU = [M(1, d, [Q(int(i == j)) for j in range(d)]) for i in range(d)]
+    bL = bU = [Q(0)] * d
     alo = aup = None
     lows, ups = [], []
+    seen: dict = {}  # id(row) -> (row, a·c, reach): shared rows are concretised once
+
+    def conc(r):
+        hit = seen.get(id(r))
+        if hit is None or hit[0] is not r:
+            hit = seen[id(r)] = (r, (r * c)[0, 0], ball.reach(r.entries()))
+        return hit[1], hit[2]
+
+    def lin(nz, a, b, bias):
+        return bias + sum((w * (a[j] if w > 0 else b[j]) for j, w in nz), Q(0))
+
     for k, L in enumerate(layers):
-        zL, zU = L.P * AL + L.N * AU, L.P * AU + L.N * AL
-        zbL, zbU = L.P * bL + L.N * bU + L.bm, L.P * bU + L.N * bL + L.bm
-        lo = [v - ball.reach(r) for v, r in zip((zL * c + zbL).entries(), rows(zL))]
-        up = [v + ball.reach(r) for v, r in zip((zU * c + zbU).entries(), rows(zU))]
+        zL = combine(L, AL, AU, d)
+        diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
+        zU = zL if not diff else combine(L, AU, AL, d, zL, diff)
+        zbL = [lin(nz, bL, bU, bi) for nz, bi in zip(L.nz, L.b)]
+        zbU = [lin(nz, bU, bL, bi) for nz, bi in zip(L.nz, L.b)]
+        lo = [v + cv - rv for v, (cv, rv) in zip(zbL, map(conc, zL))]
+        up = [v + cv + rv for v, (cv, rv) in zip(zbU, map(conc, zU))]
         if alo is not None:  # plain interval arithmetic, when tighter
-            lo = [max(x, t) for x, t in zip(lo, (L.P * alo + L.N * aup + L.bm).entries())]
-            up = [min(x, t) for x, t in zip(up, (L.P * aup + L.N * alo + L.bm).entries())]
+            lo = [max(x, lin(nz, alo, aup, bi)) for x, nz, bi in zip(lo, L.nz, L.b)]
+            up = [min(x, lin(nz, aup, alo, bi)) for x, nz, bi in zip(up, L.nz, L.b)]
         lows.append(lo)
         ups.append(up)
         if k == len(layers) - 1:
@@ -201,10 +256,13 @@ def bounds(layers, ball: Ball, fixed: dict):
                 row = (Q(int(u >= -l)), s, -s * l, Q(0), u)
             for lst, v in zip((sl, su, off, pl, pu), row):
                 lst.append(v)
-        n = len(lo)
-        AL, bL = scale_rows(zL, sl), scale_rows(zbL, sl) + M(n, 1, pl if L.step else [Q(0)] * n)
-        AU, bU = scale_rows(zU, su), scale_rows(zbU, su) + M(n, 1, off)
-        alo, aup = M(n, 1, pl), M(n, 1, pu)
+        AL = [r if t == 1 else r * t for r, t in zip(zL, sl)]
+        AU = [r if t == 1 else r * t for r, t in zip(zU, su)]
+        if all(a is b for a, b in zip(AL, AU)):  # the same rows: share the list again
+            AU = AL
+        bL = [v * t + (q if L.step else 0) for v, t, q in zip(zbL, sl, pl)]
+        bU = [v * t + o for v, t, o in zip(zbU, su, off)]
+        alo, aup = pl, pu
     return lows, ups
 
 

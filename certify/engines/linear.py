@@ -88,6 +88,36 @@ class _Prepared:
     floats: list[tuple[np.ndarray, np.ndarray]]  # float copies: they only guide the attack
     steps: list[bool] = field(default_factory=list)  # per hidden layer: step units (else ReLU)
     margins: dict[int, _Prepared] = field(default_factory=dict)  # classifiers: per label
+    sparse: list[list[list[tuple[int, fmpq]]]] = field(default_factory=list)  # W's nonzeros
+    wide: list = field(default_factory=list)  # per layer: _wide_block(W) (rows with many inputs)
+
+
+WIDE = 6  # rows with more nonzeros than this go through one flint product per layer
+
+
+def _wide_block(W: fmpq_mat, nz: list[list[tuple[int, fmpq]]]):
+    """(row indices, input indices J, W⁺ and W⁻ restricted to them) for the rows of W with more
+    than WIDE nonzeros, or None: their symbolic rows come from one flint product per layer."""
+    rows = [i for i, r in enumerate(nz) if len(r) > WIDE]
+    if not rows:
+        return None
+    J = sorted({j for i in rows for j, _ in nz[i]})
+    pos = {j: t for t, j in enumerate(J)}
+    P = fmpq_mat(len(rows), len(J))
+    Nm = fmpq_mat(len(rows), len(J))
+    for a, i in enumerate(rows):
+        for j, w in nz[i]:
+            if w > 0:
+                P[a, pos[j]] = w
+            else:
+                Nm[a, pos[j]] = w
+    return rows, J, P, Nm
+
+
+def _sparse_rows(W: fmpq_mat) -> list[list[tuple[int, fmpq]]]:
+    n, m = W.nrows(), W.ncols()
+    ent = W.entries()
+    return [[(j, ent[i * m + j]) for j in range(m) if ent[i * m + j] != 0] for i in range(n)]
 
 
 def margin_prep(prep: _Prepared, net: Network, label: int) -> _Prepared:
@@ -107,7 +137,11 @@ def prepare(net: Network) -> _Prepared:
         for W, b in layers
     ]
     steps = [a == "step" for a in net.activations]
-    return _Prepared(layers, [_split(W) for W, _ in layers], floats, steps=steps)
+    sparse = [_sparse_rows(W) for W, _ in layers]
+    wide = [_wide_block(W, nz) for (W, _), nz in zip(layers, sparse)]
+    return _Prepared(
+        layers, [_split(W) for W, _ in layers], floats, steps=steps, sparse=sparse, wide=wide
+    )
 
 
 def _is_step(prep: _Prepared, k: int) -> bool:
@@ -185,6 +219,16 @@ class _Concretiser:
         S = sum((root_upper(_F(abs(e)) ** p, p - 1) for e in row if e != 0), Fraction(0))
         return _Q(root_upper(S ** (p - 1) * self.mu_pow, p))
 
+    def row_radius(self, row: fmpq_mat | None) -> fmpq:
+        """radius_terms for one row (a 1×d matrix; None is the zero row)."""
+        if row is None:
+            return fmpq(0)
+        return self.radius_terms(row)[0]
+
+    def row_center(self, row: fmpq_mat | None) -> fmpq:
+        """a·c for one row."""
+        return fmpq(0) if row is None else (row * self.c)[0, 0]
+
     def bounds(self, AL, bL, AU, bU) -> tuple[list[fmpq], list[fmpq]]:
         cl = (AL * self.c + bL).entries()
         cu = (AU * self.c + bU).entries()
@@ -200,10 +244,11 @@ class _Propagation:
     empty: bool = False  # a split phase contradicts the bounds: the region is empty
 
 
-def propagate(
+def propagate_dense(
     prep: _Prepared, conc: _Concretiser, fixed: dict[tuple[int, int], bool]
 ) -> _Propagation:
-    """Symbolic interval propagation over the ball, honouring the split phases ``fixed``."""
+    """:func:`propagate` with dense flint matrix products (the reference implementation; the
+    differential tests check that both give the same bounds)."""
     d = conc.ball.d
     AL = AU = fmpq_mat(d, d)
     for i in range(d):
@@ -277,6 +322,185 @@ def propagate(
         alo = fmpq_mat(len(post_lo), 1, post_lo)
         aup = fmpq_mat(len(post_up), 1, post_up)
     return _Propagation(lows, ups)
+
+
+def _phase_row(step: bool, ph: bool | None, l: fmpq, u: fmpq):
+    """(sL, sU, offset, post_lo, post_up) of one unit: the relaxation slopes and the concrete
+    bounds of its output (see :func:`propagate_dense`)."""
+    zero, one = fmpq(0), fmpq(1)
+    if step:  # constant: 1 (on), 0 (off) or in [0, 1] (unstable)
+        on = ph is True or (ph is None and l >= 0)
+        c = fmpq(int(on or (ph is None and u >= 0)))
+        return zero, zero, c, fmpq(int(on)), c
+    if ph is True or (ph is None and l >= 0):
+        return one, one, zero, max(l, zero), max(u, zero)
+    if ph is False or u <= 0:
+        return zero, zero, zero, zero, zero
+    sl = u / (u - l)
+    return (one if u >= -l else zero), sl, -sl * l, zero, u
+
+
+def _combine(nz, A, B) -> fmpq_mat | None:
+    """Σ_j w_j·(A_j if w_j > 0 else B_j) over the nonzeros (j, w_j) of a weight row; rows are
+    1×d matrices or None (zero). A single unit weight reuses the row object itself."""
+    if len(nz) == 1:
+        j, w = nz[0]
+        r = A[j] if w > 0 else B[j]
+        if r is None or w == 1:
+            return r
+        return r * w
+    acc = None
+    for j, w in nz:
+        r = A[j] if w > 0 else B[j]
+        if r is None:
+            continue
+        t = r * w
+        acc = t if acc is None else acc + t
+    return acc
+
+
+def _stack(rows: list, J: list[int], d: int) -> fmpq_mat:
+    zero = fmpq(0)
+    ent: list = []
+    for j in J:
+        r = rows[j]
+        ent.extend(r.entries() if r is not None else [zero] * d)
+    return fmpq_mat(len(J), d, ent)
+
+
+def _wide_rows(
+    block, AL: list, AU: list, d: int, same: bool, nzs=None, diff=frozenset()
+) -> tuple[dict, dict]:
+    """The symbolic rows (lower, upper) of a layer's wide rows: W⁺·A_L + W⁻·A_U and
+    W⁺·A_U + W⁻·A_L on the stacked input rows J, as {row index: 1×d matrix}. The upper
+    product is skipped (``same``) when no wide row reads an input j in ``diff``."""
+    if block is None:
+        return {}, {}
+    rows, J, P, Nm = block
+    if not same and nzs is not None and not any(j in diff for i in rows for j, _ in nzs[i]):
+        same = True
+    SL = _stack(AL, J, d)
+    SU = SL if same else _stack(AU, J, d)
+    ZL = P * SL + Nm * SU
+    ZU = ZL if same else P * SU + Nm * SL
+
+    def split(Z: fmpq_mat) -> dict:
+        e = Z.entries()
+        return {i: fmpq_mat(1, d, e[a * d : (a + 1) * d]) for a, i in enumerate(rows)}
+
+    outL = split(ZL)
+    return outL, (outL if same else split(ZU))
+
+
+def _combine_scalar(nz, a, b, bias: fmpq) -> fmpq:
+    out = bias
+    for j, w in nz:
+        out += w * (a[j] if w > 0 else b[j])
+    return out
+
+
+def propagate(
+    prep: _Prepared, conc: _Concretiser, fixed: dict[tuple[int, int], bool]
+) -> _Propagation:
+    """Symbolic interval propagation over the ball, honouring the split phases ``fixed``.
+
+    Row by row over the weights' nonzeros: a unit carried by a single unit weight shares its
+    input's symbolic row (and the row's concrete bound is computed once). The constructed
+    networks are sparse and deep (identity carries of the input through hundreds of layers),
+    where this is one to two orders of magnitude faster than dense rational products, whose
+    common denominators blow up. Same bounds as :func:`propagate_dense`."""
+    d = conc.ball.d
+    AL: list = []
+    for i in range(d):
+        e = fmpq_mat(1, d)
+        e[0, i] = fmpq(1)
+        AL.append(e)
+    AU = AL
+    bL = bU = [fmpq(0)] * d
+    lows: list[list[fmpq]] = []
+    ups: list[list[fmpq]] = []
+    alo = aup = None
+    last = len(prep.layers) - 1
+    cache: dict[int, tuple[fmpq_mat, fmpq, fmpq]] = {}  # id(row) -> (row, a·c, radius)
+
+    def concrete(row) -> tuple[fmpq, fmpq]:
+        if row is None:
+            return fmpq(0), fmpq(0)
+        hit = cache.get(id(row))
+        if hit is None or hit[0] is not row:
+            hit = cache[id(row)] = (row, conc.row_center(row), conc.row_radius(row))
+        return hit[1], hit[2]
+
+    for k, ((_, b), nzs) in enumerate(zip(prep.layers, prep.sparse)):
+        bias = b.entries()
+        same = AL is AU and bL is bU
+        diff = set() if AL is AU else {j for j, (a, c) in enumerate(zip(AL, AU)) if a is not c}
+        wide_L, wide_U = _wide_rows(prep.wide[k], AL, AU, d, not diff, nzs, diff)
+        zL: list = []
+        zU: list = []
+        zbL: list[fmpq] = []
+        zbU: list[fmpq] = []
+        lo: list[fmpq] = []
+        up: list[fmpq] = []
+        for i, (nz, bi) in enumerate(zip(nzs, bias)):
+            if i in wide_L:
+                rl = wide_L[i]
+            else:
+                rl = _combine(nz, AL, AU)
+            cl = _combine_scalar(nz, bL, bU, bi)
+            if same:
+                ru, cu = rl, cl
+            else:
+                if not diff or not any(j in diff for j, _ in nz):
+                    ru = rl  # every input row is shared: the upper row is the lower one
+                else:
+                    ru = wide_U[i] if i in wide_U else _combine(nz, AU, AL)
+                cu = _combine_scalar(nz, bU, bL, bi)
+            zL.append(rl)
+            zU.append(ru)
+            zbL.append(cl)
+            zbU.append(cu)
+            vl, rad_l = concrete(rl)
+            vu, rad_u = (vl, rad_l) if ru is rl else concrete(ru)
+            l_, u_ = vl + cl - rad_l, vu + cu + rad_u
+            if alo is not None:  # plain interval arithmetic: sometimes tighter, keep the best
+                l_ = max(l_, _combine_scalar(nz, alo, aup, bi))
+                u_ = min(u_, _combine_scalar(nz, aup, alo, bi))
+            lo.append(l_)
+            up.append(u_)
+        lows.append(lo)
+        ups.append(up)
+        if k == last:
+            break
+        step = _is_step(prep, k)
+        nAL: list = []
+        nAU: list = []
+        nbL: list[fmpq] = []
+        nbU: list[fmpq] = []
+        post_lo: list[fmpq] = []
+        post_up: list[fmpq] = []
+        for i, (l, u) in enumerate(zip(lo, up)):
+            ph = fixed.get((k, i))
+            if ph is True and u < 0 or ph is False and l > 0:
+                return _Propagation(lows, ups, empty=True)
+            sl, su, off, pl, pu = _phase_row(step, ph, l, u)
+            nAL.append(_scale(zL[i], sl))
+            nAU.append(nAL[-1] if zU[i] is zL[i] and su == sl else _scale(zU[i], su))
+            nbL.append(zbL[i] * sl + (pl if step else 0))
+            nbU.append(zbU[i] * su + off)
+            post_lo.append(pl)
+            post_up.append(pu)
+        AL, AU, bL, bU = nAL, nAU, nbL, nbU
+        if all(a is c for a, c in zip(AL, AU)) and bL == bU:
+            AU, bU = AL, bL
+        alo, aup = post_lo, post_up
+    return _Propagation(lows, ups)
+
+
+def _scale(row, s: fmpq):
+    if row is None or s == 0:
+        return None
+    return row if s == 1 else row * s
 
 
 def backward_output_bounds(

@@ -154,7 +154,7 @@ def test_random_projection_is_seeded_and_certified(p):
 
 
 REAL = [("iris", 50, "2"), ("wine", 40, "inf"), ("breast_cancer", 30, "2"), ("digits", 16, "inf")]
-REAL_FULL = [("iris", 150, "2"), ("iris", 150, "inf"), ("wine", 178, "2"), ("digits", 120, "2")]
+REAL_FULL = [("iris", 150, "2"), ("iris", 150, "inf"), ("wine", 178, "2"), ("digits", 40, "2")]
 
 
 @pytest.mark.parametrize(
