@@ -21,7 +21,7 @@ def sparse_net(rng: random.Random, d: int, depth: int, step_layer: int | None) -
     for k in range(depth):
         width = rng.randint(WIDE + 2, WIDE + 5)
         W = []
-        for i in range(width):
+        for _ in range(width):
             kind = rng.random()
             row = [F(0)] * width_in
             if kind < 0.3:  # a carry
