@@ -21,6 +21,14 @@ How the answers relate to ``robustmem certify`` (which asks ``f = y`` on the OPE
   which is weaker than PROVED. For integer labels δ = 1/2 asks "does the output round to
   another label?".
 
+Classifiers (C ≥ 2 outputs, output index y − 1 is class y; ``certify`` asks argmax f = y
+with ties failing): ``Y_0 .. Y_{C-1}`` are declared and the unsafe set is the VNN-COMP form
+``(or (and (>= Y_j Y_{y-1})) ...)`` over j ≠ y − 1 (a tie is unsafe, as in robustmem);
+``delta`` does not apply. This set is CLOSED, so the closed box matters: unsat ⟹ PROVED
+(the box contains the open ball); sat with a point where some Y_j > Y_{y−1} strictly ⟹
+REFUTED (the strict set is open, so it meets the open ball); a sat point that is only a tie
+on the box's boundary decides nothing.
+
 Numbers are written as plain decimals (``-0.5``, no exponents; VNN-LIB readers do not take
 ``(/ p q)``). A rational whose denominator has a prime factor other than 2 and 5 has no
 finite decimal: it is rounded OUTWARD (box lower bounds down, upper bounds up; δ down), so
@@ -119,11 +127,15 @@ def vnnlib_property(
     label: int,
     delta: object = DEFAULT_DELTA,
     comment: str = "",
+    classes: int = 1,
 ) -> tuple[str, bool]:
     """The VNN-LIB text for the ℓ∞ ball (center, μ) with label y, and whether it is exact.
 
-    See the module docstring for the meaning of ``delta`` and of the closed box.
+    ``classes`` = 1: the scalar property f = y; C ≥ 2: argmax f = y (ties fail). See the
+    module docstring for the meaning of ``delta`` and of the closed box.
     """
+    if classes >= 2:
+        return _argmax_property(center, mu, label, classes, comment)
     c = [parse_number(v, f"center[{i}]") for i, v in enumerate(center)]
     m = parse_number(mu, "mu")
     dl = parse_number(delta, "delta")
@@ -162,6 +174,39 @@ def vnnlib_property(
     return "\n".join(lines) + "\n", t.exact
 
 
+def _argmax_property(
+    center: Sequence[object], mu: object, label: int, classes: int, comment: str
+) -> tuple[str, bool]:
+    c = [parse_number(v, f"center[{i}]") for i, v in enumerate(center)]
+    m = parse_number(mu, "mu")
+    if m <= 0:
+        raise InputError(f"mu must be positive, got {format_number(m)}")
+    if not c:
+        raise InputError("the ball center has no coordinates")
+    if not 1 <= label <= classes:
+        raise InputError(f"label {label} is not a class of this network (classes 1..{classes})")
+    t = _Text()
+    k = label - 1
+    lines = [f"; {line}" for line in comment.splitlines()]
+    lines += [
+        f"; l_inf ball: center c, radius mu = {format_number(m)}, label y = {label} "
+        f"(output Y_{k}), {classes} classes",
+        "; robustmem's ball is OPEN (|x - c|_inf < mu); this box is CLOSED (see certify/vnnlib.py)",
+        f"; unsafe set: some Y_j >= Y_{k} (j != {k}; a tie is unsafe, as in robustmem)",
+        "",
+    ]
+    lines += [f"(declare-const X_{i} Real)" for i in range(len(c))]
+    lines += [f"(declare-const Y_{j} Real)" for j in range(classes)]
+    lines += ["", "; input constraints"]
+    for i, ci in enumerate(c):
+        lines.append(f"(assert (>= X_{i} {t.num(ci - m, 'down')}))")
+        lines.append(f"(assert (<= X_{i} {t.num(ci + m, 'up')}))")
+    lines += ["", "; output constraints (the unsafe set)", "(assert (or"]
+    lines += [f"    (and (>= Y_{j} Y_{k}))" for j in range(classes) if j != k]
+    lines.append("))")
+    return "\n".join(lines) + "\n", t.exact
+
+
 @dataclass
 class VnnlibExport:
     """What :func:`export_vnnlib` wrote."""
@@ -173,6 +218,7 @@ class VnnlibExport:
     delta: Fraction
     mu: Fraction
     instances: list[dict[str, Any]] = field(default_factory=list)
+    classes: int = 1
 
     @property
     def exact(self) -> bool:
@@ -187,7 +233,13 @@ class VnnlibExport:
             "p": "inf",
             "mu": str(format_number(self.mu)),
             "delta": str(format_number(self.delta)),
-            "unsafe_set": "Y_0 != y" if self.delta == 0 else "|Y_0 - y| >= delta",
+            "property": "argmax" if self.classes >= 2 else "equal",
+            "classes": self.classes,
+            "unsafe_set": (
+                "some Y_j >= Y_(y-1), j != y-1"
+                if self.classes >= 2
+                else ("Y_0 != y" if self.delta == 0 else "|Y_0 - y| >= delta")
+            ),
             "box": "closed (robustmem balls are open; see certify/vnnlib.py)",
             "exact": self.exact,
             "instances": self.instances,
@@ -218,11 +270,6 @@ def export_vnnlib(
         raise InputError(
             f"the dataset has d = {ds.d} coordinates but the network's input_dim is {net.input_dim}"
         )
-    if net.output_dim != 1:
-        raise InputError(
-            f"export-vnnlib writes the scalar property f = y; this network has "
-            f"{net.output_dim} outputs (a classifier): argmax properties are not exported yet"
-        )
     m = parse_number(mu, "mu")
     if m <= 0:
         raise InputError(f"mu must be positive, got {format_number(m)}")
@@ -239,13 +286,23 @@ def export_vnnlib(
             raise InputError(f"ball index {i!r} is out of range; the dataset has {ds.N} points")
     if len(set(chosen)) != len(chosen):
         raise InputError("ball indices repeat; give each index once")
+    C = net.output_dim
+    if C >= 2:
+        bad = [i for i in chosen if not 1 <= ds.y[i] <= C]
+        if bad:
+            raise InputError(
+                f"ball {bad[0]} has label {ds.y[bad[0]]}, not a class of this {C}-output "
+                f"classifier (classes 1..{C}, output index y − 1 is class y)"
+            )
     out = Path(outdir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise InputError(f"cannot create output directory {os.fspath(outdir)}: {e}") from None
     rep = save_onnx(net, out / onnx_name)
-    result = VnnlibExport(os.fspath(out), onnx_name, rep.exact, rep.inexact_params, dl, m)
+    result = VnnlibExport(
+        os.fspath(out), onnx_name, rep.exact, rep.inexact_params, dl, m, classes=net.output_dim
+    )
     width = len(str(max(chosen)))
     for i in chosen:
         name = f"ball_{i:0{width}d}.vnnlib"
@@ -253,7 +310,7 @@ def export_vnnlib(
             f"robustmem ball {i} (dataset row {ds.origin[i]}); network sha256 "
             f"{net.content_hash()[:12]}, dataset sha256 {dataset_hash(ds)[:12]}"
         )
-        text, exact = vnnlib_property(ds.X[i], m, ds.y[i], dl, comment)
+        text, exact = vnnlib_property(ds.X[i], m, ds.y[i], dl, comment, net.output_dim)
         atomic_write_text(out / name, text)
         result.instances.append(
             {"index": i, "label": ds.y[i], "vnnlib": name, "exact": exact, "timeout": timeout}

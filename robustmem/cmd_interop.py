@@ -42,6 +42,11 @@ questions agree (the network is continuous); with D > 0, sat implies robustmem R
 unsat only says |f - y| < D on the box. Numbers with no finite decimal are rounded outward
 and the instance is marked inexact in manifest.json.
 
+Classifiers (C >= 2 outputs, output y - 1 is class y): Y_0 .. Y_(C-1) and the unsafe set
+  (or (and (>= Y_j Y_(y-1))) ...)  over j != y - 1   (a tie is unsafe, as in certify)
+--delta does not apply. unsat implies robustmem PROVED; a sat point where another class wins
+strictly implies REFUTED; a tie on the closed box's boundary decides nothing.
+
 examples:
   robustmem export-vnnlib net.json data.csv --rho 1/2 -o vnnlib/
   robustmem export-vnnlib net.onnx data.csv --mu 0.05 --balls 0,3,5 --delta 0 -o out/

@@ -196,3 +196,78 @@ def test_marabou_agrees_on_a_network_with_known_counterexamples(tmp_path):
     assert pairs == [("REFUTED", "sat"), ("REFUTED", "sat"), ("PROVED", "unsat")]
     pairs = compare_with_marabou(STEP, STEP_DATA, F(1, 2), tmp_path / "small")
     assert pairs == [("PROVED", "unsat")] * 3
+
+
+# ------------------------------------------------------------------ classifiers (argmax)
+
+# f_1 = relu(x), f_2 = relu(−x) + 1: class 1 iff x > 1, class 2 iff x < 1, a tie at x = 1
+CLF = Network([[[1], [-1]], [[1, 0], [0, 1]]], [[0, 0], [0, 1]])
+CLF_DATA = Dataset([[2], [-2], [F(3, 4)]], [1, 2, 1])
+
+
+def parse_argmax(text):
+    lo, hi = {}, {}
+    for op, i, v in re.findall(r"\(assert \((>=|<=) X_(\d+) (-?[0-9.]+)\)\)", text):
+        (lo if op == ">=" else hi)[int(i)] = parse_number(v, "bound")
+    pairs = [(int(a), int(b)) for a, b in re.findall(r"\(and \(>= Y_(\d+) Y_(\d+)\)\)", text)]
+    return lo, hi, pairs
+
+
+def test_argmax_property_text_and_semantics():
+    text, exact = vnnlib_property([F(3, 4)], F(1, 8), 1, classes=3)
+    assert exact and "(declare-const Y_2 Real)" in text
+    lo, hi, pairs = parse_argmax(text)
+    assert lo == {0: F(5, 8)} and hi == {0: F(7, 8)} and pairs == [(1, 0), (2, 0)]
+    with pytest.raises(InputError, match="not a class"):
+        vnnlib_property([0], 1, 4, classes=3)
+
+
+def test_argmax_export_matches_certify_on_a_classifier(tmp_path):
+    """unsat ⟺ no point of the box where some other class ties or wins: checked on the exact
+    network; robustmem's REFUTED counterexamples lie in the written unsafe set."""
+    rad = make_radius(CLF_DATA, "inf", mu="1/2")
+    rep = certify(CLF, CLF_DATA, rad, engine="linear", timeout=30)
+    assert [r.status for r in rep.results] == ["PROVED", "PROVED", "REFUTED"]
+    ex = export_vnnlib(CLF, CLF_DATA, F(1, 2), tmp_path)
+    man = json.loads((tmp_path / "manifest.json").read_text())
+    assert man["property"] == "argmax" and man["classes"] == 2
+    for inst, res in zip(ex.instances, rep.results):
+        lo, hi, pairs = parse_argmax((tmp_path / inst["vnnlib"]).read_text())
+        k = CLF_DATA.y[inst["index"]] - 1
+        assert pairs == [(1 - k, k)]
+        if res.status == "REFUTED":
+            x = [F(v) for v in res.counterexample]
+            assert lo[0] <= x[0] <= hi[0]
+            out = CLF.evaluate_vector(x)
+            assert out[1 - k] >= out[k]
+    bad = Dataset([[0], [5]], [1, 3])
+    with pytest.raises(InputError, match="not a class"):
+        export_vnnlib(CLF, bad, 1, tmp_path / "bad")
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+@pytest.mark.skipif(not HAVE_MARABOU, reason="maraboupy is not installed (pip install maraboupy)")
+def test_marabou_agrees_on_a_classifier(tmp_path):
+    """Marabou reads the argmax properties: unsat on the PROVED balls, sat on the REFUTED one
+    with a point where the other class wins or ties (re-checked exactly). At μ = 1 the box of
+    ball 0 ([1, 3]) touches the tie x = 1 that robustmem's open ball excludes: Marabou's sat
+    there is a boundary tie, which decides nothing (certify/vnnlib.py)."""
+    for mu in (F(1, 2), F(1)):
+        rad = make_radius(CLF_DATA, "inf", mu=mu)
+        rep = certify(CLF, CLF_DATA, rad, engine="linear", timeout=30)
+        ex = export_vnnlib(CLF, CLF_DATA, mu, tmp_path / str(mu).replace("/", "_"))
+        for inst, res in zip(ex.instances, rep.results):
+            verdict, xs = marabou_verdict(
+                tmp_path / str(mu).replace("/", "_") / ex.onnx,
+                tmp_path / str(mu).replace("/", "_") / inst["vnnlib"],
+            )
+            k = CLF_DATA.y[inst["index"]] - 1
+            if res.status == "REFUTED" or (mu == 1 and inst["index"] == 0):
+                assert verdict == "sat"
+                x = [F(v) for v in xs]
+                out = CLF.evaluate_vector(x)
+                assert out[1 - k] >= out[k] - F(1, 10**6)
+                if res.status == "PROVED":  # the tie on the boundary of the closed box
+                    assert abs(x[0] - 1) <= F(1, 10**6)
+            else:
+                assert res.status == "PROVED" and verdict == "unsat"
