@@ -135,7 +135,7 @@ def _affine_kink(layers, lo: list[Fraction], hi: list[Fraction]) -> tuple[int, F
     forms: list = [({j: Fraction(1)}, Fraction(0)) for j in range(d)]
     for layer in layers[:-1]:
         out: list = []
-        for row, b in zip(layer.weight, layer.bias):
+        for i, (row, b) in enumerate(zip(layer.weight, layer.bias)):
             coef: dict[int, Fraction] = {}
             const = b
             ok = True
@@ -155,7 +155,7 @@ def _affine_kink(layers, lo: list[Fraction], hi: list[Fraction]) -> tuple[int, F
             coef = {j: a for j, a in coef.items() if a}
             mn = const + sum(a * (lo[j] if a > 0 else hi[j]) for j, a in coef.items())
             mx = const + sum(a * (hi[j] if a > 0 else lo[j]) for j, a in coef.items())
-            if layer.activation == "step":
+            if layer.is_step(i):
                 if mn >= 0:
                     out.append(({}, Fraction(1)))
                     continue

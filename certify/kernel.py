@@ -23,10 +23,10 @@ failure rows h_j = f_j − f_y (see goal_layers): "output" and "affine" show h_j
 "bound" (the recomputed bounds show h_j < 0) or C showing that no x ∈ R has h_j(x) ≥ 0.
 Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
 (ℓ2 via a rounded-up square root), plus back-substitution for the output.
-Step layers (H(t) = 1 if t ≥ 0 else 0): a unit is 1 if its lower bound is ≥ 0 or its split
-is active (t ≥ 0), 0 if its upper bound is < 0 or its split is inactive (t ≤ 0: the closed
-side only adds the boundary, so it over-approximates), else anywhere in [0, 1]; it passes a
-constant on, never a multiple of x.
+Step units (H(t) = 1 if t ≥ 0 else 0; a layer may mix them with ReLU units, decided unit by
+unit): a step unit is 1 if its lower bound is ≥ 0 or its split is active (t ≥ 0), 0 if its
+upper bound is < 0 or its split is inactive (t ≤ 0: the closed side only adds the boundary, so
+it over-approximates), else anywhere in [0, 1]; it passes a constant on, never a multiple of x.
 """
 
 from __future__ import annotations
@@ -106,9 +106,10 @@ def dot(a, b) -> Q:
 class Layer:
     """One affine layer: rows of W and b as lists, and W, W⁺, W⁻, b as flint matrices."""
 
-    def __init__(self, W, b, step=False):
-        self.W, self.b, self.step = W, b, step  # step: H after this layer, else ReLU
+    def __init__(self, W, b, step=None):
         n, m = len(W), len(W[0])
+        # step[i]: H after unit i, else ReLU (the last layer: no activation, all False)
+        self.W, self.b, self.step = W, b, list(step) if step is not None else [False] * n
         flat = [w for row in W for w in row]
         self.M = M(n, m, flat)
         self.P = M(n, m, [w if w > 0 else Q(0) for w in flat])
@@ -139,7 +140,11 @@ def evaluate(layers, x) -> list:
     for k, L in enumerate(layers):
         v = L.M * v + L.bm
         if k < len(layers) - 1:
-            v = M(v.nrows(), 1, [Q(t >= 0) if L.step else max(t, Q(0)) for t in v.entries()])
+            v = M(
+                v.nrows(),
+                1,
+                [Q(t >= 0) if h else max(t, Q(0)) for t, h in zip(v.entries(), L.step)],
+            )
     return v.entries()
 
 
@@ -243,7 +248,7 @@ def bounds(layers, ball: Ball, fixed: dict):
             ph = fixed.get((k, i))
             if (ph is True and u < 0) or (ph is False and l > 0):
                 return None
-            if L.step:  # constant 1, 0, or in [0, 1]
+            if L.step[i]:  # constant 1, 0, or in [0, 1]
                 on = ph is True or (ph is None and l >= 0)
                 top = Q(int(on or (ph is None and u >= 0)))
                 row = (Q(0), Q(0), top, Q(int(on)), top)
@@ -260,7 +265,7 @@ def bounds(layers, ball: Ball, fixed: dict):
         AU = [r if t == 1 else r * t for r, t in zip(zU, su)]
         if all(a is b for a, b in zip(AL, AU)):  # the same rows: share the list again
             AU = AL
-        bL = [v * t + (q if L.step else 0) for v, t, q in zip(zbL, sl, pl)]
+        bL = [v * t + (q if h else 0) for v, t, q, h in zip(zbL, sl, pl, L.step)]
         bU = [v * t + o for v, t, o in zip(zbU, su, off)]
         alo, aup = pl, pu
     return lows, ups
@@ -276,7 +281,7 @@ def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
             coef = []
             for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
                 ph = fixed.get((k, i))
-                if layers[k].step:  # a constant: 1 if on, 0 if off, else the worse of the two
+                if layers[k].step[i]:  # a constant: 1 if on, 0 if off, else the worse of the two
                     on = ph is True or (ph is None and l >= 0)
                     const += lm if on or (ph is None and u >= 0 and lm < 0) else Q(0)
                     coef.append(Q(0))
@@ -303,11 +308,11 @@ def affine_forms(layers, pattern):
     d = len(layers[0].W[0])
     P, p, forms = M(d, d, [Q(int(i == j)) for i in range(d) for j in range(d)]), M(d, 1), []
     for k, L in enumerate(layers):
-        if k:
+        if k:  # ReLU: the phase times z; H passes the constant phase, no x
             on = [Q(int(bool(v))) for v in pattern[k - 1]]
-            P, p = scale_rows(P, on), scale_rows(p, on)
-            if layers[k - 1].step:  # H passes the constant phase, no x
-                P, p = scale_rows(P, [Q(0)] * len(on)), M(len(on), 1, on)
+            h = layers[k - 1].step
+            P = scale_rows(P, [Q(0) if s else t for t, s in zip(on, h)])
+            p = M(len(on), 1, [t if s else t * v for t, s, v in zip(on, h, p.entries())])
         P, p = L.M * P, L.M * p + L.bm
         forms.append((rows(P), p.entries()))
     return forms
@@ -324,7 +329,7 @@ def check_pattern(layers, ball, fixed, pattern, lows, ups):
                 and not (
                     lows[k][i] >= 0
                     if on
-                    else ups[k][i] < 0 or not layers[k].step and ups[k][i] <= 0
+                    else ups[k][i] < 0 or not layers[k].step[i] and ups[k][i] <= 0
                 )
             ):
                 raise Rejected(f"phase of neuron {(k, i)} does not follow on the leaf's region")
@@ -436,15 +441,17 @@ def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
 
 
 def exact_layers(net):
-    """The network's weights and biases as exact rationals, layer by layer."""
-    return [
-        Layer(
-            [[exact(w) for w in row] for row in lay.weight],
-            [exact(v) for v in lay.bias],
-            getattr(lay, "activation", "relu") == "step",
-        )
-        for lay in net.layers
-    ]
+    """The network's weights and biases as exact rationals, layer by layer, with each unit's
+    activation (a layer's "relu"/"step", or a tuple of them per unit)."""
+    out = []
+    for lay in net.layers:
+        act = getattr(lay, "activation", "relu")
+        acts = [act] * len(lay.weight) if isinstance(act, str) else list(act)
+        if len(acts) != len(lay.weight):
+            raise Rejected("a layer's activations do not match its units")
+        W = [[exact(w) for w in row] for row in lay.weight]
+        out.append(Layer(W, [exact(v) for v in lay.bias], [a == "step" for a in acts]))
+    return out
 
 
 def check_proof(net, center, label: int, p, radius_power, tree) -> int:

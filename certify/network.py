@@ -18,10 +18,12 @@ Numbers are JSON integers or strings: ``"p/q"``, ``"-p/q"``, integer or exact de
 ``"p/q"`` only, so the text of a network is canonical.
 
 Threshold units. A hidden layer may carry ``"activation": "step"`` (absent or ``"relu"``:
-ReLU). A step layer applies the Heaviside function H(t) = 1 if t ≥ 0 else 0 to each unit
-(the convention at 0: H(0) = 1, so the active phase is the closed half-space t ≥ 0). A
-layer is all-ReLU or all-step; the last layer has no activation (and no key). The key is
-written only for step layers, so ReLU networks keep their text and content hash.
+ReLU): a step unit applies the Heaviside function H(t) = 1 if t ≥ 0 else 0 (the convention
+at 0: H(0) = 1, so the active phase is the closed half-space t ≥ 0). Per unit: the value may
+also be a list of ``"relu"``/``"step"``, one per unit of the layer (its output width), for a
+mixed layer. The last layer has no activation (and no key). The key is written only for
+layers with step units — ``"step"`` when all units are, the list when the layer is mixed — so
+ReLU networks keep their text and content hash, and uniform layers their old form.
 """
 
 from __future__ import annotations
@@ -67,7 +69,14 @@ class Layer:
 
     weight: tuple[tuple[Fraction, ...], ...]
     bias: tuple[Fraction, ...]
-    activation: str = "relu"  # applied after the layer: "relu" or "step"; "none" for the last
+    # applied after the layer: "relu" or "step" for every unit, a tuple of them (one per unit)
+    # for a mixed layer; "none" for the last layer
+    activation: str | tuple[str, ...] = "relu"
+
+    def is_step(self, i: int) -> bool:
+        """Whether output unit i is a step (Heaviside) unit."""
+        act = self.activation
+        return act == "step" if isinstance(act, str) else act[i] == "step"
 
     @property
     def in_dim(self) -> int:
@@ -189,8 +198,44 @@ def _step(m: fmpq_mat) -> fmpq_mat:
     return fmpq_mat(m.nrows(), m.ncols(), [fmpq(int(e >= zero)) for e in m.entries()])
 
 
-def _act(m: fmpq_mat, activation: str) -> fmpq_mat:
-    return _step(m) if activation == "step" else _relu(m)
+def _act(m: fmpq_mat, activation: str | tuple[str, ...]) -> fmpq_mat:
+    """The activation of a layer applied to its pre-activations ``m`` (one row per unit, one
+    column per point); a mixed layer decides row by row."""
+    if isinstance(activation, str):
+        return _step(m) if activation == "step" else _relu(m)
+    zero, n = fmpq(0), m.ncols()
+    return fmpq_mat(
+        m.nrows(),
+        n,
+        [
+            fmpq(int(e >= zero)) if activation[t // n] == "step" else (e if e > zero else zero)
+            for t, e in enumerate(m.entries())
+        ],
+    )
+
+
+def _normalise_activation(a: object, k: int, width: int) -> str | tuple[str, ...]:
+    """Hidden layer k's activation (1-based ``k``): a string for a uniform layer, a tuple of
+    per-unit strings for a mixed one. A list of equal entries becomes that string."""
+    if isinstance(a, str):
+        if a not in ACTIVATIONS:
+            raise InputError(f"layer {k} activation {a!r} is not one of {list(ACTIVATIONS)}")
+        return a
+    if not isinstance(a, (list, tuple)):
+        raise InputError(
+            f"layer {k} activation must be one of {list(ACTIVATIONS)} or a list of them "
+            f"(one per unit), got {type(a).__name__}"
+        )
+    if len(a) != width:
+        raise InputError(
+            f"layer {k} activation list has {len(a)} entries but the layer has {width} units; "
+            "give one per unit"
+        )
+    for i, u in enumerate(a):
+        if not isinstance(u, str) or u not in ACTIVATIONS:
+            raise InputError(f"layer {k} activation[{i}] is {u!r}, not one of {list(ACTIVATIONS)}")
+    acts = tuple(a)
+    return acts[0] if all(u == acts[0] for u in acts) else acts
 
 
 class Network:
@@ -208,7 +253,7 @@ class Network:
         weights: Sequence[object],
         biases: Sequence[object],
         input_dim: int | None = None,
-        activations: Sequence[str] | None = None,
+        activations: Sequence[str | Sequence[str]] | None = None,
     ) -> None:
         """Build from per-layer weights (lists of rows, or ``fmpq_mat``) and biases.
 
@@ -216,23 +261,24 @@ class Network:
         :func:`certify.numbers.parse_number`); floats are rejected (use
         :meth:`from_float_arrays`). ``input_dim`` defaults to the first weight's column count
         and, when given, must match it. Raises :class:`InputError` naming the layer (1-based)
-        and entry (0-based) at fault. ``activations`` gives one of ``"relu"``/``"step"`` per
-        hidden layer (default: all ReLU).
+        and entry (0-based) at fault. ``activations`` gives per hidden layer ``"relu"`` or
+        ``"step"``, or a sequence of them with one entry per unit of the layer (a mixed layer;
+        equal entries collapse to the string). Default: all ReLU.
         """
         self._init(weights, biases, input_dim, floats=False)
         self._set_activations(activations)
 
-    def _set_activations(self, activations: Sequence[str] | None) -> None:
+    def _set_activations(self, activations: Sequence[str | Sequence[str]] | None) -> None:
         hidden = len(self._weights) - 1
         acts = ("relu",) * hidden if activations is None else tuple(activations)
         if len(acts) != hidden:
             raise InputError(
                 f"got {len(acts)} activations for {hidden} hidden layers; give one per hidden layer"
             )
-        for k, a in enumerate(acts, start=1):
-            if a not in ACTIVATIONS:
-                raise InputError(f"layer {k} activation {a!r} is not one of {list(ACTIVATIONS)}")
-        self._activations = acts
+        self._activations = tuple(
+            _normalise_activation(a, k, self._weights[k - 1].nrows())
+            for k, a in enumerate(acts, start=1)
+        )
 
     def _init(
         self,
@@ -345,13 +391,17 @@ class Network:
                     f"got {type(layer).__name__}"
                 )
             act = layer.get("activation", "relu")
-            if "activation" in layer and (k == len(layers) or act not in ACTIVATIONS):
-                where = (
-                    "the last layer has no activation"
-                    if k == len(layers)
-                    else (f"allowed values are {list(ACTIVATIONS)}")
+            if "activation" in layer and k == len(layers):
+                raise InputError(
+                    f"layer {k} has activation {act!r}; the last layer has no activation"
                 )
-                raise InputError(f"layer {k} has activation {act!r}; {where}")
+            if not isinstance(act, (str, list)) or (
+                isinstance(act, str) and act not in ACTIVATIONS
+            ):
+                raise InputError(
+                    f"layer {k} has activation {act!r}; allowed values are "
+                    f"{list(ACTIVATIONS)} or a list of them, one per unit"
+                )
             acts.append(act)
             if layer.keys() - {"activation"} != _LAYER_KEYS:
                 missing = sorted(_LAYER_KEYS - layer.keys())
@@ -405,14 +455,23 @@ class Network:
     # ------------------------------------------------------------------ shape and size
 
     @property
-    def activations(self) -> tuple[str, ...]:
-        """One of "relu"/"step" per hidden layer (length ``depth − 1``)."""
+    def activations(self) -> tuple[str | tuple[str, ...], ...]:
+        """Per hidden layer (length ``depth − 1``): "relu" or "step" when every unit of the
+        layer has that activation, else (a mixed layer) a tuple with one of them per unit."""
         return self._activations
+
+    def step_units(self, k: int) -> tuple[bool, ...]:
+        """For hidden layer k (0-based, k < depth − 1): per unit, whether it is a step unit."""
+        act = self._activations[k]
+        n = self._weights[k].nrows()
+        return (act == "step",) * n if isinstance(act, str) else tuple(a == "step" for a in act)
 
     @property
     def has_step(self) -> bool:
-        """True when some hidden layer uses step (Heaviside) units."""
-        return "step" in self._activations
+        """True when some hidden unit is a step (Heaviside) unit."""
+        return any(
+            a == "step" or (not isinstance(a, str) and "step" in a) for a in self._activations
+        )
 
     @property
     def input_dim(self) -> int:
@@ -586,7 +645,7 @@ class Network:
 
     def pre_activations(self, x: Sequence[object]) -> list[list[Fraction]]:
         """Exact pre-activations z_1..z_L at x: z_l = W_l a_{l-1} + b_l, a_0 = x, a_l = ReLU(z_l)
-        (H(z_l) for a step layer, where the phase is z ≥ 0).
+        (H(z) for a step unit, whose phase is z ≥ 0).
 
         The last entry is [f(x)]. The activation pattern of hidden layer l is [z > 0 for z in
         result[l-1]].
@@ -627,10 +686,15 @@ class Network:
         last = len(self._float_cache) - 1
         for k, (W, b) in enumerate(self._float_cache):
             A = A @ W.T + b
-            if k != last and self._activations[k] == "step":
-                A = (A >= 0.0).astype(np.float64)
-            elif k != last:
-                np.maximum(A, 0.0, out=A)
+            if k != last:
+                act = self._activations[k]
+                if act == "step":
+                    A = (A >= 0.0).astype(np.float64)
+                elif act == "relu":
+                    np.maximum(A, 0.0, out=A)
+                else:  # mixed: per unit (column)
+                    mask = np.array(self.step_units(k))
+                    A = np.where(mask, (A >= 0.0).astype(np.float64), np.maximum(A, 0.0))
         out = A[:, 0]
         return out.reshape(()) if single else out
 
@@ -649,7 +713,11 @@ class Network:
                     {
                         "weight": [[format_number(e) for e in row] for row in W.tolist()],
                         "bias": [format_number(e) for e in b.entries()],
-                        **({"activation": "step"} if act == "step" else {}),
+                        **(
+                            {}
+                            if act == "relu"
+                            else {"activation": act if isinstance(act, str) else list(act)}
+                        ),
                     }
                     for W, b, act in zip(self._weights, self._biases, (*self._activations, "relu"))
                 ],

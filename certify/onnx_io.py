@@ -611,7 +611,7 @@ def _to_float64(M: fmpq_mat) -> tuple[np.ndarray, int]:
 def network_to_onnx(net: Network) -> tuple[Any, OnnxExport]:
     """The ONNX ``ModelProto`` of ``net`` (float64 Gemm + Relu) and the export's exactness."""
     if net.has_step:
-        raise InputError("ONNX export supports ReLU networks only; this one has step layers")
+        raise InputError("ONNX export supports ReLU networks only; this one has step units")
     onnx = _onnx()
     helper, numpy_helper, TP = onnx.helper, onnx.numpy_helper, onnx.TensorProto
     inits, nodes = [], []

@@ -16,11 +16,11 @@ Wiring:
 * :func:`affine` is a depth-1 gadget (fan-out, selection, shifts);
   :func:`to_network` turns a gadget with one output into a ``Network``.
 
-Step layers: a gadget may give each hidden layer the activation "step" (Heaviside,
-H(t) = 1 if t ≥ 0 else 0) instead of ReLU (``activations``, one per hidden layer; empty =
-all ReLU, so every ReLU gadget is unchanged). A layer is all-ReLU or all-step, so
-:func:`parallel` needs both sides to agree layer by layer (a value cannot be carried
-through a step layer).
+Step units: a gadget may give a hidden layer the activation "step" (Heaviside,
+H(t) = 1 if t ≥ 0 else 0) instead of ReLU, or a tuple with one of "relu"/"step" per unit (a
+mixed layer) — ``activations``, one entry per hidden layer; empty = all ReLU, so every ReLU
+gadget is unchanged. :func:`parallel` concatenates the two sides' activations unit by unit,
+so a value can be carried by a ReLU unit next to step units (as in :func:`floor_step`).
 
 Every builder records its :class:`Contract`: the input region where the stated output holds,
 the margin (width of the ramps outside it), the exact output (or error bound), and the size
@@ -45,6 +45,7 @@ __all__ = [
     "compose",
     "floor_gadget",
     "floor_step",
+    "floor_step_params",
     "gate",
     "identity_carry",
     "interval_indicator",
@@ -81,15 +82,26 @@ class Gadget:
     in_dim: int
     out_dim: int
     contract: Contract
-    activations: tuple[str, ...] = ()  # per hidden layer, "relu" or "step"; () = all ReLU
+    # per hidden layer: "relu" or "step", or a tuple of them per unit; () = all ReLU
+    activations: tuple[str | tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.layers:
             raise InputError("a gadget needs at least one affine layer")
         acts = self.activations or ("relu",) * (len(self.layers) - 1)
-        if len(acts) != len(self.layers) - 1 or any(a not in ("relu", "step") for a in acts):
-            raise InputError(f"gadget activations {acts!r}: need relu/step per hidden layer")
-        object.__setattr__(self, "activations", tuple(acts))
+        if len(acts) != len(self.layers) - 1:
+            raise InputError(f"gadget activations {acts!r}: need one per hidden layer")
+        norm: list[str | tuple[str, ...]] = []
+        for (W, _), a in zip(self.layers, acts):
+            units = (a,) if isinstance(a, str) else tuple(a)
+            if any(u not in ("relu", "step") for u in units) or (
+                not isinstance(a, str) and len(units) != len(W)
+            ):
+                raise InputError(
+                    f"gadget activations {acts!r}: need relu/step per hidden layer, or one per unit"
+                )
+            norm.append(units[0] if all(u == units[0] for u in units) else units)
+        object.__setattr__(self, "activations", tuple(norm))
         cols = self.in_dim
         for i, (W, b) in enumerate(self.layers, start=1):
             if not W or len(W) != len(b) or any(len(r) != cols for r in W):
@@ -138,6 +150,11 @@ class Gadget:
             "params": self.params,
         }
 
+    def unit_activations(self, k: int) -> tuple[str, ...]:
+        """Hidden layer k's activation (0-based), one entry per unit."""
+        a = self.activations[k]
+        return (a,) * len(self.layers[k][0]) if isinstance(a, str) else a
+
     def evaluate(self, x: Sequence[object]) -> tuple[Fraction, ...]:
         """g(x), exactly."""
         if len(x) != self.in_dim:
@@ -147,10 +164,11 @@ class Gadget:
             z = [sum((w * t for w, t in zip(row, v)), bi) for row, bi in zip(W, b)]
             if i == len(self.layers) - 1:
                 v = z
-            elif self.activations[i] == "step":
-                v = [Fraction(int(t >= 0)) for t in z]
             else:
-                v = [max(t, Fraction(0)) for t in z]
+                v = [
+                    Fraction(int(t >= 0)) if a == "step" else max(t, Fraction(0))
+                    for t, a in zip(z, self.unit_activations(i))
+                ]
         return tuple(v)
 
 
@@ -263,13 +281,15 @@ def _pad(g: Gadget, depth: int, signed: bool) -> Gadget:
 def parallel(g1: Gadget, g2: Gadget, signed: bool = True) -> Gadget:
     """(x, y) ↦ (g1(x), g2(y)): block-diagonal layers, the shallower gadget padded with an
     identity carry (``signed=True``: relu(v) − relu(−v), exact for any sign; ``signed=False``:
-    relu(v), exact only when the padded gadget's outputs are ≥ 0)."""
+    relu(v), exact only when the padded gadget's outputs are ≥ 0). The padding is ReLU; a
+    hidden layer whose two sides differ in activation becomes a mixed layer (g1's units first).
+    """
     depth = max(g1.depth, g2.depth)
     a, c = _pad(g1, depth, signed), _pad(g2, depth, signed)
-    if a.activations != c.activations:
-        raise InputError(
-            f"parallel: activations differ layer by layer ({a.activations} vs {c.activations})"
-        )
+    acts = tuple(
+        u if isinstance(u, str) and u == v else a.unit_activations(k) + c.unit_activations(k)
+        for k, (u, v) in enumerate(zip(a.activations, c.activations))
+    )
     layers = []
     for (Wa, ba), (Wc, bc) in zip(a.layers, c.layers):
         za, zc = (Fraction(0),) * len(Wc[0]), (Fraction(0),) * len(Wa[0])
@@ -281,9 +301,7 @@ def parallel(g1: Gadget, g2: Gadget, signed: bool = True) -> Gadget:
         None,
         "block diagonal; depth = max(depth1, depth2)",
     )
-    return Gadget(
-        tuple(layers), g1.in_dim + g2.in_dim, g1.out_dim + g2.out_dim, contract, a.activations
-    )
+    return Gadget(tuple(layers), g1.in_dim + g2.in_dim, g1.out_dim + g2.out_dim, contract, acts)
 
 
 def to_network(g: Gadget) -> Network:
@@ -396,26 +414,50 @@ def floor_gadget(n: int, gamma: Fraction) -> Gadget:
 def floor_step(n: int) -> Gadget:
     """⌊x⌋ with step units, exact on all of [0, 2^n) (no margin), for n ≥ 1.
 
-    ⌊x⌋ = Σ_{m=1}^{2^n − 1} H(x − m) (H(t) = 1 if t ≥ 0 else 0): one step layer of
-    thresholds, then their sum. The bit-by-bit version (b_k = H(r − 2^k), r ← r − 2^k·b_k)
-    would need r carried next to the bits, i.e. ReLU and step units in one layer; with
-    all-step or all-ReLU layers nothing can be carried through a step layer, so the thresholds
-    are read off x at once.
+    Bit by bit, most significant first, in mixed layers: with r = x − (bits found so far)
+    (r = x at the start), bit k is the step unit b_k = H(r − 2^k) and the next r is
+    r − 2^k·b_k, which a ReLU unit carries next to it (on [0, 2^n), r ∈ [0, 2^(k+1)) before
+    bit k, so r − 2^k·b_k ≥ 0 and ReLU passes it unchanged); the subtraction is folded into
+    the next layer's affine map. A third (ReLU) unit carries x ≥ 0, and the output is
+    x − r_final = x − (r − b_0) = ⌊x⌋ (r_final = frac(x)). Every unit decides exactly: no ramp.
 
-    Size: depth 2, width 2^n − 1, params 3·2^n − 2.
+    Layers: hidden 1 = (r = relu(x), b_{n−1}) (r is x itself there); hidden t ≥ 2 =
+    (x, r, b_k) with k = n − t; output x − r + b_0 (b_0 for n = 1).
+    Size: depth n + 1, hidden widths [2, 3, …, 3], width 2 (n = 1) or 3; params 7 (n = 1),
+    12n − 7 (n ≥ 2).
     """
     if n < 1:
         raise InputError(f"floor_step needs n ≥ 1 bits, got {n}")
-    m = 2**n - 1
-    hid = _layer([[1]] * m, [-(j + 1) for j in range(m)])
-    out = _layer([[1] * m], [0])
+    relu_step = ("relu", "step")
+    layers = [_layer([[1], [1]], [0, -(2 ** (n - 1))])]  # (r = x, b_{n−1})
+    acts: list[tuple[str, ...]] = [relu_step]
+    for t in range(2, n + 1):
+        k, kp = n - t, n - t + 1  # this layer's bit, and the one read from the previous layer
+        if t == 2:  # previous layer (r, b) with x = r
+            rows = [[1, 0], [1, -(2**kp)], [1, -(2**kp)]]
+        else:  # previous layer (x, r, b)
+            rows = [[1, 0, 0], [0, 1, -(2**kp)], [0, 1, -(2**kp)]]
+        layers.append(_layer(rows, [0, 0, -(2**k)]))  # (x, r − 2^kp·b, H(r − 2^kp·b − 2^k))
+        acts.append(("relu",) + relu_step)
+    last = [[0, 1]] if n == 1 else [[1, -1, 1]]  # b_0, or x − r + b_0
+    layers.append(_layer(last, [0]))
     return Gadget(
-        (hid, out),
+        tuple(layers),
         1,
         1,
-        Contract(f"x in [0, 2^{n})", "floor(x)", None, "depth 2; width 2^n − 1; params 3·2^n − 2"),
-        ("step",),
+        Contract(
+            f"x in [0, 2^{n})",
+            "floor(x)",
+            None,
+            "depth n+1; width 2 (n=1) else 3; params 7 (n=1) else 12n − 7",
+        ),
+        tuple(acts),
     )
+
+
+def floor_step_params(n: int) -> int:
+    """The parameter count stated by :func:`floor_step`."""
+    return 7 if n == 1 else 12 * n - 7
 
 
 def floor_params(n: int) -> int:

@@ -22,10 +22,10 @@ the ball where f ≠ y_i is ≤ η — the bound ``error_bound`` reports per bal
 band of another group meets, checked exactly).
 
 Threshold variant (``threshold=True``): step units (H(t) = 1 if t ≥ 0 else 0) make the floor
-exact everywhere (:func:`constructions.gadgets.floor_step`), so there are no bands and every
-ball is exact (error bound 0). Nothing can be carried through a step layer, so the floors of
-all groups run first, side by side (one step layer of width K·d·(2^n − 1)), and the running
-maximum then carries the K cell indices (≥ 0) instead of the input.
+exact everywhere (:func:`constructions.gadgets.floor_step`: bit by bit, width 3, depth n + 1,
+params 12n − 7), so there are no bands and every ball is exact (error bound 0). Its layers mix
+step and ReLU units, so the input is carried through them by ReLU units and the groups run
+one after another exactly as in the ReLU design (step 4).
 """
 
 from __future__ import annotations
@@ -156,7 +156,6 @@ def build_moderate(
     n = max(1, math.ceil(top).bit_length())
     R = 2**n
     parts: list[Gadget] = []
-    index_parts: list[Gadget] = []
     gammas: list[Fraction] = []
     shifts: list[tuple[Fraction, ...]] = []
     for grp in groups:
@@ -182,24 +181,12 @@ def build_moderate(
         b1 = [off[j] + lat.shift[j] for j in range(d)]
         gk = compose(affine(W1, b1), floors)
         gk = compose(gk, affine([[R**j for j in range(d)]], [0]))
-        if threshold:  # the index now; its memorizer reads it from the carried indices
-            index_parts.append(gk)
-            gk = affine([[int(t == len(parts)) for t in range(K)]], [0])
         gk = compose(gk, identity_carry(1, 2))  # index ≥ 0 as a width-1 layer (fewer params)
         ks = sorted(keys)
         gk = compose(gk, plain_memorizer(ks, [keys[k] for k in ks]))
         parts.append(gk)
-    if threshold:
-        idx = index_parts[0]
-        for gk in index_parts[1:]:
-            idx = parallel(idx, gk)
-        fan = affine(
-            [[int(i == j) for j in range(d)] for _ in range(K) for i in range(d)], [0] * K * d
-        )
-        net_g = compose(compose(fan, idx), _sequential_max(parts, K, [0] * K))
-    else:
-        lows = [min(x[j] for x in ds.X) - r for j in range(d)]
-        net_g = _sequential_max(parts, d, [1 - math.floor(v) for v in lows])
+    lows = [min(x[j] for x in ds.X) - r for j in range(d)]
+    net_g = _sequential_max(parts, d, [1 - math.floor(v) for v in lows])
     net = to_network(net_g)
     # per-ball error bounds: bands of the other groups that the ball's box meets, exactly
     errs: list[Fraction] = []

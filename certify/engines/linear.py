@@ -19,7 +19,8 @@ For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether 
      counterexample (re-evaluated on the real network), unsat closes the leaf.
 Budget exhausted (time or nodes) gives UNKNOWN.
 
-Step layers (H(t) = 1 if t ≥ 0 else 0) are piecewise constant: a unit with lower bound ≥ 0
+Step units (H(t) = 1 if t ≥ 0 else 0; a layer may mix them with ReLU units, so every
+decision below is taken unit by unit) are piecewise constant: a unit with lower bound ≥ 0
 is 1, with upper bound < 0 is 0, otherwise unstable with output in [0, 1] (constant symbolic
 bounds 0 / 1). Splits work as for ReLU: active t ≥ 0 (output 1), inactive t ≤ 0 (output 0;
 the closed side only adds the boundary, a sound over-approximation for proofs — refutations
@@ -86,7 +87,8 @@ class _Prepared:
     layers: list[tuple[fmpq_mat, fmpq_mat]]
     splits: list[tuple[fmpq_mat, fmpq_mat]]
     floats: list[tuple[np.ndarray, np.ndarray]]  # float copies: they only guide the attack
-    steps: list[bool] = field(default_factory=list)  # per hidden layer: step units (else ReLU)
+    # per hidden layer, per unit: a step unit (else ReLU)
+    steps: list[list[bool]] = field(default_factory=list)
     margins: dict[int, _Prepared] = field(default_factory=dict)  # classifiers: per label
     sparse: list[list[list[tuple[int, fmpq]]]] = field(default_factory=list)  # W's nonzeros
     wide: list = field(default_factory=list)  # per layer: _wide_block(W) (rows with many inputs)
@@ -136,7 +138,7 @@ def prepare(net: Network) -> _Prepared:
         )
         for W, b in layers
     ]
-    steps = [a == "step" for a in net.activations]
+    steps = [list(net.step_units(k)) for k in range(net.depth - 1)]
     sparse = [_sparse_rows(W) for W, _ in layers]
     wide = [_wide_block(W, nz) for (W, _), nz in zip(layers, sparse)]
     return _Prepared(
@@ -144,13 +146,19 @@ def prepare(net: Network) -> _Prepared:
     )
 
 
-def _is_step(prep: _Prepared, k: int) -> bool:
-    return k < len(prep.steps) and prep.steps[k]
+def _is_step(prep: _Prepared, k: int, i: int) -> bool:
+    """Unit i of layer k is a step unit (the output layer has none)."""
+    return k < len(prep.steps) and prep.steps[k][i]
 
 
-def _undetermined(prep: _Prepared, k: int, lo: fmpq, up: fmpq) -> bool:
-    """The unit's phase does not follow from its bounds (step: l ≥ 0 or u < 0 decide)."""
-    return not (lo >= 0 or (up < 0 if _is_step(prep, k) else up <= 0))
+def _step_mask(prep: _Prepared, k: int) -> np.ndarray:
+    """Layer k's step units as a boolean array (float guidance)."""
+    return np.array(prep.steps[k], dtype=bool)
+
+
+def _undetermined(prep: _Prepared, k: int, i: int, lo: fmpq, up: fmpq) -> bool:
+    """Unit (k, i)'s phase does not follow from its bounds (step: l ≥ 0 or u < 0 decide)."""
+    return not (lo >= 0 or (up < 0 if _is_step(prep, k, i) else up <= 0))
 
 
 def _float_value_grad(
@@ -166,12 +174,9 @@ def _float_value_grad(
         z = h @ W.T + b
         if k < len(prep.floats) - 1:
             m = z > 0
-            if _is_step(prep, k):  # flat: no gradient through H
-                masks.append(np.zeros_like(z))
-                h = (z >= 0).astype(float)
-            else:
-                masks.append(np.where(m, 1.0, leak))
-                h = z * m
+            st = _step_mask(prep, k)  # step units are flat: no gradient through H
+            masks.append(np.where(st, 0.0, np.where(m, 1.0, leak)))
+            h = np.where(st, (z >= 0).astype(float), z * m)
             acts.append(h)
         else:
             h = z
@@ -280,7 +285,7 @@ def propagate_dense(
         sL: list[fmpq] = []
         sU: list[fmpq] = []
         off: list[fmpq] = []
-        step = _is_step(prep, k)
+        step = prep.steps[k]
         post_lo: list[fmpq] = []
         post_up: list[fmpq] = []
         zero = fmpq(0)
@@ -288,7 +293,7 @@ def propagate_dense(
             ph = fixed.get((k, i))
             if ph is True and u < 0 or ph is False and l > 0:
                 return _Propagation(lows, ups, empty=True)
-            if step:  # constant: 1 (on), 0 (off) or in [0, 1] (unstable)
+            if step[i]:  # constant: 1 (on), 0 (off) or in [0, 1] (unstable)
                 on = ph is True or (ph is None and l >= 0)
                 c = fmpq(int(on or (ph is None and u >= 0)))
                 sL.append(zero)
@@ -316,8 +321,8 @@ def propagate_dense(
                 post_lo.append(zero)
                 post_up.append(u)
         AL, bL = _scale_rows(zL, sL), _scale_rows(zbL, sL)
-        if step:
-            bL = bL + fmpq_mat(len(post_lo), 1, post_lo)
+        if any(step):  # a step unit's lower bound is its constant lower value
+            bL = bL + fmpq_mat(len(post_lo), 1, [v if h else zero for v, h in zip(post_lo, step)])
         AU, bU = _scale_rows(zU, sU), _scale_rows(zbU, sU) + fmpq_mat(len(off), 1, off)
         alo = fmpq_mat(len(post_lo), 1, post_lo)
         aup = fmpq_mat(len(post_up), 1, post_up)
@@ -472,7 +477,7 @@ def propagate(
         ups.append(up)
         if k == last:
             break
-        step = _is_step(prep, k)
+        step = prep.steps[k]
         nAL: list = []
         nAU: list = []
         nbL: list[fmpq] = []
@@ -483,10 +488,10 @@ def propagate(
             ph = fixed.get((k, i))
             if ph is True and u < 0 or ph is False and l > 0:
                 return _Propagation(lows, ups, empty=True)
-            sl, su, off, pl, pu = _phase_row(step, ph, l, u)
+            sl, su, off, pl, pu = _phase_row(step[i], ph, l, u)
             nAL.append(_scale(zL[i], sl))
             nAU.append(nAL[-1] if zU[i] is zL[i] and su == sl else _scale(zU[i], su))
-            nbL.append(zbL[i] * sl + (pl if step else 0))
+            nbL.append(zbL[i] * sl + (pl if step[i] else 0))
             nbU.append(zbU[i] * su + off)
             post_lo.append(pl)
             post_up.append(pu)
@@ -533,7 +538,7 @@ def backward_lower(
         coef: list[fmpq] = []
         for i, (lm, l, u) in enumerate(zip(lam, prop.lower[k], prop.upper[k])):
             ph = fixed.get((k, i))
-            if _is_step(prep, k):  # a constant: 1 if on, 0 if off, else the worse for lm
+            if _is_step(prep, k, i):  # a constant: 1 if on, 0 if off, else the worse for lm
                 on = ph is True or (ph is None and l >= 0)
                 if on or (ph is None and u >= 0 and lm < 0):
                     const += lm
@@ -569,11 +574,14 @@ def affine_piece(prep: _Prepared, pattern: list[list[bool]]):
     for k in range(1, len(prep.layers)):
         ons = [fmpq(1) if on else fmpq(0) for on in pattern[k - 1]]
         W, b = prep.layers[k]
-        if _is_step(prep, k - 1):  # H passes the constant phase on, no x
-            P, q = fmpq_mat(W.nrows(), P.ncols()), W * fmpq_mat(len(ons), 1, ons) + b
-        else:
-            WD = W * _diag(ons)
-            P, q = WD * P, WD * q + b
+        st = prep.steps[k - 1]
+        # ReLU units pass the phase times z; step units (H) the constant phase on, no x
+        relu = [fmpq(0) if h else o for o, h in zip(ons, st)]
+        const = [o if h else fmpq(0) for o, h in zip(ons, st)]
+        WD = W * _diag(relu)
+        P, q = WD * P, WD * q + b
+        if any(st):
+            q = q + W * fmpq_mat(len(const), 1, const)
         forms.append((P, q))
     return forms
 
@@ -583,7 +591,11 @@ def output_gradient(prep: _Prepared, pattern: list[list[bool]]) -> list[Fraction
     v = prep.layers[-1][0]  # 1 × n_{L-1}
     for k in range(len(prep.layers) - 2, -1, -1):
         v = _scale_cols(
-            v, [fmpq(1) if on and not _is_step(prep, k) else fmpq(0) for on in pattern[k]]
+            v,
+            [
+                fmpq(1) if on and not _is_step(prep, k, i) else fmpq(0)
+                for i, on in enumerate(pattern[k])
+            ],
         )
         v = v * prep.layers[k][0]
     return [_F(e) for e in v.entries()]
@@ -891,7 +903,7 @@ def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) 
         for k in range(len(prep.layers) - 1):
             best = None
             for i, (l, u) in enumerate(zip(prop.lower[k], prop.upper[k])):
-                if (k, i) in fixed or not _undetermined(prep, k, l, u):
+                if (k, i) in fixed or not _undetermined(prep, k, i, l, u):
                     continue
                 score = u * (-l) / (u - l)
                 if best is None or score > best[0]:
@@ -1146,12 +1158,10 @@ def _float_margins(prep: _Prepared, X: np.ndarray, leak: float = 0.0):
     h = X
     for k, (W, b) in enumerate(prep.floats):
         z = h @ W.T + b
-        if k < len(prep.floats) - 1 and _is_step(prep, k):
-            masks.append(np.zeros_like(z))
-            h = (z >= 0).astype(float)
-        elif k < len(prep.floats) - 1:
-            masks.append(np.where(z > 0, 1.0, leak))
-            h = z * (z > 0)
+        if k < len(prep.floats) - 1:  # step units are flat: no gradient through H
+            st = _step_mask(prep, k)
+            masks.append(np.where(st, 0.0, np.where(z > 0, 1.0, leak)))
+            h = np.where(st, (z >= 0).astype(float), z * (z > 0))
         else:
             h = z
     g = prep.floats[-1][0][np.argmin(h, axis=1)]

@@ -431,10 +431,9 @@ def _network_constraints(
     for k, layer in enumerate(layers[:-1], start=1):
         next_values: list[z3.ArithRef | None] = []
         next_box: list[Interval] = []
-        step = layer.activation == "step"
         for i, (row, bias) in enumerate(zip(layer.weight, layer.bias)):
             lo, hi = _interval_affine(row, bias, box)
-            if step:
+            if layer.is_step(i):
                 on, off = lo >= 0, hi < 0
                 next_box.append((Fraction(int(on)), Fraction(int(not off))))
                 counts["stable_active" if on else "stable_inactive" if off else "unstable"] += 1

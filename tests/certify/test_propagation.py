@@ -1,5 +1,6 @@
 """Bound propagation: the sparse row-wise implementations (engine and kernel) give exactly the
-bounds of the dense reference on random sparse networks, balls and split phases."""
+bounds of the dense reference on random sparse networks (ReLU, step and mixed layers), balls
+and split phases."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from certify.engines.linear import WIDE, _Concretiser, prepare, propagate, propa
 from certify.network import Network
 
 
-def sparse_net(rng: random.Random, d: int, depth: int, step_layer: int | None) -> Network:
-    """Layers mixing unit-weight carries, narrow rows and rows wider than WIDE."""
+def sparse_net(
+    rng: random.Random, d: int, depth: int, step_layer: int | None, mixed: bool = False
+) -> Network:
+    """Layers mixing unit-weight carries, narrow rows and rows wider than WIDE; ``mixed``: every
+    hidden layer mixes ReLU and step units."""
     Ws, bs, acts = [], [], []
     width_in = d
     for k in range(depth):
@@ -34,18 +38,26 @@ def sparse_net(rng: random.Random, d: int, depth: int, step_layer: int | None) -
             W.append(row)
         Ws.append(W)
         bs.append([F(rng.randint(-3, 3), rng.randint(1, 3)) for _ in range(width)])
-        acts.append("step" if k == step_layer else "relu")
+        if mixed:
+            units = [rng.choice(("relu", "step")) for _ in range(width)]
+            units[0], units[1] = "relu", "step"
+            acts.append(units)
+        else:
+            acts.append("step" if k == step_layer else "relu")
         width_in = width
     Ws.append([[F(rng.randint(-3, 3), 2) for _ in range(width_in)]])
     bs.append([F(1)])
     return Network(Ws, bs, input_dim=d, activations=acts)
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(15))
 def test_sparse_propagation_equals_dense_and_kernel(seed):
     rng = random.Random(seed)
     d = rng.randint(WIDE + 1, WIDE + 4)  # wide rows really are wide in the first layer
-    net = sparse_net(rng, d, rng.randint(2, 4), step_layer=1 if seed % 3 == 0 else None)
+    net = sparse_net(
+        rng, d, rng.randint(2, 4), step_layer=1 if seed % 3 == 0 else None, mixed=seed % 3 == 1
+    )
+    assert (seed % 3 == 1) == any(isinstance(a, tuple) for a in net.activations)
     p = [None, 1, 2, 3][seed % 4]
     mu = F(rng.randint(1, 9), 10)
     center = tuple(F(rng.randint(-4, 4), 3) for _ in range(d))

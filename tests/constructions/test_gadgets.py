@@ -19,6 +19,8 @@ from constructions.gadgets import (
     compose,
     floor_gadget,
     floor_params,
+    floor_step,
+    floor_step_params,
     gate,
     identity_carry,
     interval_indicator,
@@ -109,6 +111,70 @@ def test_floor_certified():
     # straddling the integer 6: the output ramps from 5 to 6 just above it
     assert status(net, [F(6)], gamma / 2, 7) == "REFUTED"
     assert status(net, [F(6)], gamma / 2, 6) == "REFUTED"
+
+
+# ------------------------------------------------------------------------------ step floor
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
+def test_floor_step_exact_everywhere(n):
+    g = floor_step(n)
+    net = to_network(g)
+    rng = random.Random(7 * n)
+    eps = F(1, 10**12)
+    ints = range(2**n) if n <= 5 else [*range(40), *rng.sample(range(2**n), 40), 2**n - 1]
+    pts = [F(k) for k in ints] + [F(k + 1) - eps for k in ints]  # integers, just below them
+    pts += [F(k) + eps for k in ints] + [F(k) + F(1, 2) for k in ints]
+    pts += [F(rng.randrange(2**n * 1000), 1000) for _ in range(100)]
+    pts += [2**n - F(1, 2**40), F(0)]
+    want = [math.floor(x) for x in pts]
+    assert [g.evaluate([x])[0] for x in pts] == want
+    assert net.evaluate_many([[x] for x in pts]) == want
+    assert [net.evaluate([x]) for x in pts[:30]] == want[:30]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 6, 10, 20])
+def test_floor_step_sizes(n):
+    g = floor_step(n)
+    assert g.depth == n + 1 and g.width == (2 if n == 1 else 3) <= 3
+    assert g.params == floor_step_params(n) == (7 if n == 1 else 12 * n - 7)
+    sizes_match(g)
+    net = to_network(g)
+    assert net.has_step and all(isinstance(a, tuple) for a in net.activations)
+    # one step unit per layer (the bit), the others ReLU carries
+    assert all(sum(net.step_units(k)) == 1 for k in range(n))
+
+
+def test_floor_step_certified():
+    for n in (3, 10):
+        net = shifted(floor_step(n), [1], 1)  # label = ⌊x⌋ + 1
+        for k in (0, 1, 5, 2**n - 2, 2**n - 1):
+            c, r = box(F(k), F(k + 1))  # the open cell (k, k + 1): no margin needed
+            assert status(net, [c], r, k + 1) == "PROVED"
+            # a thin ball just above the integer k, where a ramped floor would not be exact
+            assert status(net, [k + F(1, 10**6)], F(1, 10**6), k + 1) == "PROVED"
+        # straddling an integer: the floor jumps there
+        assert status(net, [F(5)], F(1, 10**6), 6) == "REFUTED"
+        assert status(net, [F(5)], F(1, 10**6), 5) == "REFUTED"
+    with pytest.raises(InputError):
+        floor_step(0)
+
+
+def test_parallel_concatenates_mixed_activations():
+    a = parallel(floor_step(3), floor_step(3))
+    assert a.activations[0] == ("relu", "step", "relu", "step")
+    assert a.activations[1] == ("relu", "relu", "step") * 2
+    b = parallel(floor_step(2), max2())  # max2 padded by a ReLU carry: mixed with the floor
+    assert b.activations[0] == ("relu", "step") + ("relu",) * 3
+    assert b.activations[1] == ("relu", "relu", "step") + ("relu",) * 2  # signed carry of max
+    for x, u, v in ((F(7, 2), F(-1), F(2)), (F(0), F(3), F(-5, 2)), (F(3), F(0), F(0))):
+        assert b.evaluate([x, u, v]) == (math.floor(x), max(u, v))
+    net = to_network(compose(b, affine([[1, 1]], [0])))
+    assert net.evaluate([F(7, 2), F(-1), F(2)]) == 5
+    c = parallel(floor_step(2), floor_step(2), signed=False)
+    assert c.activations == a.activations[:1] + (("relu", "relu", "step") * 2,)
+    with pytest.raises(InputError, match="activations"):
+        type(a)(a.layers, a.in_dim, a.out_dim, a.contract, (("relu",),) + a.activations[1:])
 
 
 # ------------------------------------------------------------------------------ bit extract

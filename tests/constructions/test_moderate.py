@@ -75,6 +75,12 @@ def test_moderate_threshold_variant_is_proved_on_every_ball(p, rho):
     rad = make_radius(ds, p, rho=rho)
     net, rep = build_moderate(ds, rad.radius_power, rad.p, threshold=True)
     assert net.has_step and rep.groups > 1 and rep.max_error_bound == 0
+    # the bit-by-bit step floor (12n − 7 params) is smaller than the ramped ReLU floor
+    # (20n − 13), and the groups run one after another as in the ReLU design
+    relu, _ = build_moderate(ds, rad.radius_power, rad.p)
+    assert net.depth == relu.depth and net.width <= relu.width
+    assert net.num_params() < relu.num_params()
+    assert any(isinstance(a, tuple) for a in net.activations)
     report = certify(net, ds, rad, engine="linear", timeout=5)
     assert report.counts["PROVED"] == ds.N
 
