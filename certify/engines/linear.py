@@ -851,15 +851,14 @@ def check_ball(
         out = _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left)
         if not isinstance(out, tuple):
             return out
-        kind, pattern, rows = out
+        kind, pattern, rows, certs = out
         fields: dict[str, Any] = {
             "leaf": "affine" if kind == "affine" else "linear",
             "pattern": pattern,
         }
         missing = 0
         if kind == "solver":
-            for side, out_row in (("above", rows[-2]), ("below", rows[-1])):
-                cert = emptiness_certificate(rows[:-2] + [out_row], ball)
+            for side, cert in zip(("above", "below"), certs):
                 fields[side] = cert if cert is not None else {"missing": None}
                 missing += cert is None
         return kind, fields, missing
@@ -986,20 +985,36 @@ def _stats(b: _Budget) -> dict[str, Any]:
 
 
 def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
-    """All neurons stable or split: f = a·x + β on the region. Returns (kind, pattern, rows)
-    with kind "affine" or "solver" (rows: the split rows, then the two output rows, for the
-    certificate), a REFUTED BallResult, or "unknown"."""
+    """All neurons stable or split: f = a·x + β on the region. Returns (kind, pattern, rows,
+    certificates) with kind "affine" or "solver" (rows: the split rows, then the two output
+    rows; certificates: the emptiness certificate of each side, or None), a REFUTED
+    BallResult, or "unknown".
+
+    Each side is first closed by an emptiness certificate (cheap, and needed anyway); only a
+    side without one is decided by z3 over the region (a model is a counterexample candidate,
+    re-checked exactly; unsat closes the side without a certificate)."""
     pattern = _leaf_pattern(prep, prop, fixed)
     forms = affine_piece(prep, pattern)
     a = [_F(e) for e in forms[-1][0].entries()]
     beta = _F(forms[-1][1][0, 0])
     bits = [[int(v) for v in r] for r in pattern]
     if not any(a) and beta == ball.label:
-        return "affine", bits, []
+        return "affine", bits, [], []
     constraints = _split_constraints(forms, fixed)
-    saw_unknown = False
     y = Fraction(ball.label)
-    for sense in (1, -1):
+    rows = []
+    for row, b0, ph in constraints:
+        sg = 1 if ph else -1
+        rows.append(([sg * v for v in row], sg * b0, False, None))
+    tags = [("split", k, i) for (k, i) in fixed]
+    rows = [(r[0], r[1], r[2], t) for r, t in zip(rows, tags)]
+    rows.append((list(a), beta - y, True, ("out",)))
+    rows.append(([-v for v in a], y - beta, True, ("out",)))
+    certs = [emptiness_certificate(rows[:-2] + [out_row], ball) for out_row in rows[-2:]]
+    saw_unknown = False
+    for sense, cert in zip((1, -1), certs):
+        if cert is not None:
+            continue
 
         def goal(e, q, sense=sense):
             return e > q(y) if sense > 0 else e < q(y)
@@ -1010,15 +1025,7 @@ def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
         saw_unknown |= st == "unknown"
     if saw_unknown:
         return "unknown"
-    rows = []
-    for row, b0, ph in constraints:
-        sg = 1 if ph else -1
-        rows.append(([sg * v for v in row], sg * b0, False, None))
-    tags = [("split", k, i) for (k, i) in fixed]
-    rows = [(r[0], r[1], r[2], t) for r, t in zip(rows, tags)]
-    rows.append((list(a), beta - y, True, ("out",)))
-    rows.append(([-v for v in a], y - beta, True, ("out",)))
-    return "solver", bits, rows
+    return "solver", bits, rows, certs
 
 
 def _leaf_pattern(prep: _Prepared, prop: _Propagation, fixed) -> list[list[bool]]:

@@ -229,9 +229,107 @@ def _q(v: Fraction):
     return fmpq(v.numerator, v.denominator)
 
 
+def _exact_on_support(E: list[list[Fraction]], e: list[Fraction], x: np.ndarray):
+    """An exact z ≥ 0 with E z = e supported on the float solution x's largest entries
+    (independent columns, normal equations), or None."""
+    from flint import fmpq, fmpq_mat
+
+    def q(v: Fraction):
+        return fmpq(v.numerator, v.denominator)
+
+    rows = len(E)
+    order = sorted((i for i in range(len(x)) if x[i] > 1e-10), key=lambda i: -x[i])
+    chosen: list[int] = []
+    for i in order:
+        cols = chosen + [i]
+        if fmpq_mat([[q(E[k][t]) for t in cols] for k in range(rows)]).rank() == len(cols):
+            chosen = cols
+    if not chosen:
+        return None
+    ES = fmpq_mat([[q(E[k][t]) for t in chosen] for k in range(rows)])
+    eq = fmpq_mat([[q(v)] for v in e])
+    try:
+        sol = (ES.transpose() * ES).solve(ES.transpose() * eq)
+    except ZeroDivisionError:
+        return None
+    if ES * sol != eq:
+        return None
+    z = [Fraction(0)] * len(x)
+    for t, i in enumerate(chosen):
+        z[i] = Fraction(int(sol[t, 0].p), int(sol[t, 0].q))
+    return None if any(v < 0 for v in z) else z
+
+
+def motzkin_lp(rows: list[Row], ball: Ball) -> dict | None:
+    """p = ∞: the Motzkin multipliers of :func:`motzkin` from float LPs (HiGHS), made exact.
+
+    Variables z = (λ_r, u_j, w_j) ≥ 0 (rows, then the box facets μ ∓ (x_j − c_j) > 0) with
+    the gradient Σ λ_r a_r − u + w = 0 and Σ z = 1; const = Σ λ_r b_r + Σ u_j(μ + c_j) +
+    Σ w_j(μ − c_j). First minimise const; if the optimum is not negative, maximise the strict
+    weight subject to const = 0. The float optimum proposes a support, on which the
+    equalities are solved exactly; the result is kept only if the kernel's condition holds
+    exactly (const < 0, or const = 0 with a strict row weighted) — the z3 search of
+    :func:`motzkin` is the fallback. Untrusted either way: the kernel re-checks."""
+    from scipy.optimize import linprog
+
+    if ball.p is not None or not rows:
+        return None
+    m, d = len(rows), len(rows[0][0])
+    mu = ball.radius_power
+    c = list(ball.center)
+    n = m + 2 * d
+    E = [[Fraction(0)] * n for _ in range(d + 1)]  # gradient rows, then Σ z = 1
+    for r, row in enumerate(rows):
+        for j in range(d):
+            E[j][r] = row[0][j]
+    for j in range(d):
+        E[j][m + j] = Fraction(-1)
+        E[j][m + d + j] = Fraction(1)
+    E[d] = [Fraction(1)] * n
+    e = [Fraction(0)] * d + [Fraction(1)]
+    cost = [row[1] for row in rows] + [mu + cj for cj in c] + [mu - cj for cj in c]
+    strict = [rows[r][2] for r in range(m)] + [True] * (2 * d)
+    Ef = np.array([[float(v) for v in row] for row in E])
+    ef = np.array([float(v) for v in e])
+    cf = np.array([float(v) for v in cost])
+
+    def certified(z) -> bool:
+        const = sum((a * b for a, b in zip(cost, z)), Fraction(0))
+        return const < 0 or (const == 0 and any(v > 0 and st for v, st in zip(z, strict)))
+
+    z = None
+    try:
+        res = linprog(cf, A_eq=Ef, b_eq=ef, bounds=[(0, None)] * n, method="highs")
+        if res.status == 0 and res.fun < -1e-9:
+            z = _exact_on_support(E, e, res.x)
+        elif res.status == 0 and res.fun < 1e-9:  # const = 0: put weight on strict rows
+            E2, e2 = E + [cost], e + [Fraction(0)]
+            res = linprog(
+                -np.array([float(st) for st in strict]),
+                A_eq=np.vstack([Ef, cf]),
+                b_eq=np.append(ef, 0.0),
+                bounds=[(0, None)] * n,
+                method="highs",
+            )
+            if res.status == 0 and res.fun < -1e-9:
+                z = _exact_on_support(E2, e2, res.x)
+    except ValueError:
+        return None
+    if z is None or not certified(z):
+        return None
+    splits, out = _split_entries(rows, z[:m])
+    body: dict = {"splits": splits, "out": out}
+    body["ball"] = [[[j, 1], _s(z[m + j])] for j in range(d) if z[m + j]] + [
+        [[j, -1], _s(z[m + d + j])] for j in range(d) if z[m + d + j]
+    ]
+    return {"motzkin": body}
+
+
 def emptiness_certificate(rows: list[Row], ball: Ball) -> dict | None:
     """Some certificate that no point of the ball satisfies all ``rows``, or None."""
-    if ball.p in (None, 1):
+    if ball.p is None:
+        return motzkin_lp(rows, ball) or motzkin(rows, ball)
+    if ball.p == 1:
         return motzkin(rows, ball)
     if ball.p == 2:
         cert = l2_multipliers(rows, ball) or slemma_multipliers(rows, ball)
