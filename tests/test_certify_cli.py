@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from fractions import Fraction
 from fractions import Fraction as F
 
 import numpy as np
@@ -413,7 +414,8 @@ def test_construct_moderate_then_certify_with_error_measurement(tmp_path, capsys
     err = res["error"]
     assert len(err["balls"]) == 24 and err["samples"] == 40
     for b, e in zip(res["balls"], err["balls"]):
-        assert 0 <= e["error_upper_bound_float"] <= 1
+        assert 0 <= Fraction(e["error_upper_bound"]) <= Fraction(1, 8)  # certify's bound ≤ η
+        assert e["mc_ci95"][0] <= float(Fraction(e["error_upper_bound"])) + 1e-12
         if b["verdict"] == "PROVED":
             assert e["error_upper_bound_float"] == 0 and e["mc_errors"] == 0
 
