@@ -154,6 +154,9 @@ def regime_runs(
                 f"parameters (nonzero {rep['params_nonzero']}), depth {rep['depth']}, width "
                 f"{rep['width']}  ({t_build:.1f} s)"
             )
+            for note in rep["notes"]:
+                if note.startswith("auto:"):  # why auto picked this builder
+                    say(f"  {note}")
             bar = _bar(sub.N, f"certify {label}", quiet)
             try:
                 cr = certify(

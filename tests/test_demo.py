@@ -55,6 +55,8 @@ def test_demo_every_regime_every_ball_proved(tmp_path, capsys):
         assert r["regime_checked"] == r["regime"]
         assert r["counts"] == {"PROVED": r["N"], "REFUTED": 0, "UNKNOWN": 0}, r
         assert r["method"] in ("small", "moderate", "large")  # what construct "auto" chose
+        if r["regime"] == "moderate":  # auto built both candidates and says which it kept
+            assert any(n.startswith("auto:") and r["method"] in n for n in r["notes"]), r
         assert r["params"] > 0 and r["kmy_lower"] > 0
     assert (tmp_path / "bounds_p2.png").stat().st_size > 1000
     assert (tmp_path / "builders_vs_rho.png").stat().st_size > 1000
