@@ -123,6 +123,26 @@ def cross_section_upper(ball: Ball) -> Fraction:
     raise InputError("error bounds support p = 1, 2 and inf")
 
 
+_SPARSE: dict[int, tuple] = {}
+
+
+def sparse_layers(layers) -> list:
+    """Per hidden layer, per unit: (nonzero weights [(j, w)], bias, is step) — computed once
+    per tuple of layers (the kink search walks them for every box)."""
+    hit = _SPARSE.get(id(layers))
+    if hit is None or hit[0] is not layers:
+        _SPARSE.clear()
+        data = [
+            [
+                ([(j, w) for j, w in enumerate(row) if w], b, layer.is_step(i))
+                for i, (row, b) in enumerate(zip(layer.weight, layer.bias))
+            ]
+            for layer in layers[:-1]
+        ]
+        hit = _SPARSE[id(layers)] = (layers, data)
+    return hit[1]
+
+
 def _affine_kink(layers, lo: list[Fraction], hi: list[Fraction]) -> tuple[int, Fraction] | None:
     """An axis-parallel kink that cuts the box: the first unit whose pre-activation is an exact
     affine function a·x + c of the input on the box (every unit feeding it is stable there),
@@ -133,15 +153,16 @@ def _affine_kink(layers, lo: list[Fraction], hi: list[Fraction]) -> tuple[int, F
     d = len(lo)
     # an affine form: (dict coordinate -> coefficient, constant); None: not affine on the box
     forms: list = [({j: Fraction(1)}, Fraction(0)) for j in range(d)]
-    for layer in layers[:-1]:
+    for layer in sparse_layers(layers):
+        if all(f is None for f in forms):
+            return None
         out: list = []
-        for i, (row, b) in enumerate(zip(layer.weight, layer.bias)):
+        for nz, b, step in layer:
             coef: dict[int, Fraction] = {}
             const = b
             ok = True
-            for w, f in zip(row, forms):
-                if not w:
-                    continue
+            for j0, w in nz:
+                f = forms[j0]
                 if f is None:
                     ok = False
                     break
@@ -155,7 +176,7 @@ def _affine_kink(layers, lo: list[Fraction], hi: list[Fraction]) -> tuple[int, F
             coef = {j: a for j, a in coef.items() if a}
             mn = const + sum(a * (lo[j] if a > 0 else hi[j]) for j, a in coef.items())
             mx = const + sum(a * (hi[j] if a > 0 else lo[j]) for j, a in coef.items())
-            if layer.is_step(i):
+            if step:
                 if mn >= 0:
                     out.append(({}, Fraction(1)))
                     continue
