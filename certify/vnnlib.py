@@ -232,7 +232,7 @@ class VnnlibExport:
             "inexact_params": self.inexact_params,
             "p": "inf",
             "mu": str(format_number(self.mu)),
-            "delta": str(format_number(self.delta)),
+            "delta": None if self.classes >= 2 else str(format_number(self.delta)),
             "property": "argmax" if self.classes >= 2 else "equal",
             "classes": self.classes,
             "unsafe_set": (

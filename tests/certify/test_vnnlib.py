@@ -230,7 +230,7 @@ def test_argmax_export_matches_certify_on_a_classifier(tmp_path):
     assert [r.status for r in rep.results] == ["PROVED", "PROVED", "REFUTED"]
     ex = export_vnnlib(CLF, CLF_DATA, F(1, 2), tmp_path)
     man = json.loads((tmp_path / "manifest.json").read_text())
-    assert man["property"] == "argmax" and man["classes"] == 2
+    assert man["property"] == "argmax" and man["classes"] == 2 and man["delta"] is None
     for inst, res in zip(ex.instances, rep.results):
         lo, hi, pairs = parse_argmax((tmp_path / inst["vnnlib"]).read_text())
         k = CLF_DATA.y[inst["index"]] - 1
