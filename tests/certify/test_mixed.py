@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import itertools
 import json
 import random
 from fractions import Fraction as F
@@ -19,6 +18,7 @@ from certify.engines.linear import affine_piece, check_ball, prepare
 from certify.engines.z3_engine import check_ball as z3_check
 from certify.errors import InputError
 from certify.network import Network
+from tests.certify.test_step import grid, inside
 
 W3 = [[[1], [1]], [[1, 1], [1, -1]], [[1, F(1, 3)]]]
 B3 = [[0, -1], [0, 0], [0]]
@@ -289,21 +289,6 @@ def tiny_mixed(rng: random.Random) -> Network:
     return Network(Ws, bs, input_dim=d, activations=acts)
 
 
-def grid(ball: Ball, k: int = 6):
-    r = ball.box_radius
-    for t in itertools.product(range(-k + 1, k), repeat=ball.d):
-        x = [c + r * F(s, k) for c, s in zip(ball.center, t)]
-        if inside(ball, x):
-            yield x
-
-
-def inside(ball: Ball, x) -> bool:
-    kb = kernel.Ball(
-        tuple(kernel.exact(v) for v in ball.center), 0, ball.p, kernel.exact(ball.radius_power)
-    )
-    return kb.contains([kernel.exact(v) for v in x])
-
-
 @pytest.mark.parametrize("p", [None, 1, 2])
 @pytest.mark.parametrize("seed", range(6))
 def test_mixed_verdicts_match_brute_force(p, seed) -> None:
@@ -315,7 +300,7 @@ def test_mixed_verdicts_match_brute_force(p, seed) -> None:
         label = int(net.evaluate(center))
         rp = mu if p is None else mu**p
         ball = Ball(tuple(center), label, p, rp)
-        brute_fail = any(net.evaluate(x) != label for x in grid(ball))
+        brute_fail = any(net.evaluate(x) != label for x in grid(ball, 6))
         res = check_ball(net, ball, timeout=10)
         assert res.status in ("PROVED", "REFUTED")
         if res.status == "REFUTED":
