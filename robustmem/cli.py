@@ -254,6 +254,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
+    if args.error and radius.p not in (None, 1, 2):
+        raise UsageError(f"--error supports p = 1, 2 and inf, not p = {radius.p}")
 
     bar = None
     if not args.quiet:

@@ -456,3 +456,15 @@ def test_construct_moderate_threshold_variant_is_proved_everywhere(tmp_path, cap
         str(net),
     )
     assert code == 3
+
+
+def test_error_measurement_refuses_unsupported_norms_before_certifying(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("0,0,1\n3,0,2\n0,3,2\n")
+    net = tmp_path / "net.json"
+    code, _, _ = run(capsys, "construct", str(data), "--rho", "1/2", "--p", "3", "-o", str(net))
+    assert code == 0
+    code, out, err = run(
+        capsys, "certify", str(net), str(data), "--rho", "1/2", "--p", "3", "--error"
+    )
+    assert code == 3 and "--error supports p = 1, 2 and inf" in err and "PROVED" not in out
