@@ -57,7 +57,7 @@ examples:
 def cmd_convert(args: argparse.Namespace) -> int:
     from certify.network import Network, atomic_write_bytes
     from certify.onnx_io import network_to_onnx
-    from robustmem.cli import EXIT_OK, UsageError
+    from robustmem.exits import EXIT_OK, UsageError
 
     src, dst = Path(args.input), Path(args.output)
     kinds = {".json": "json", ".onnx": "onnx"}
@@ -106,7 +106,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _parse_balls(text: str | None) -> list[int] | None:
-    from robustmem.cli import UsageError
+    from robustmem.exits import UsageError
 
     if text is None:
         return None
@@ -127,7 +127,7 @@ def cmd_export_vnnlib(args: argparse.Namespace) -> int:
     from certify.network import Network
     from certify.run import make_radius
     from certify.vnnlib import export_vnnlib
-    from robustmem.cli import EXIT_OK, UsageError
+    from robustmem.exits import EXIT_OK, UsageError
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")

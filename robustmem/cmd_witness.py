@@ -142,7 +142,7 @@ def _raw(sub: argparse._SubParsersAction, name: str, helptext: str, desc: str):
 
 
 def _count(text: str, name: str, low: int) -> int:
-    from robustmem.cli import UsageError
+    from robustmem.exits import UsageError
 
     try:
         v = int(str(text).strip())
@@ -161,7 +161,7 @@ def _p(text: str) -> int | str:
 def _check_output(path: str, opt: str = "-o") -> None:
     from pathlib import Path
 
-    from robustmem.cli import UsageError
+    from robustmem.exits import UsageError
 
     if not Path(path).resolve().parent.is_dir():
         raise UsageError(f"{opt} {path}: the directory {Path(path).parent} does not exist")
@@ -187,7 +187,7 @@ def _dump(obj: dict[str, Any]) -> None:
 def cmd_dataset_width(args: argparse.Namespace) -> int:
     from certify.network import atomic_write_text
     from constructions.witness import build_dstar_memorizer, dstar_dataset, width_bound
-    from robustmem.cli import EXIT_OK, UsageError
+    from robustmem.exits import EXIT_OK, UsageError
 
     N, d = _count(args.N, "N", 2), _count(args.d, "d", 1)
     _check_output(args.output)
@@ -244,7 +244,7 @@ def cmd_dataset_width(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ dataset vc
 def _vc_construction(args: argparse.Namespace, d: int):
     from constructions.witness import vc_dataset
-    from robustmem.cli import UsageError
+    from robustmem.exits import UsageError
 
     if (args.signs is None) == (args.seed is None):
         raise UsageError("give exactly one of --signs S (a string of + and -) or --seed n")
@@ -256,7 +256,7 @@ def _vc_construction(args: argparse.Namespace, d: int):
 def cmd_dataset_vc(args: argparse.Namespace) -> int:
     from certify.network import atomic_write_text
     from constructions.witness import build_vc_memorizer
-    from robustmem.cli import EXIT_OK
+    from robustmem.exits import EXIT_OK
 
     d = _count(args.d, "d", 2)
     _check_output(args.output)
@@ -297,7 +297,7 @@ def cmd_width(args: argparse.Namespace) -> int:
     from certify.network import Network
     from certify.numbers import parse_number
     from constructions.witness import width_witness
-    from robustmem.cli import EXIT_OK, EXIT_REFUTED, UsageError
+    from robustmem.exits import EXIT_OK, EXIT_REFUTED, UsageError
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
@@ -376,7 +376,7 @@ def cmd_vc(args: argparse.Namespace) -> int:
     from certify.errors import InputError
     from certify.network import Network
     from constructions.witness import vc_check
-    from robustmem.cli import EXIT_OK, EXIT_REFUTED
+    from robustmem.exits import EXIT_OK, EXIT_REFUTED
 
     net = Network.load(args.net)
     d = net.input_dim if args.d is None else _count(args.d, "d", 2)
@@ -414,7 +414,7 @@ def cmd_vc(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ register
 def _help_only(parser: argparse.ArgumentParser):
     def run(args: argparse.Namespace) -> int:
-        from robustmem.cli import EXIT_INPUT
+        from robustmem.exits import EXIT_INPUT
 
         parser.print_help(sys.stderr)
         return EXIT_INPUT
