@@ -3,6 +3,7 @@ must hold between results (symbolic where possible, dense grids otherwise)."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from fractions import Fraction
 
@@ -144,20 +145,52 @@ def _exact_projection_distances(basis_rows: list[list[int]], dim: int) -> list[F
     return out
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_lemma_a1_on_random_subspaces(seed):
-    """For Z of dimension ≥ d − m, min_{j ≤ t} dist(e_j, Z)² ≤ m/t, and the squared
-    distances of all basis vectors sum to d − dim Z (exact rational arithmetic)."""
-    rng = random.Random(seed)
-    dim = rng.randint(2, 9)
-    m = rng.randint(1, dim - 1)
-    k = dim - m  # dim Z
+def _lemma_a1_violations(dist2: list[Fraction], m: int) -> list[tuple[int, ...]]:
+    """The coordinate sets S breaking Lemma A.1's conclusion min_{j ∈ S} dist(e_j, Z)² ≤ m/|S|
+    (THEORY states it for S = {1..t}; the lemma does not depend on the coordinates' order, so
+    every S is checked — all of them, the dimensions here are ≤ 9)."""
+    n = len(dist2)
+    return [
+        S
+        for t in range(1, n + 1)
+        for S in itertools.combinations(range(n), t)
+        if min(dist2[j] for j in S) > Fraction(m, t)
+    ]
+
+
+def _random_subspace(rng: random.Random, dim: int, k: int) -> list[list[int]]:
     while True:
         rows = [[rng.randint(-5, 5) for _ in range(dim)] for _ in range(k)]
         if flint.fmpq_mat(rows).rank() == k:
-            break
-    dist2 = _exact_projection_distances(rows, dim)
+            return rows
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_lemma_a1_on_random_subspaces(seed):
+    """Lemma A.1: for Z of dimension ≥ d − m, min_{j ≤ t} dist(e_j, Z)² ≤ m/t for every
+    t ≤ d; and the squared distances of all basis vectors sum to d − dim Z (exact rational
+    arithmetic)."""
+    rng = random.Random(seed)
+    dim = rng.randint(2, 9)
+    m = rng.randint(1, dim - 1)
+    k = rng.randint(dim - m, dim - 1)  # dim Z ≥ d − m, as the lemma requires
+    dist2 = _exact_projection_distances(_random_subspace(rng, dim, k), dim)
     assert sum(dist2) == dim - k
-    for t in range(1, dim + 1):
-        assert min(dist2[:t]) <= Fraction(m, t) or t < dim and min(dist2) <= Fraction(m, dim)
-    assert min(dist2) <= Fraction(m, dim)
+    for t in range(1, dim + 1):  # THEORY's statement, prefix by prefix
+        assert min(dist2[:t]) <= Fraction(m, t), (t, dist2, m)
+    assert _lemma_a1_violations(dist2, m) == []  # and for every set of t coordinates
+
+
+def test_lemma_a1_needs_its_hypothesis_and_is_tight():
+    """The check above can fail: Z = span(e_{t+1}..e_d) has dim Z = d − t, so every e_j with
+    j ≤ t is at distance 1. With m = t the lemma applies and holds with equality at {1..t}
+    (≤, not <); with m = t − 1 (dim Z < d − m, hypothesis broken) {1..t} violates it."""
+    dim = 6
+    for t in range(2, dim):
+        rows = [[int(i == j) for i in range(dim)] for j in range(t, dim)]
+        dist2 = _exact_projection_distances(rows, dim)
+        assert dist2 == [1] * t + [0] * (dim - t)
+        assert _lemma_a1_violations(dist2, t) == []
+        assert min(dist2[:t]) == Fraction(t, t)  # equality: the bound m/t is attained
+        assert tuple(range(t)) in _lemma_a1_violations(dist2, t - 1)
+        assert min(dist2[:t]) > Fraction(t - 1, t)  # the prefix form fails too
