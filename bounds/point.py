@@ -96,6 +96,10 @@ class Point:
     def parse(cls, N: str | int, d: str | int, rho: str | Fraction, p: str | int = 2) -> Point:
         return cls(parse_count(N, "N", 2), parse_count(d, "d", 1), parse_rho(rho), parse_p(p))
 
+    def env(self) -> dict[sp.Symbol, Fraction]:
+        """N, d and ρ as exact numbers (p is substituted symbolically, see bounds.query)."""
+        return {N: Fraction(self.N), d: Fraction(self.d), rho: self.rho}
+
     def subs(self) -> dict[sp.Symbol, sp.Expr]:
         pv = sp.oo if self.p == INF else sp.Rational(self.p.numerator, self.p.denominator)
         return {

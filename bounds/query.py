@@ -15,9 +15,10 @@ from typing import Any
 
 import sympy as sp
 
+from .exact import Undecided, decide, exact_text, float_of
 from .point import INF, Point, p_label
 from .records import RECORDS, Bound, Count
-from .symbols import N, d, p, rho
+from .symbols import N, d, p
 
 
 class UndecidedRegion(RuntimeError):
@@ -25,23 +26,38 @@ class UndecidedRegion(RuntimeError):
 
 
 def holds(b: Bound, pt: Point) -> bool:
-    """Whether record ``b`` applies at ``pt`` (norm range and region, decided exactly)."""
+    """Whether record ``b`` applies at ``pt`` (norm range and region, decided exactly).
+
+    Only p is substituted by sympy (symbolic work); N, d and ρ are evaluated by
+    :mod:`bounds.exact`, which never hands sympy a number to factor."""
     if not b.applies(pt.p):
         return False
-    r = b.region.xreplace(pt.subs())
-    if r is sp.true or r is True:
-        return True
-    if r is sp.false or r is False:
-        return False
-    raise UndecidedRegion(f"cannot decide the region of {b.key} at {pt}: {r}")
+    try:
+        return decide(_region_at_p(b.key, pt.p), pt.env())
+    except (Undecided, ValueError) as e:
+        raise UndecidedRegion(f"cannot decide the region of {b.key} at {pt}: {e}") from None
 
 
-def exact_value(b: Bound, pt: Point) -> sp.Expr:
-    return b.expr.xreplace(pt.subs())
+def exact_value(b: Bound, pt: Point) -> float:
+    """The record's value at ``pt`` as a float (computed exactly or by intervals)."""
+    return float_of(expr_at_p(b, pt), pt.env())
 
 
-def float_value(e: sp.Expr) -> float:
-    return float(sp.N(e, 30))
+def exact_text_value(b: Bound, pt: Point) -> str:
+    """The record's exact value at ``pt``: "a/b" when rational, else an expression."""
+    return exact_text(expr_at_p(b, pt), pt.env())
+
+
+def float_value(e: float) -> float:
+    return float(e)
+
+
+@lru_cache(maxsize=4096)
+def _region_at_p(key: str, pv: Fraction | float) -> sp.Basic:
+    from .records import BY_KEY
+
+    ps = sp.oo if pv == INF else sp.Rational(pv.numerator, pv.denominator)
+    return BY_KEY[key].region.xreplace({p: ps})
 
 
 def expr_at_p(b: Bound, pt: Point) -> sp.Expr:
@@ -77,9 +93,9 @@ class Answer:
 
 
 def _answer(b: Bound, pt: Point) -> Answer:
-    e = b.expr.xreplace(pt.subs())
     ep = expr_at_p(b, pt)
-    return Answer(b, float_value(e), str(e), str(ep), sp.latex(ep))
+    env = pt.env()
+    return Answer(b, float_of(ep, env), exact_text(ep, env), str(ep), sp.latex(ep))
 
 
 @dataclass
@@ -142,12 +158,11 @@ def boundaries(pt: Point) -> dict[str, float | None]:
     """ρ₁, ρ₂ and the top of the paper's range (1/γ), as floats, for this (N, d, p)."""
     from .records import R1, R2, R_TOP
 
-    s = pt.subs()
-    s.pop(rho)
+    ps = sp.oo if pt.p == INF else sp.Rational(pt.p.numerator, pt.p.denominator)
+    env = pt.env()
     return {
-        "rho1": float_value(R1.subs(s)),
-        "rho2": float_value(R2.subs(s)),
-        "rho_top": float_value(R_TOP.subs(s)),
+        k: float_of(e.xreplace({p: ps}), env)
+        for k, e in (("rho1", R1), ("rho2", R2), ("rho_top", R_TOP))
     }
 
 
