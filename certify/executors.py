@@ -2,8 +2,9 @@
 
 An executor takes the network (as its JSON record), the engine settings and the balls, and
 yields one :class:`~certify.ball.BallResult` per ball, **in the balls' order**, whatever order
-the workers finish in. Every ball is checked by the same :func:`certify.run.check_one` (engine
-+ kernel gate), so verdicts and certificates do not depend on the executor.
+the workers finish in. Every ball is searched by the same :func:`certify.search.search_one` (the
+engines only: the kernel judges every result on the coordinator, in :func:`certify.run.certify`),
+so verdicts and certificates do not depend on the executor.
 
 Fault tolerance (the same contract for both executors): a ball whose worker is lost (the
 process dies) or whose task raises is retried once on a fresh/other worker; if that fails too
@@ -53,10 +54,11 @@ def _prepared(net_json: dict, key: Any) -> tuple[Any, Any]:
 
 
 def check_ball(net: Any, prep: Any, engine: str, timeout: float | None, ball: Ball) -> BallResult:
-    """The default task: :func:`certify.run.check_one` (engine + kernel gate)."""
-    from certify.run import check_one
+    """The default task: :func:`certify.search.search_one` (the engine; the kernel judges the
+    result on the coordinator)."""
+    from certify.search import search_one
 
-    return check_one(net, ball, engine, timeout, prep)
+    return search_one(net, ball, engine, timeout, prep)
 
 
 def _init_local(net_json: dict) -> None:

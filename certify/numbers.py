@@ -26,6 +26,7 @@ from certify.errors import InputError
 
 __all__ = [
     "ceil_root",
+    "exact_root",
     "float_to_fraction",
     "fmpq_to_fraction",
     "format_number",
@@ -216,3 +217,17 @@ def ceil_root(x: Fraction | int, p: int) -> int:
         return n
     r = int(flint.fmpz(n).root(p))  # floor of the p-th root
     return r if r**p >= n else r + 1
+
+
+def exact_root(n: int, p: int) -> int | None:
+    """The integer r >= 0 with r**p == n when there is one, else None (n >= 0, p >= 1).
+
+    Integer arithmetic only (flint's floor root), exact for integers of any size."""
+    if p < 1:
+        raise ValueError("exact_root needs p >= 1")
+    if n < 0:
+        raise ValueError("exact_root needs n >= 0")
+    if n <= 1 or p == 1:
+        return n
+    r = flint.fmpz(n).root(p)  # floor of the p-th root
+    return int(r) if r**p == n else None

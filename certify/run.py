@@ -21,9 +21,9 @@ from certify.dataset import Dataset, norm_p
 from certify.errors import InputError
 from certify.network import Network, atomic_write_text
 from certify.numbers import format_number, parse_number
+from certify.search import AUTO_LINEAR_NODES, search_one  # noqa: F401 (re-exported)
 
 ENGINES = ("auto", "linear", "z3")
-AUTO_LINEAR_NODES = 3000  # branch-and-bound nodes the linear engine gets before z3 in "auto"
 REPORT_FORMAT = "robustmem-certify-report/1"
 
 
@@ -54,15 +54,17 @@ class Radius:
 
 
 def root_text(q: Fraction, p: int | None) -> str:
-    """q^{1/p} exactly: "a/b" when rational, "(q)^(1/p)" otherwise (q itself for p = ∞)."""
+    """q^{1/p} exactly: "a/b" when rational, "(q)^(1/p)" otherwise (q itself for p = ∞).
+
+    Integer arithmetic only (exact integer p-th roots of numerator and denominator), so it
+    works for rationals of any size."""
     if p is None or p == 1:
         return str(format_number(q))
-    num, den = q.numerator, q.denominator
-    rn, rd = round(num ** (1 / p)), round(den ** (1 / p))
-    for a in (rn - 1, rn, rn + 1):
-        for b in (rd - 1, rd, rd + 1):
-            if a >= 0 and b > 0 and a**p == num and b**p == den:
-                return str(format_number(Fraction(a, b)))
+    from certify.numbers import exact_root
+
+    a, b = exact_root(q.numerator, p), exact_root(q.denominator, p)
+    if a is not None and b is not None:
+        return str(format_number(Fraction(a, b)))
     return f"({format_number(q)})^(1/{p})"
 
 
@@ -94,92 +96,121 @@ def balls(ds: Dataset, radius: Radius) -> list[Ball]:
     ]
 
 
+def bundle_entry(res: BallResult) -> dict[str, Any]:
+    """The bundle entry of an engine result: its claim and the certificate of the claim."""
+    entry: dict[str, Any] = {"index": res.index, "verdict": res.status}
+    if res.status == "REFUTED" and res.counterexample is not None:
+        entry["counterexample"] = [str(format_number(v)) for v in res.counterexample]
+    elif res.status == "PROVED" and res.certificate is not None:
+        entry["proof"] = kernel.preorder(res.certificate["tree"])
+    elif res.status != "UNKNOWN":
+        entry["verdict"] = "UNKNOWN"
+    return entry
+
+
+def judge_result(judge: kernel.Judge, res: BallResult) -> BallResult:
+    """The kernel's verdict on an engine result: PROVED or REFUTED only if the kernel
+    accepted exactly that claim; everything else leaves as UNKNOWN, with the reason."""
+    if res.status == "UNKNOWN":
+        return res
+    if res.status == "PROVED" and res.certificate is None:
+        res.status, res.reason = "UNKNOWN", f"no certificate ({res.reason})"
+        return res
+    _, status, why = judge.check_entry(bundle_entry(res))
+    if status != res.status:
+        return BallResult(
+            res.index,
+            "UNKNOWN",
+            res.engine,
+            reason=f"the kernel rejected the {res.status} claim: {why}",
+            seconds=res.seconds,
+            stats=res.stats,
+        )
+    res.stats["kernel"] = why
+    return res
+
+
+_JUDGES: dict[int, tuple[Network, Any]] = {}
+
+
 def check_one(
     net: Network, ball: Ball, engine: str, timeout: float | None, prep=None
 ) -> BallResult:
-    """One ball with the chosen engine, gated by the kernel: a PROVED verdict leaves here only
-    with a certificate that :mod:`certify.kernel` accepted; otherwise it becomes UNKNOWN.
-
-    "auto" runs the linear engine with a node budget, then z3 on what stays UNKNOWN. z3's
-    unsat answers carry no certificate: such balls go back to the linear engine for one."""
-    from certify.engines.linear import check_ball as lin_check
-
+    """:func:`search_one` for a single ball, then the kernel on this process (for callers
+    with a ball of their own, such as the error measure; :func:`certify` judges its
+    balls from the network and dataset text instead)."""
+    res = search_one(net, ball, engine, timeout, prep)
     t0 = time.monotonic()
-
-    def left() -> float | None:
-        return None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
-
-    if engine == "linear":
-        res = lin_check(net, ball, timeout=timeout, prep=prep)
-    else:
-        from certify.engines.z3_engine import check_ball as z3_check
-
-        first = None
-        if engine == "auto":
-            share = None if timeout is None else timeout / 2
-            first = lin_check(net, ball, timeout=share, prep=prep, max_nodes=AUTO_LINEAR_NODES)
-        if first is not None and first.status != "UNKNOWN":
-            res = first
-        else:
-            res = z3_check(net, ball, timeout=left())
-            if first is not None:
-                res.reason = f"linear: {first.reason}; z3: {res.reason}"
-                res.engine = "auto(z3)"
-            if res.status == "PROVED":  # z3's proof has no certificate: ask the linear engine
-                lin = lin_check(net, ball, timeout=left(), prep=prep)
-                lin.engine = f"{res.engine}+linear"
-                lin.reason = f"z3 unsat; certificate by the linear engine: {lin.reason}"
-                res = (
-                    lin
-                    if lin.status == "PROVED"
-                    else BallResult(
-                        ball.index,
-                        "UNKNOWN",
-                        res.engine,
-                        reason="z3 found no counterexample, but no certificate could be built",
-                        stats=res.stats,
-                    )
-                )
-    res = kernel_gate(net, ball, res)
-    res.seconds = time.monotonic() - t0
-    return res
-
-
-_KERNEL_LAYERS: dict[int, tuple[Network, list]] = {}
-
-
-def _kernel_layers(net: Network) -> list:
-    """The kernel's exact copy of the network, made once per network object."""
-    hit = _KERNEL_LAYERS.get(id(net))
+    hit = _JUDGES.get(id(net))
     if hit is None or hit[0] is not net:
-        _KERNEL_LAYERS.clear()
-        hit = _KERNEL_LAYERS[id(net)] = (net, kernel.exact_layers(net))
-    return hit[1]
-
-
-def kernel_gate(net: Network, ball: Ball, res: BallResult) -> BallResult:
-    """Re-check a PROVED verdict's certificate with the trusted kernel."""
-    if res.status != "PROVED":
+        _JUDGES.clear()
+        layers, _ = kernel.parse_network(net.to_json_text())
+        hit = _JUDGES[id(net)] = (net, layers)
+    layers = hit[1]
+    if res.status == "UNKNOWN":
         return res
-
-    def unknown(reason: str) -> BallResult:
-        return BallResult(ball.index, "UNKNOWN", res.engine, reason=reason, stats=res.stats)
-
-    if res.certificate is None:
-        return unknown(f"no certificate ({res.reason})")
+    if res.status == "PROVED" and res.certificate is None:
+        res.status, res.reason = "UNKNOWN", f"no certificate ({res.reason})"
+        return res
+    kb = kernel.Ball(
+        tuple(kernel.exact(v) for v in ball.center),
+        ball.label,
+        ball.p,
+        kernel.exact(ball.radius_power),
+    )
     try:
-        layers = _kernel_layers(net)
-        kb = kernel.Ball(
-            tuple(kernel.exact(v) for v in ball.center),
-            ball.label,
-            ball.p,
-            kernel.exact(ball.radius_power),
+        if res.status == "PROVED":
+            n = kernel.check_tree(layers, kb, res.certificate["tree"])
+            res.stats["kernel"] = f"proof checked ({n} leaves)"
+        else:
+            x = [kernel.exact(v) for v in res.counterexample]
+            goal, strict = kernel.goal_layers(layers, ball.label)
+            if not kb.contains(x) or all(kernel.safe(t, strict) for t in kernel.evaluate(goal, x)):
+                raise kernel.Rejected("the counterexample is not one")
+            res.stats["kernel"] = "counterexample checked"
+    except (kernel.Rejected, *kernel.MALFORMED) as e:
+        res = BallResult(
+            ball.index,
+            "UNKNOWN",
+            res.engine,
+            reason=f"the kernel rejected the {res.status} claim: {e}",
+            stats=res.stats,
         )
-        leaves = kernel.check_tree(layers, kb, res.certificate["tree"], {})
-    except (kernel.Rejected, KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
-        return unknown(f"the kernel rejected the certificate: {e}")
-    res.stats["kernel"] = f"checked, {leaves} leaves"
+    res.seconds += time.monotonic() - t0
     return res
+
+
+def dataset_text(ds: Dataset) -> str:
+    """The dataset as the CSV text the kernel reads ("x_1,...,x_d,label" lines)."""
+    return "".join(
+        ",".join(str(format_number(v)) for v in x) + f",{y}\n" for x, y in zip(ds.X, ds.y)
+    )
+
+
+def make_judge(
+    net: Network, ds: Dataset, radius: Radius, net_text=None, data_text=None
+) -> kernel.Judge:
+    """The kernel for this run, from the network's and dataset's text (their canonical
+    text when not given). The text must read as the same network and dataset that the
+    engines search, else nothing they find could be accepted."""
+    try:
+        judge = kernel.Judge(
+            net.to_json_text() if net_text is None else net_text,
+            dataset_text(ds) if data_text is None else data_text,
+            radius.p,
+            rho=radius.rho,
+            mu=radius.mu,
+        )
+    except kernel.Rejected as e:
+        raise InputError(f"the kernel cannot read the network or dataset: {e}") from None
+    if judge.network_sha256 != net.content_hash():
+        raise InputError("the kernel reads the network file differently from certify.network")
+    if judge.dataset_sha256 != dataset_hash(ds):
+        raise InputError("the kernel reads the dataset file differently from certify.dataset")
+    if radius.rho is not None:
+        i, j, _ = ds.closest_cross_pair(math.inf if radius.p is None else radius.p)
+        judge.set_witness([i, j])
+    return judge
 
 
 @dataclass
@@ -225,7 +256,7 @@ class Report:
         atomic_write_text(path, json.dumps(self.to_json(), indent=1) + "\n")
 
     def certificate_bundle(self, ds: Dataset) -> dict[str, Any]:
-        """The robustmem-certificate/1 bundle: one entry per ball (UNKNOWN balls carry none)."""
+        """The robustmem-certificate/2 bundle: one entry per ball (UNKNOWN: no claim)."""
         out: dict[str, Any] = {
             "format": kernel.FORMAT,
             "network_sha256": self.network_hash,
@@ -241,15 +272,7 @@ class Report:
             out["epsilon_power"] = str(format_number(self.radius.epsilon_power))
         else:
             out["mu"] = str(format_number(self.radius.mu))
-        balls = []
-        for r in self.results:
-            entry: dict[str, Any] = {"index": r.index, "verdict": r.status}
-            if r.status == "REFUTED":
-                entry["counterexample"] = [str(format_number(v)) for v in r.counterexample]
-            elif r.status == "PROVED":
-                entry["tree"] = r.certificate["tree"]
-            balls.append(entry)
-        out["balls"] = balls
+        out["balls"] = [bundle_entry(r) for r in self.results]
         return out
 
 
@@ -289,6 +312,8 @@ def certify(
     indices: list[int] | None = None,
     executor: Any = "local",
     scheduler: str | None = None,
+    net_text: str | bytes | None = None,
+    data_text: str | bytes | None = None,
 ) -> Report:
     """Verdicts for every ball (or the given ``indices``), in the balls' order.
 
@@ -296,7 +321,11 @@ def certify(
     (a ``dask.distributed`` cluster at ``scheduler``, or a local one of ``jobs`` workers when
     no address is given) or an executor object (see :mod:`certify.executors`). Verdicts and
     certificates do not depend on the executor; a ball whose worker is lost is retried once,
-    then reported UNKNOWN, never dropped."""
+    then reported UNKNOWN, never dropped.
+
+    Every verdict is the kernel's (:class:`certify.kernel.Judge`), decided on this process
+    from ``net_text`` / ``data_text`` (the files' text; the objects' canonical text when
+    omitted), after the executor returns each result."""
     from certify.executors import make_executor
 
     if engine not in ENGINES:
@@ -313,20 +342,27 @@ def certify(
     todo = balls(ds, radius)
     if indices is not None:
         todo = [todo[i] for i in indices]
-    rep = Report(net.content_hash(), dataset_hash(ds), radius, engine, prop=prop)
+    judge = make_judge(net, ds, radius, net_text, data_text)
+    rep = Report(judge.network_sha256, judge.dataset_sha256, radius, engine, prop=prop)
     if executor == "local" and (jobs == 1 or len(todo) <= 1):
         from certify.engines.linear import prepare
 
         prep = prepare(net)
-        for b in todo:
-            r = check_one(net, b, engine, timeout, prep)
-            rep.results.append(r)
-            if progress:
-                progress(r)
+        found = (search_one(net, b, engine, timeout, prep) for b in todo)
     else:
-        for r in ex.run(net.to_json(), engine, timeout, todo):
-            rep.results.append(r)
-            if progress:
-                progress(r)
+        found = ex.run(net.to_json(), engine, timeout, todo)
+    for r in found:  # the kernel judges each result here, on the coordinator, as it arrives
+        r = judge_result(judge, r)
+        rep.results.append(r)
+        if progress:
+            progress(r)
+    expected = [b.index for b in todo]
+    got = [r.index for r in rep.results]
+    if sorted(got) != sorted(expected):  # never a verdict for a ball twice, or none at all
+        raise RuntimeError(f"the executor returned balls {got[:5]}... for {expected[:5]}...")
+    if indices is None:
+        problems = judge.coverage(got)
+        if problems:
+            raise RuntimeError(f"coverage: {problems}")
     rep.seconds = time.monotonic() - t0
     return rep

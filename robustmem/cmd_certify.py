@@ -101,6 +101,9 @@ def cmd_certify(args: argparse.Namespace) -> int:
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
+    net_text, data_text, notes = kernel_texts(args.net, args.data, net, ds)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
     if args.error and radius.p not in (None, 1, 2):
         raise UsageError(f"--error supports p = 1, 2 and inf, not p = {radius.p}")
@@ -127,6 +130,8 @@ def cmd_certify(args: argparse.Namespace) -> int:
             progress=progress,
             executor=args.executor,
             scheduler=args.scheduler,
+            net_text=net_text,
+            data_text=data_text,
         )
     finally:
         if bar is not None:
@@ -179,13 +184,17 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
 CHECK_HELP = """\
 Re-check a certificate bundle (written by 'robustmem certify --cert FILE') with the small
-trusted kernel: exact rational arithmetic, no solver, nothing from the search engines.
+trusted kernel (certify/kernel/): it reads the network JSON, the dataset CSV and the bundle
+itself, in exact rational arithmetic, with no solver and nothing from the search engines.
 Every PROVED ball must come with a proof tree that the kernel re-derives (bounds, affine
-pieces, Farkas/Motzkin or ℓ2 multipliers); every REFUTED ball with a counterexample that
-the kernel re-evaluates. The radius is the one you give here, not the certificate's.
+pieces, Motzkin or ℓ2 multipliers); every REFUTED ball with a counterexample inside the open
+ball (ε computed here exactly from the dataset) that the kernel re-evaluates; every ball
+needs exactly one entry. The radius is the one you give here, not the bundle's. An ONNX
+network or an .npz dataset is first converted to robustmem's canonical text, which is
+what the kernel checks (the conversion is then part of what the verdict rests on).
 
-exit codes: 0 every ball's certificate checks, 1 some certificate is rejected or missing,
-3 bad input.
+exit codes: 0 every ball has an entry whose certificate checks (PROVED or REFUTED),
+1 some certificate is rejected, missing or UNKNOWN, 3 bad input.
 
 example:
   robustmem certify net.json data.csv --rho 1/2 --p inf --cert cert.json
@@ -193,21 +202,56 @@ example:
 """
 
 
+def kernel_texts(net_path: str, data_path: str, net=None, ds=None) -> tuple[str, str, list]:
+    """The network and dataset text the kernel reads: the files themselves (robustmem JSON,
+    CSV), or robustmem's canonical text of what certify.network / certify.dataset read
+    (ONNX, .npz, or a CSV the kernel's reader does not take), with a note saying so."""
+    from pathlib import Path
+
+    from certify import kernel
+    from certify.dataset import Dataset
+    from certify.network import Network
+    from certify.run import dataset_text
+
+    notes = []
+    net_text = data_text = None
+    if Path(net_path).suffix.lower() != ".onnx":
+        net_text = _read(net_path, "network")
+    else:
+        net = net or Network.load(net_path)
+        net_text = net.to_json_text()
+        notes.append(f"{net_path}: ONNX converted to robustmem JSON; the kernel checks that")
+    if Path(data_path).suffix.lower() == ".csv":
+        data_text = _read(data_path, "dataset")
+        try:
+            kernel.parse_dataset(data_text)
+        except kernel.Rejected as e:
+            data_text = None
+            notes.append(
+                f"{data_path}: the kernel's CSV reader refuses it ({e}); it checks "
+                "the dataset as certify.dataset read it"
+            )
+    if data_text is None:
+        ds = ds or Dataset.load(data_path)
+        data_text = dataset_text(ds)
+    return net_text, data_text, notes
+
+
+def _read(path: str, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"cannot read {what} file {path}: {e}") from None
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from certify import kernel
-    from certify.dataset import Dataset, norm_p
-    from certify.network import Network
+    from certify.dataset import norm_p
     from certify.numbers import parse_number
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
-    net = Network.load(args.net)
-    ds = Dataset.load(args.data)
-    try:
-        with open(args.cert, encoding="utf-8") as fh:
-            cert = json.load(fh)
-    except (OSError, json.JSONDecodeError) as e:
-        raise UsageError(f"cannot read certificate {args.cert}: {e}") from None
     p = args.p.strip()
     pn = norm_p(int(p) if p.isdigit() else p)
     rho = parse_number(args.rho, "rho") if args.rho is not None else None
@@ -216,34 +260,52 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError(f"rho must satisfy 0 < rho < 1, got {args.rho}")
     if mu is not None and mu <= 0:
         raise UsageError(f"mu must be positive, got {args.mu}")
+    net_text, data_text, notes = kernel_texts(args.net, args.data)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     try:
-        results = kernel.check_bundle(net, ds, cert, pn, rho=rho, mu=mu)
-    except (kernel.Rejected, KeyError, TypeError, ValueError) as e:
-        print(f"robustmem check: certificate rejected: {e}")
+        judge = kernel.Judge(net_text, data_text, pn, rho=rho, mu=mu)
+    except kernel.Rejected as e:
+        raise UsageError(f"the kernel cannot read the network or dataset: {e}") from None
+    try:
+        with open(args.cert, "rb") as fh:
+            raw = fh.read()
+    except OSError as e:
+        raise UsageError(f"cannot read certificate {args.cert}: {e}") from None
+    try:
+        verdict = judge.check_bundle(kernel.load_json(raw))
+    except kernel.Rejected as e:
+        if args.json:
+            print(json.dumps({"ok": False, "verdict": "REJECTED", "reason": str(e)}, indent=1))
+        else:
+            print(f"robustmem check: certificate rejected: {e}")
         return 1
-    covered = {i for i, _, _ in results}
-    missing = [i for i in range(ds.N) if i not in covered]
-    bad = [r for r in results if not r[1]]
+    counts = {s: sum(st == s for _, st, _ in verdict.balls) for s in kernel.STATUSES}
+    ok = not verdict.problems and counts["REJECTED"] == counts["UNKNOWN"] == 0
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ok": not bad and not missing,
-                    "missing": missing,
-                    "balls": [{"index": i, "ok": ok, "message": m} for i, ok, m in results],
-                },
-                indent=1,
-            )
-        )
+        out = {
+            "ok": ok,
+            "verdict": verdict.verdict,
+            "counts": counts,
+            "problems": verdict.problems,
+            "balls": [
+                {"index": i, "status": st, "ok": st in ("PROVED", "REFUTED"), "message": m}
+                for i, st, m in verdict.balls
+            ],
+        }
+        print(json.dumps(out, indent=1))
     else:
-        for i, ok, msg in results:
-            if not ok or args.verbose:
-                print(f"  ball {i:>5}: {'ok ' if ok else 'BAD'} {msg}")
+        for i, st, msg in verdict.balls:
+            if st not in ("PROVED", "REFUTED") or args.verbose:
+                print(f"  ball {'?' if i is None else i:>5}: {st:<8} {msg}")
+        for pr in verdict.problems:
+            print(f"  bundle: {pr}")
         print(
-            f"robustmem check: {len(results) - len(bad)} of {ds.N} balls certified, "
-            f"{len(bad)} rejected, {len(missing)} without a certificate"
+            f"robustmem check: kernel verdict {verdict.verdict}: {counts['PROVED']} proved, "
+            f"{counts['REFUTED']} refuted, {counts['UNKNOWN']} unknown, "
+            f"{counts['REJECTED']} rejected of {len(judge.X)} balls"
         )
-    return 0 if not bad and not missing else 1
+    return 0 if ok else 1
 
 
 def register(sub) -> None:

@@ -1,31 +1,65 @@
-"""The judge: proof trees, leaves and bundles (see certify.kernel)."""
+"""The judge: the kernel's verdict on a certificate bundle, ball by ball.
+
+A bundle (format "robustmem-certificate/2") names the network and the dataset by the sha256
+that :mod:`certify.kernel.parse` computes from their text, and holds exactly one entry per
+ball, indices 0..N−1:
+  {"index": i, "verdict": "UNKNOWN"}                       no claim;
+  {"index": i, "verdict": "REFUTED", "counterexample": [x...]}: x is in the open ball of the
+      radius the user asks for (ρ·ε with ε computed here exactly from the dataset, or μ) and
+      the property fails at x (evaluated here);
+  {"index": i, "verdict": "PROVED", "proof": [node...]}: a case split over neuron phases
+      written in preorder (a split node is followed by its active, then its inactive
+      subtree), walked with an explicit stack. A split node is {"split": [k, i]} (pre-
+      activation z_ki ≥ 0 / ≤ 0); a leaf is checked on the region R = open ball ∩ the splits
+      on its path (leaf kinds: see :func:`check_leaf`). For PROVED, an optional bundle
+      "witness" pair [i, j] of different labels gives ε_w = ‖x_i − x_j‖/2 ≥ ε: proving the
+      larger ball is sound, and it saves the O(N²d) search for ε.
+Property: one output ("equal"): f = y on the ball; C ≥ 2 outputs ("argmax", output index
+y − 1 is class y): f_y > f_j for every j ≠ y, a tie failing.
+"""
 
 from __future__ import annotations
 
-import hashlib
+from dataclasses import dataclass, field
 
+from certify.kernel.parse import load_json, number, parse_dataset, parse_network
 from certify.kernel.rules import (
-    FORMAT,
     Ball,
     Q,
     Rejected,
     affine_forms,
     bounds,
     dot,
+    evaluate,
     exact,
     exact_layers,
-    fails,
     goal_layers,
-    num,
     output_upper,
     root_up,
     safe,
 )
 
+FORMAT = "robustmem-certificate/2"
+MAX_P = 1000  # the largest finite p the kernel takes (p = inf covers the rest)
+STATUSES = ("PROVED", "REFUTED", "UNKNOWN", "REJECTED")
+# what a malformed certificate can raise while it is read; each becomes a rejection
+MALFORMED = (
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    ZeroDivisionError,
+    RecursionError,
+    OverflowError,
+)
+
 
 def check_pattern(layers, ball, fixed, pattern, lows, ups):
-    if [len(r) for r in pattern] != [len(L.W) for L in layers[:-1]]:
-        raise Rejected("pattern has the wrong shape")
+    if not isinstance(pattern, list) or [
+        len(r) if isinstance(r, list) and all(v in (0, 1) for v in r) else -1 for r in pattern
+    ] != [len(L.W) for L in layers[:-1]]:
+        raise Rejected("the pattern is not one 0/1 entry per hidden unit")
     for k, row in enumerate(pattern):
         for i, on in enumerate(row):
             ph = fixed.get((k, i))
@@ -54,8 +88,8 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
             raise Rejected(f"multiplier on neuron {(k, i)}, which is not split on this path")
         s = 1 if fixed[(k, i)] else -1
         P, p = forms[k]
-        rows.append(([s * v for v in P[i]], s * p[i], False, num(lam)))
-    rows.append((g[0], g[1], strict, num(body.get("out", 0))))
+        rows.append(([s * v for v in P[i]], s * p[i], False, number(lam)))
+    rows.append((g[0], g[1], strict, number(body.get("out", 0))))
     if any(r[3] < 0 for r in rows):
         raise Rejected("negative multiplier")
     if kind == "motzkin":
@@ -63,7 +97,14 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         # r ≥ μ rounded up for p ≥ 2), or for p = 1 the cross-polytope facets
         box = ball.rp if ball.p is None else root_up(ball.rp, ball.p) if ball.p > 1 else None
         for s, lam in body.get("ball", []):
-            if box is not None and len(s) == 2 and s[1] in (1, -1):  # r − ±(x_j − c_j) > 0
+            if (
+                box is not None
+                and isinstance(s, list)
+                and len(s) == 2
+                and type(s[0]) is int
+                and 0 <= s[0] < d
+                and s[1] in (1, -1)
+            ):  # r − ±(x_j − c_j) > 0
                 j, sg = s
                 a = [Q(0)] * d
                 a[j] = Q(-sg)
@@ -72,7 +113,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
                 a, r = [Q(-v) for v in s], ball.rp  # μ − Σ s_j (x_j − c_j) > 0
             else:
                 raise Rejected(f"bad ball facet {s!r}")
-            rows.append((a, r - dot(a, ball.c), True, num(lam)))
+            rows.append((a, r - dot(a, ball.c), True, number(lam)))
         if any(r[3] < 0 for r in rows):
             raise Rejected("negative multiplier")
         grad = [sum((r[3] * r[0][j] for r in rows), Q(0)) for j in range(d)]
@@ -86,7 +127,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         if 2 * gap - dot(ATl, ATl) < ball.rp:
             raise Rejected("ℓ2 multipliers do not keep the polyhedron outside the ball")
     elif kind == "slemma" and ball.p == 2:  # φ = Σλ g + ν(μ² − ‖x − c‖²) ≤ 0 everywhere
-        nu = num(body.get("nu", 0))
+        nu = number(body.get("nu", 0))
         v = [sum((r[3] * r[0][j] for r in rows), Q(0)) for j in range(d)]
         kappa = sum((r[3] * r[1] for r in rows), Q(0)) + nu * ball.rp
         if nu <= 0 or 4 * nu * (dot(v, ball.c) + kappa) + dot(v, v) > 0:
@@ -95,117 +136,305 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         raise Rejected(f"unknown emptiness certificate {kind!r}")
 
 
-def check_tree(layers, ball: Ball, node, fixed: dict) -> int:
-    """Checks a proof tree; returns its number of leaves. The leaves are checked against the
-    failure rows of :func:`goal_layers`."""
-    if "split" in node:
-        k, i = node["split"]
-        if not (0 <= k < len(layers) - 1 and 0 <= i < len(layers[k].W)) or (k, i) in fixed:
-            raise Rejected(f"bad split {node['split']}")
-        return check_tree(layers, ball, node["active"], {**fixed, (k, i): True}) + check_tree(
-            layers, ball, node["inactive"], {**fixed, (k, i): False}
-        )
+def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
+    """One leaf on R = ball ∩ splits ``fixed``, against the failure rows ``goal`` (see
+    :func:`goal_layers`):
+    {"leaf": "output"}  bounds recomputed here show every failure row safe on R;
+    {"leaf": "empty"}   recomputed bounds contradict a split: R is empty;
+    {"leaf": "affine", "pattern": P}  every phase of P is a split on the path or follows from
+        the recomputed bounds, and each failure row is a constant, safe, on R;
+    {"leaf": "linear", "pattern": P, ...}  phases as for "affine"; per failure row a
+        certificate that no x ∈ R makes it fail: "above"/"below" (equal) or "margins"
+        (argmax, "bound" where the recomputed bounds suffice): Motzkin multipliers
+        {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[facet, λ]...]}}, or for
+        p = 2 {"l2": {"splits", "out"}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
+        {"slemma": {"splits", "out", "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0."""
+    if not isinstance(node, dict):
+        raise Rejected(f"a proof node must be an object, not {str(node)[:40]!r}")
     leaf = node.get("leaf")
-    layers, strict = goal_layers(layers, ball.y)
-    b = bounds(layers, ball, fixed)
+    b = bounds(goal, ball, fixed)
     if leaf == "empty" and b is None:
-        return 1
+        return
     if b is None:
         raise Rejected(f"splits {sorted(fixed)} contradict the bounds, but the leaf says {leaf}")
     lows, ups = b
-    n = len(layers[-1].W)
+    n = len(goal[-1].W)
 
     def bounded(j: int) -> bool:
-        return safe(output_upper(layers, ball, fixed, lows, ups, j), strict)
+        return safe(output_upper(goal, ball, fixed, lows, ups, j), strict)
 
     if leaf == "output":
         if not all(bounded(j) for j in range(n)):
             raise Rejected(f"output bounds do not pin the label {ball.y}")
-        return 1
-    if leaf in ("affine", "linear"):
-        check_pattern(layers, ball, fixed, node["pattern"], lows, ups)
-        forms = affine_forms(layers, node["pattern"])
-        A, beta = forms[-1]
-        if leaf == "affine":
-            if any(any(a) or not safe(v, strict) for a, v in zip(A, beta)):
-                raise Rejected("the affine piece does not keep the label")
-            return 1
-        # one certificate per failure row: "above"/"below" (equal), "margins" (argmax), where
-        # "bound" says the recomputed bounds already exclude that row
-        sides = [node["above"], node["below"]] if strict else node["margins"]
-        if len(sides) != n:
-            raise Rejected(f"{len(sides)} side certificates for {n} failure rows")
-        for j, cert in enumerate(sides):
-            if cert == "bound" and not strict:
-                if not bounded(j):
-                    raise Rejected(f"margin {j}: the bounds do not exclude it")
-            else:
-                check_empty_side(cert, forms, fixed, ball, (A[j], beta[j]), strict)
-        return 1
-    raise Rejected(f"unknown or unjustified leaf {leaf!r}")
+        return
+    if leaf not in ("affine", "linear"):
+        raise Rejected(f"unknown or unjustified leaf {str(leaf)[:40]!r}")
+    check_pattern(goal, ball, fixed, node.get("pattern"), lows, ups)
+    forms = affine_forms(goal, node["pattern"])
+    A, beta = forms[-1]
+    if leaf == "affine":
+        if any(any(a) or not safe(v, strict) for a, v in zip(A, beta)):
+            raise Rejected("the affine piece does not keep the label")
+        return
+    sides = [node.get("above"), node.get("below")] if strict else node.get("margins")
+    if not isinstance(sides, list) or len(sides) != n:
+        raise Rejected(f"a linear leaf needs one side certificate per failure row ({n})")
+    for j, cert in enumerate(sides):
+        if cert == "bound" and not strict:
+            if not bounded(j):
+                raise Rejected(f"margin {j}: the bounds do not exclude it")
+        else:
+            check_empty_side(cert, forms, fixed, ball, (A[j], beta[j]), strict)
 
 
-def dataset_sha256(X, y) -> str:
-    h = hashlib.sha256()
-    for x, label in zip(X, y):
-        h.update(
-            (
-                ",".join(
-                    str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
-                    for v in x
-                )
-                + f";{label}\n"
-            ).encode()
-        )
-    return h.hexdigest()
+def check_nodes(layers, ball: Ball, nodes, fixed: dict | None = None) -> int:
+    """Checks a preorder proof (a list of nodes) for one ball; returns its number of leaves.
+    Iterative: the depth of the tree costs no stack."""
+    if not isinstance(nodes, list) or not nodes:
+        raise Rejected("a proof is a non-empty list of nodes")
+    goal, strict = goal_layers(layers, ball.y)
+    fixed = dict(fixed or {})
+    todo: list = [(None, None)]  # (split to set before the next node, phase) or (UNDO, key)
+    pos = leaves = 0
+    undo = object()
+    while todo:
+        key, ph = todo.pop()
+        if key is undo:
+            del fixed[ph]
+            continue
+        if key is not None:
+            fixed[key] = ph
+        if pos >= len(nodes):
+            raise Rejected("the proof ends before its tree does")
+        node = nodes[pos]
+        pos += 1
+        if isinstance(node, dict) and "split" in node:
+            s = node["split"]
+            if not (
+                isinstance(s, list)
+                and len(s) == 2
+                and all(type(v) is int for v in s)
+                and 0 <= s[0] < len(layers) - 1
+                and 0 <= s[1] < len(layers[s[0]].W)
+            ):
+                raise Rejected(f"split {str(s)[:40]} is not a hidden unit [layer, unit]")
+            if tuple(s) in fixed:
+                raise Rejected(f"split {s} repeats a split on its path")
+            if key is not None:
+                todo.append((undo, key))
+            todo += [(tuple(s), False), (tuple(s), True)]
+            continue
+        check_leaf(goal, strict, ball, node, fixed)
+        leaves += 1
+        if key is not None:
+            del fixed[key]
+    if pos != len(nodes):
+        raise Rejected(f"{len(nodes) - pos} nodes after the end of the proof tree")
+    return leaves
 
 
-def check_bundle(net, ds, cert: dict, p, rho=None, mu=None) -> list[tuple[int, bool, str]]:
-    """Per-ball (index, accepted, message). ``p``: integer or None (∞); exactly one of
-    ``rho``/``mu`` (Fractions) — the radius the user asks about, not the certificate's."""
-    if cert.get("format") != FORMAT:
-        raise Rejected(f"not a {FORMAT} certificate")
-    if cert.get("network_sha256") != net.content_hash():
-        raise Rejected("the certificate is for another network")
-    if cert.get("dataset_sha256") != dataset_sha256(ds.X, ds.y):
-        raise Rejected("the certificate is for another dataset")
-    if cert.get("p") != ("inf" if p is None else p):
-        raise Rejected(f"the certificate is for p = {cert.get('p')}")
-    prop = "equal" if len(net.layers[-1].weight) == 1 else "argmax"
-    if cert.get("property", "equal") != prop:
-        raise Rejected(f"the certificate is for property {cert.get('property')!r}, not {prop!r}")
-    X, Y = ds.X, ds.y
-    if mu is not None:
-        rp = mu if p is None else mu**p
-    else:  # ε claimed via a witness pair: ε_claimed ≥ ε_true, so proving more is sound
-        i, j = cert["witness"]
-        if Y[i] == Y[j]:
-            raise Rejected("the witness pair has one label")
-        t = [abs(a - b) for a, b in zip(X[i], X[j])]
-        eps_p = max(t) / 2 if p is None else sum(v**p for v in t) / 2**p
-        rp = rho * eps_p if p is None else rho**p * eps_p
-    layers = exact_layers(net)
-    out = []
-    for entry in cert["balls"]:
-        i = entry["index"]
-        ball = Ball(tuple(exact(v) for v in X[i]), Y[i], p, exact(rp))
-        try:
-            if entry["verdict"] == "REFUTED":
-                x = [num(v) for v in entry["counterexample"]]
-                if not ball.contains(x) or not fails(layers, ball.y, x):
-                    raise Rejected("the counterexample is not one")
-                out.append((i, True, "counterexample checked"))
-            elif entry["verdict"] == "PROVED":
-                n = check_tree(layers, ball, entry["tree"], {})
-                out.append((i, True, f"proof checked ({n} leaves)"))
-            else:
-                raise Rejected(f"verdict {entry['verdict']!r} has no certificate")
-        except (Rejected, KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as e:
-            out.append((i, False, f"rejected: {e}"))
+def preorder(tree) -> list:
+    """A nested tree {"split", "active", "inactive"} / leaf as a preorder list (iterative)."""
+    out, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, dict) and "split" in node:
+            out.append({"split": node["split"]})
+            todo += [node.get("inactive"), node.get("active")]
+        else:
+            out.append(node)
     return out
 
 
+def check_tree(layers, ball: Ball, tree, fixed: dict | None = None) -> int:
+    """:func:`check_nodes` for a nested tree."""
+    return check_nodes(layers, ball, preorder(tree), fixed)
+
+
 def check_proof(net, center, label: int, p, radius_power, tree) -> int:
-    """Check one ball's proof tree (p: integer or None for ∞; radius_power μ^p or μ)."""
+    """One ball's nested proof tree for a :class:`certify.network.Network` (tests, tools)."""
     ball = Ball(tuple(exact(v) for v in center), label, p, exact(radius_power))
-    return check_tree(exact_layers(net), ball, tree, {})
+    return check_tree(exact_layers(net), ball, tree)
+
+
+def distance_power(a, b, p) -> Q:
+    """‖a − b‖_p^p (p integer), or ‖a − b‖_∞ (p None)."""
+    t = [abs(u - v) for u, v in zip(a, b)]
+    return max(t) if p is None else sum((v**p for v in t), Q(0))
+
+
+def min_cross_distance(X, y, p) -> Q | None:
+    """min ‖x_i − x_j‖_p^p (‖·‖_∞ for p None) over pairs of different labels; None if one
+    label. A sweep along the first coordinate skips pairs whose gap there is already too
+    large (every ‖·‖_p^p is at least that gap to the p)."""
+    order = sorted(range(len(X)), key=lambda i: X[i][0])
+    best = None
+    for a, i in enumerate(order):
+        for j in order[a + 1 :]:
+            gap = X[j][0] - X[i][0]
+            if best is not None and (gap if p is None else gap**p) >= best:
+                break
+            if y[i] != y[j]:
+                dist = distance_power(X[i], X[j], p)
+                if best is None or dist < best:
+                    best = dist
+    return best
+
+
+@dataclass
+class Verdict:
+    """The kernel's answer for a bundle: per ball (index, status, reason), status one of
+    STATUSES, and the bundle-level problems (missing or repeated balls)."""
+
+    balls: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        s = {st for _, st, _ in self.balls}
+        if self.problems or "REJECTED" in s:
+            return "REJECTED"
+        return next(v for v in ("REFUTED", "UNKNOWN", "PROVED") if v in s or v == "PROVED")
+
+
+class Judge:
+    """The kernel for one network text, dataset text, norm and radius: ρ (0 < ρ < 1, with
+    ε computed here) or μ > 0, the radius the user asks about, never the certificate's."""
+
+    def __init__(self, net_text, data_text, p, *, rho=None, mu=None):
+        self.layers, self.network_sha256 = parse_network(net_text)
+        self.X, self.y, self.dataset_sha256 = parse_dataset(data_text)
+        if len(self.X[0]) != len(self.layers[0].W[0]):
+            raise Rejected(
+                f"the network takes {len(self.layers[0].W[0])} inputs, the dataset has "
+                f"{len(self.X[0])} coordinates"
+            )
+        if p is not None and (type(p) is not int or not 1 <= p <= MAX_P):
+            raise Rejected(f"p must be an integer 1..{MAX_P} or inf")
+        if (rho is None) == (mu is None):
+            raise Rejected("give exactly one of rho and mu")
+        self.p = p
+        self.rho = None if rho is None else exact(rho)
+        self.mu = None if mu is None else exact(mu)
+        if self.rho is not None and not 0 < self.rho < 1:
+            raise Rejected("rho must satisfy 0 < rho < 1")
+        if self.mu is not None and self.mu <= 0:
+            raise Rejected("mu must be positive")
+        self.outputs = len(self.layers[-1].W)
+        self.prop = "equal" if self.outputs == 1 else "argmax"
+        self.witness = None
+        self._rp: dict = {}
+
+    def _radius(self, eps_dist: Q) -> Q:
+        """μ^p (μ for ∞) from the separation distance power ‖x_i − x_j‖^p of a cross pair."""
+        if self.p is None:
+            return self.rho * eps_dist / 2
+        return self.rho**self.p * eps_dist / 2**self.p
+
+    def radius_power(self, exact_eps: bool) -> Q:
+        """μ^p (μ for p = ∞); with ρ, from ε exactly, or (PROVED only) from the witness."""
+        if self.mu is not None:
+            return self.mu if self.p is None else self.mu**self.p
+        use = "exact" if exact_eps or self.witness is None else "witness"
+        if use not in self._rp:
+            if use == "witness":
+                i, j = self.witness
+                dist = distance_power(self.X[i], self.X[j], self.p)
+            else:
+                dist = min_cross_distance(self.X, self.y, self.p)
+                if dist is None:
+                    raise Rejected("ε needs points of two labels: the dataset has one")
+            if dist == 0:
+                raise Rejected("two points of different labels coincide: ε = 0")
+            self._rp[use] = self._radius(dist)
+        return self._rp[use]
+
+    def set_witness(self, w) -> None:
+        if not (
+            isinstance(w, list)
+            and len(w) == 2
+            and all(type(v) is int and 0 <= v < len(self.X) for v in w)
+            and self.y[w[0]] != self.y[w[1]]
+        ):
+            raise Rejected("the witness is not a pair of points with different labels")
+        self.witness = tuple(w)
+
+    def ball(self, i: int, exact_eps: bool) -> Ball:
+        return Ball(self.X[i], self.y[i], self.p, self.radius_power(exact_eps))
+
+    def check_entry(self, entry) -> tuple:
+        """(index, status, reason) for one bundle entry; index None if it has none."""
+        i = entry.get("index") if isinstance(entry, dict) else None
+        if type(i) is not int or not 0 <= i < len(self.X):
+            return None, "REJECTED", f"no ball has index {str(i)[:20]}"
+        try:
+            v = entry.get("verdict")
+            if v == "UNKNOWN":
+                return i, "UNKNOWN", "no certificate"
+            if v == "REFUTED":
+                x = entry.get("counterexample")
+                if not isinstance(x, list) or len(x) != len(self.X[0]):
+                    raise Rejected(f"the counterexample must have {len(self.X[0])} numbers")
+                x = [number(t) for t in x]
+                ball = self.ball(i, exact_eps=True)
+                if not ball.contains(x):
+                    raise Rejected("the counterexample is not inside the open ball")
+                goal, strict = goal_layers(self.layers, ball.y)
+                if all(safe(t, strict) for t in evaluate(goal, x)):
+                    raise Rejected("the property holds at the counterexample")
+                return i, "REFUTED", "counterexample checked"
+            if v == "PROVED":
+                n = check_nodes(self.layers, self.ball(i, exact_eps=False), entry.get("proof"))
+                return i, "PROVED", f"proof checked ({n} leaves)"
+            raise Rejected(f"unknown verdict {str(v)[:20]!r}")
+        except Rejected as e:
+            return i, "REJECTED", str(e)
+        except MALFORMED as e:
+            return i, "REJECTED", f"malformed certificate ({type(e).__name__}: {str(e)[:80]})"
+
+    def check_header(self, bundle) -> None:
+        """The bundle is for this network, dataset, norm and property."""
+        if not isinstance(bundle, dict):
+            raise Rejected("a certificate bundle is a JSON object")
+        if bundle.get("format") != FORMAT:
+            raise Rejected(f"not a {FORMAT} bundle (re-run robustmem certify --cert)")
+        if bundle.get("network_sha256") != self.network_sha256:
+            raise Rejected("the bundle is for another network")
+        if bundle.get("dataset_sha256") != self.dataset_sha256:
+            raise Rejected("the bundle is for another dataset")
+        if bundle.get("p") != ("inf" if self.p is None else self.p):
+            raise Rejected(f"the bundle is for p = {str(bundle.get('p'))[:20]}")
+        if bundle.get("property", "equal") != self.prop:
+            raise Rejected(f"the bundle's property is not {self.prop!r}")
+        if not isinstance(bundle.get("balls"), list):
+            raise Rejected('the bundle has no "balls" list')
+        self.witness = None
+        if "witness" in bundle:
+            self.set_witness(bundle["witness"])
+
+    def coverage(self, indices) -> list:
+        """Problems with the entries' indices: every ball exactly once, nothing else."""
+        seen, problems = set(), []
+        for i in indices:
+            if i is None:
+                problems.append("an entry without a valid ball index")
+            elif i in seen:
+                problems.append(f"ball {i} has more than one entry")
+            seen.add(i)
+        missing = [i for i in range(len(self.X)) if i not in seen]
+        if missing:
+            problems.append(f"{len(missing)} balls have no entry (first: {missing[:5]})")
+        return problems
+
+    def check_bundle(self, bundle) -> Verdict:
+        """The verdict on a parsed bundle (:func:`load_json`); raises Rejected for a bundle
+        that is not for this network, dataset and norm."""
+        self.check_header(bundle)
+        out = Verdict([self.check_entry(e) for e in bundle["balls"]])
+        out.problems = self.coverage([i for i, _, _ in out.balls])
+        return out
+
+
+def check_bundle_text(net_text, data_text, bundle_text, p, *, rho=None, mu=None) -> Verdict:
+    """The kernel's whole job from the three texts (see :class:`Judge`)."""
+    return Judge(net_text, data_text, p, rho=rho, mu=mu).check_bundle(load_json(bundle_text))

@@ -18,7 +18,7 @@ from certify.engines.linear import check_ball
 from certify.errors import InputError
 from certify.network import Network
 from certify.run import certify, make_radius
-from tests.certify.helpers import make_ball, net_from
+from tests.certify.helpers import bundle_check, make_ball, net_from
 
 # f = (x1, x2): class 1 iff x1 > x2
 LINEAR2 = [([[1, 0], [0, 1]], [0, 0])]
@@ -217,18 +217,18 @@ def test_bundle_property_is_checked(tmp_path):
     assert rep.counts["PROVED"] == 3
     bundle = json.loads(json.dumps(rep.certificate_bundle(ds)))
     assert bundle["property"] == "argmax"
-    assert all(ok for _, ok, _ in kernel.check_bundle(net, ds, bundle, None, mu=F(1, 4)))
+    assert all(ok for _, ok, _ in bundle_check(net, ds, bundle, None, mu=F(1, 4)))
     old = dict(bundle)
     del old["property"]  # read as "equal": not this network's property
     with pytest.raises(kernel.Rejected, match="property"):
-        kernel.check_bundle(net, ds, old, None, mu=F(1, 4))
+        bundle_check(net, ds, old, None, mu=F(1, 4))
     # a REFUTED entry must really fail: a point where class 1 wins is no counterexample
     bundle["balls"][0] = {"index": 0, "verdict": "REFUTED", "counterexample": ["2", "0"]}
-    assert not kernel.check_bundle(net, ds, bundle, None, mu=F(1, 4))[0][1]
+    assert not bundle_check(net, ds, bundle, None, mu=F(1, 4))[0][1]
     bundle["balls"][0]["counterexample"] = ["1/2", "1/2"]  # a tie: 1/2 = 1/2 = 1/2
     bundle["balls"][0]["index"] = 1
-    bundle["balls"][1] = {"index": 0, "verdict": "PROVED", "tree": {"leaf": "output"}}
-    res = {i: ok for i, ok, _ in kernel.check_bundle(net, ds, bundle, None, mu=F(1, 4))}
+    bundle["balls"][1] = {"index": 0, "verdict": "PROVED", "proof": [{"leaf": "output"}]}
+    res = {i: ok for i, ok, _ in bundle_check(net, ds, bundle, None, mu=F(1, 4))}
     assert res[0] is True  # the root bounds pin class 1 on the small ball
     # ball 1 is class 3 at the origin; (1/2, 1/2) is outside its radius-1/4 ball
     assert res[1] is False
@@ -338,7 +338,7 @@ def test_onnx_classifier_certified_and_checked_via_cli(tmp_path, capsys):
     assert code == 0 and out["counts"]["PROVED"] == 4
     code = main(["check", str(path), str(data), str(cert), "--mu", "1/4", "--p", "inf"])
     text = capsys.readouterr().out
-    assert code == 0 and "4 of 4 balls certified" in text, text
+    assert code == 0 and "4 proved, 0 refuted, 0 unknown, 0 rejected of 4 balls" in text, text
     # a refuted ball: class 1 at (2, 0) with μ = 3/2 reaches x1 = x2
     code = main(["certify", str(path), str(data), "--mu", "3/2", "--p", "inf", "--json", "--quiet"])
     out = json.loads(capsys.readouterr().out)

@@ -16,7 +16,7 @@ from certify.engines.linear import check_ball
 from certify.network import Network
 from certify.run import certify, make_radius
 
-from .helpers import NORMS, make_ball, net_from
+from .helpers import NORMS, bundle_check, make_ball, net_from
 
 
 def kernel_check(net, ball, tree):
@@ -145,23 +145,23 @@ def test_bundle_round_trip_and_tampering(p):
     rep = certify(net, ds, rad, engine="linear")
     assert rep.counts["PROVED"] == ds.N
     bundle = json.loads(json.dumps(rep.certificate_bundle(ds)))
-    res = kernel.check_bundle(net, ds, bundle, pn, rho=F(1, 2))
+    res = bundle_check(net, ds, bundle, pn, rho=F(1, 2))
     assert all(ok for _, ok, _ in res) and len(res) == ds.N
     # another dataset (one label changed) or another network: rejected as a whole
     other = Dataset.from_arrays([[0, 0], [3, 0], [0, 3], [3, 3]], [1, 2, 2, 2])
     with pytest.raises(kernel.Rejected, match="dataset"):
-        kernel.check_bundle(net, other, bundle, pn, rho=F(1, 2))
+        bundle_check(net, other, bundle, pn, rho=F(1, 2))
     js = net.to_json()
     js["layers"][0]["bias"][0] = str(F(js["layers"][0]["bias"][0]) + 1)
     with pytest.raises(kernel.Rejected, match="network"):
-        kernel.check_bundle(Network.from_json(js), ds, bundle, pn, rho=F(1, 2))
+        bundle_check(Network.from_json(js), ds, bundle, pn, rho=F(1, 2))
     # a witness pair with one label cannot justify ε
     b2 = copy.deepcopy(bundle)
     b2["witness"] = [0, 3]
     with pytest.raises(kernel.Rejected, match="witness"):
-        kernel.check_bundle(net, ds, b2, pn, rho=F(1, 2))
+        bundle_check(net, ds, b2, pn, rho=F(1, 2))
     # a larger radius than certified: the balls now reach the other labels
-    res = kernel.check_bundle(net, ds, bundle, pn, rho=F(99, 100))
+    res = bundle_check(net, ds, bundle, pn, rho=F(99, 100))
     assert not all(ok for _, ok, _ in res)
 
 
@@ -171,11 +171,11 @@ def test_refuted_counterexamples_are_rechecked():
     rep = certify(net, ds, rad, engine="linear")
     assert rep.counts["REFUTED"] > 0
     bundle = json.loads(json.dumps(rep.certificate_bundle(ds)))
-    assert all(ok for _, ok, _ in kernel.check_bundle(net, ds, bundle, None, rho=F(99, 100)))
+    assert all(ok for _, ok, _ in bundle_check(net, ds, bundle, None, rho=F(99, 100)))
     for e in bundle["balls"]:
         if e["verdict"] == "REFUTED":
             e["counterexample"] = [str(F(v)) for v in ds.X[e["index"]]]  # the centre: f = y
-    res = kernel.check_bundle(net, ds, bundle, None, rho=F(99, 100))
+    res = bundle_check(net, ds, bundle, None, rho=F(99, 100))
     assert any(not ok for _, ok, _ in res)
 
 

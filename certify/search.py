@@ -1,0 +1,62 @@
+"""The untrusted search for one ball: which engine runs, with what budget.
+
+Its PROVED and REFUTED are claims; :mod:`certify.run` passes each through the kernel."""
+
+from __future__ import annotations
+
+import time
+
+from certify.ball import Ball, BallResult
+from certify.network import Network
+
+AUTO_LINEAR_NODES = 3000  # branch-and-bound nodes the linear engine gets before z3 in "auto"
+
+
+def search_one(
+    net: Network, ball: Ball, engine: str, timeout: float | None, prep=None
+) -> BallResult:
+    """One ball with the chosen engine (untrusted: its PROVED/REFUTED are claims until the
+    kernel accepts them, see :func:`judge_result`).
+
+    "auto" runs the linear engine with a node budget, then z3 on what stays UNKNOWN. z3's
+    unsat answers carry no certificate: such balls go back to the linear engine for one."""
+    from certify.engines.linear import check_ball as lin_check
+
+    t0 = time.monotonic()
+
+    def left() -> float | None:
+        return None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
+
+    if engine == "linear":
+        res = lin_check(net, ball, timeout=timeout, prep=prep)
+    else:
+        from certify.engines.z3_engine import check_ball as z3_check
+
+        first = None
+        if engine == "auto":
+            share = None if timeout is None else timeout / 2
+            first = lin_check(net, ball, timeout=share, prep=prep, max_nodes=AUTO_LINEAR_NODES)
+        if first is not None and first.status != "UNKNOWN":
+            res = first
+        else:
+            res = z3_check(net, ball, timeout=left())
+            if first is not None:
+                res.reason = f"linear: {first.reason}; z3: {res.reason}"
+                res.engine = "auto(z3)"
+            if res.status == "PROVED":  # z3's proof has no certificate: ask the linear engine
+                lin = lin_check(net, ball, timeout=left(), prep=prep)
+                lin.engine = f"{res.engine}+linear"
+                lin.reason = f"z3 unsat; certificate by the linear engine: {lin.reason}"
+                res = (
+                    lin
+                    if lin.status == "PROVED"
+                    else BallResult(
+                        ball.index,
+                        "UNKNOWN",
+                        res.engine,
+                        reason="z3 found no counterexample, but no certificate could be built",
+                        stats=res.stats,
+                    )
+                )
+    res.seconds = time.monotonic() - t0
+    return res
