@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from certify.errors import InputError
-from certify.network import atomic_write_text
+from certify.io import atomic_write_text
 from certify.numbers import float_to_fraction, format_number, parse_number
 from certify.separation import (
     closest_over,

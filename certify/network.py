@@ -7,7 +7,8 @@ with widths d_0 = d (``input_dim``), d_1 .. d_{L-1} (hidden), d_L = 1. ``W_l`` h
 so exact evaluation is a few flint matrix products. Floats appear only in
 :meth:`Network.evaluate_float`, which exists to guide searches and never decides anything.
 
-JSON file format (``robustmem-network/1``)::
+JSON format (``robustmem-network/1``; files are read and written by :mod:`certify.io`, this
+module touches no file)::
 
     {"format": "robustmem-network/1",
      "input_dim": d,
@@ -28,15 +29,11 @@ ReLU networks keep their text and content hash, and uniform layers their old for
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,7 +41,6 @@ from flint import fmpq, fmpq_mat
 
 from certify.errors import InputError
 from certify.numbers import (
-    _str_to_int,
     float_to_fraction,
     fmpq_to_fraction,
     format_number,
@@ -426,32 +422,6 @@ class Network:
             biases.append(b)
         return cls(weights, biases, input_dim=input_dim, activations=acts[:-1])
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Read a network file: ``.onnx`` by extension (see :mod:`certify.onnx_io`), otherwise
-        robustmem-network/1 JSON. Any problem raises :class:`InputError` prefixed by the path.
-        """
-        if Path(path).suffix.lower() == ".onnx":
-            from certify.onnx_io import load_onnx
-
-            return load_onnx(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot read network file {os.fspath(path)}: {e}") from None
-        try:
-            obj = json.loads(text, parse_int=_str_to_int)
-        except json.JSONDecodeError as e:
-            raise InputError(
-                f"{os.fspath(path)}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"
-            ) from None
-        except ValueError as e:
-            raise InputError(f"{os.fspath(path)}: not valid JSON: {e}") from None
-        try:
-            return cls.from_json(obj)
-        except InputError as e:
-            raise InputError(f"{os.fspath(path)}: {e}") from None
-
     # ------------------------------------------------------------------ shape and size
 
     @property
@@ -753,13 +723,6 @@ class Network:
         parts.append("\n  ]\n}\n")
         return "".join(parts)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the JSON file atomically: a temp file in the same directory, then os.replace.
-
-        On any failure the destination is left untouched and the temp file is removed.
-        """
-        atomic_write_text(path, self.to_json_text())
-
     def content_hash(self) -> str:
         """sha256 (hex) of the canonical JSON (sorted keys, no spaces) of :meth:`to_json`.
 
@@ -799,49 +762,3 @@ class Network:
 
 def _is_power_of_two(q: int) -> bool:
     return q > 0 and q & (q - 1) == 0
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same directory, fsync, then
-    ``os.replace``. On failure the destination is untouched and the temp file removed; an OS
-    error (missing directory, no permission, target is a directory) becomes
-    :class:`InputError`.
-    """
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, target)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise InputError(f"cannot write {os.fspath(path)}: {e}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    """The process umask (read once: os.umask can only be read by setting it)."""
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
-
-
-_UMASK: int | None = None

@@ -21,9 +21,10 @@ sample and returns the exact :class:`~certify.network.Network` it computes:
 
 Anything else raises :class:`~certify.errors.InputError` naming the operator and node.
 
-Export (:func:`network_to_onnx`, :func:`save_onnx`) writes input ``X`` of shape ``[1, d]``
-(float64), one ``Gemm`` (``transB=1``, weight of shape ``[d_l, d_{l-1}]`` like PyTorch's
-``Linear``) per layer with a ``Relu`` between layers, and output ``Y`` of shape ``[1, C]``.
+Export (:func:`network_to_onnx`; :func:`certify.io.save_onnx` writes the file) builds input
+``X`` of shape ``[1, d]`` (float64), one ``Gemm`` (``transB=1``, weight of shape
+``[d_l, d_{l-1}]`` like PyTorch's ``Linear``) per layer with a ``Relu`` between layers, and
+output ``Y`` of shape ``[1, C]``.
 Initializers are float64: a weight that is not a float64 (a non-dyadic rational, or too many
 bits) is rounded to nearest, so that export is inexact. The model's ``doc_string`` and
 metadata (``robustmem_exact``, ``robustmem_inexact_params``, ``robustmem_sha256``) say whether
@@ -42,7 +43,7 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from certify.errors import InputError
-from certify.network import Network, atomic_write_bytes
+from certify.network import Network
 
 __all__ = [
     "SUPPORTED_OPS",
@@ -50,7 +51,6 @@ __all__ = [
     "load_onnx",
     "network_from_onnx",
     "network_to_onnx",
-    "save_onnx",
 ]
 
 SUPPORTED_OPS = (
@@ -668,10 +668,3 @@ def network_to_onnx(net: Network) -> tuple[Any, OnnxExport]:
     )
     onnx.checker.check_model(model)
     return model, rep
-
-
-def save_onnx(net: Network, path: str | os.PathLike[str]) -> OnnxExport:
-    """Write ``net`` as ONNX atomically (temp file, then rename); returns the exactness report."""
-    model, rep = network_to_onnx(net)
-    atomic_write_bytes(path, model.SerializeToString(deterministic=True))
-    return rep

@@ -19,7 +19,8 @@ from certify import kernel
 from certify.ball import Ball, BallResult
 from certify.dataset import Dataset, norm_p
 from certify.errors import InputError
-from certify.network import Network, atomic_write_text
+from certify.io import atomic_write_text
+from certify.network import Network
 from certify.numbers import format_number, parse_number
 from certify.search import AUTO_LINEAR_NODES, search_one  # noqa: F401 (re-exported)
 

@@ -50,7 +50,8 @@ from typing import Any
 
 from certify.dataset import Dataset
 from certify.errors import InputError
-from certify.network import Network, atomic_write_text
+from certify.io import atomic_write_text
+from certify.network import Network
 from certify.numbers import format_number, parse_number
 
 __all__ = [
@@ -263,7 +264,7 @@ def export_vnnlib(
     ``mu`` is the exact ℓ∞ radius; ``balls`` are dataset indices (default: all). Each file
     is written atomically; ``instances.csv`` and ``manifest.json`` come last.
     """
-    from certify.onnx_io import save_onnx
+    from certify.io import save_onnx
     from certify.run import dataset_hash
 
     if ds.d != net.input_dim:

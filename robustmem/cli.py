@@ -208,7 +208,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from certify.dataset import Dataset
-    from certify.network import atomic_write_text
+    from certify.io import atomic_write_text
     from certify.run import make_radius
     from constructions.build import construct
 

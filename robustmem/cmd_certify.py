@@ -83,7 +83,7 @@ def _error_summary(net, ds, radius, rep, args) -> dict:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from certify.dataset import Dataset
-    from certify.network import Network
+    from certify.io import load_network
     from certify.run import certify, make_radius
 
     if (args.rho is None) == (args.mu is None):
@@ -97,7 +97,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     for opt, target in (("-o", args.output), ("--cert", args.cert)):
         if target and not Path(target).resolve().parent.is_dir():
             raise UsageError(f"{opt} {target}: the directory {Path(target).parent} does not exist")
-    net = Network.load(args.net)
+    net = load_network(args.net)
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
@@ -140,7 +140,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
     if args.output:
         rep.save(args.output)
     if args.cert:
-        from certify.network import atomic_write_text
+        from certify.io import atomic_write_text
 
         atomic_write_text(args.cert, json.dumps(rep.certificate_bundle(ds)) + "\n")
     if args.json:
@@ -210,7 +210,7 @@ def kernel_texts(net_path: str, data_path: str, net=None, ds=None) -> tuple[str,
 
     from certify import kernel
     from certify.dataset import Dataset
-    from certify.network import Network
+    from certify.io import load_network
     from certify.run import dataset_text
 
     notes = []
@@ -218,7 +218,7 @@ def kernel_texts(net_path: str, data_path: str, net=None, ds=None) -> tuple[str,
     if Path(net_path).suffix.lower() != ".onnx":
         net_text = _read(net_path, "network")
     else:
-        net = net or Network.load(net_path)
+        net = net or load_network(net_path)
         net_text = net.to_json_text()
         notes.append(f"{net_path}: ONNX converted to robustmem JSON; the kernel checks that")
     if Path(data_path).suffix.lower() == ".csv":

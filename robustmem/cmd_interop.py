@@ -55,7 +55,7 @@ examples:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from certify.network import Network, atomic_write_bytes
+    from certify.io import atomic_write_bytes, load_network, save_network
     from certify.onnx_io import network_to_onnx
     from robustmem.exits import EXIT_OK, UsageError
 
@@ -67,7 +67,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 f"{p}: unknown network file type {p.suffix or '(no suffix)'!r}; "
                 "use .json (robustmem-network/1) or .onnx"
             )
-    net = Network.load(src)
+    net = load_network(src)
     out_kind = kinds[dst.suffix.lower()]
     info: dict[str, object] = {
         "input": str(src),
@@ -87,7 +87,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         atomic_write_bytes(dst, model.SerializeToString(deterministic=True))
         info.update(exact=rep.exact, inexact_params=rep.inexact_params)
     else:
-        net.save(dst)
+        save_network(net, dst)
         info.update(exact=True, inexact_params=0)
     if args.json:
         print(json.dumps(info, indent=2))
@@ -124,7 +124,7 @@ def _parse_balls(text: str | None) -> list[int] | None:
 
 def cmd_export_vnnlib(args: argparse.Namespace) -> int:
     from certify.dataset import Dataset
-    from certify.network import Network
+    from certify.io import load_network
     from certify.run import make_radius
     from certify.vnnlib import export_vnnlib
     from robustmem.exits import EXIT_OK, UsageError
@@ -139,7 +139,7 @@ def cmd_export_vnnlib(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {args.timeout}")
     balls = _parse_balls(args.balls)
-    net = Network.load(args.net)
+    net = load_network(args.net)
     ds = Dataset.load(args.data)
     radius = make_radius(ds, "inf", rho=args.rho, mu=args.mu)
     rep = export_vnnlib(

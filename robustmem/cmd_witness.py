@@ -185,7 +185,7 @@ def _dump(obj: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------ dataset width
 def cmd_dataset_width(args: argparse.Namespace) -> int:
-    from certify.network import atomic_write_text
+    from certify.io import atomic_write_text
     from constructions.witness import build_dstar_memorizer, dstar_dataset, width_bound
     from robustmem.exits import EXIT_OK, UsageError
 
@@ -254,7 +254,7 @@ def _vc_construction(args: argparse.Namespace, d: int):
 
 
 def cmd_dataset_vc(args: argparse.Namespace) -> int:
-    from certify.network import atomic_write_text
+    from certify.io import atomic_write_text
     from constructions.witness import build_vc_memorizer
     from robustmem.exits import EXIT_OK
 
@@ -294,7 +294,7 @@ def cmd_dataset_vc(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ width
 def cmd_width(args: argparse.Namespace) -> int:
     from certify.errors import InputError
-    from certify.network import Network
+    from certify.io import load_network
     from certify.numbers import parse_number
     from constructions.witness import width_witness
     from robustmem.exits import EXIT_OK, EXIT_REFUTED, UsageError
@@ -304,7 +304,7 @@ def cmd_width(args: argparse.Namespace) -> int:
     if not args.timeout > 0:
         raise UsageError(f"--timeout must be positive, got {args.timeout}")
     N = _count(args.N, "N", 2)
-    net = Network.load(args.net)
+    net = load_network(args.net)
     if args.d is not None and _count(args.d, "d", 1) != net.input_dim:
         raise InputError(
             f"{args.net}: the network's input dimension is {net.input_dim} but --d is {args.d}; "
@@ -374,11 +374,11 @@ def cmd_width(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ vc
 def cmd_vc(args: argparse.Namespace) -> int:
     from certify.errors import InputError
-    from certify.network import Network
+    from certify.io import load_network
     from constructions.witness import vc_check
     from robustmem.exits import EXIT_OK, EXIT_REFUTED
 
-    net = Network.load(args.net)
+    net = load_network(args.net)
     d = net.input_dim if args.d is None else _count(args.d, "d", 2)
     if d != net.input_dim:
         raise InputError(

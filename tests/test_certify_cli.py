@@ -11,7 +11,7 @@ from fractions import Fraction as F
 import numpy as np
 import pytest
 
-from certify.network import Network
+from certify.io import load_network
 from robustmem.cli import main
 
 # f = 1 on x ≤ 1, x on [1, 2], 2 on x ≥ 2
@@ -440,7 +440,7 @@ def test_construct_moderate_threshold_variant_is_proved_everywhere(tmp_path, cap
     assert code == 0 and rep["method"] == "moderate" and rep["error_bound_max_float"] == 0
     text = net.read_text()  # the bit-by-bit step floors: mixed layers, written as lists
     assert '"activation": [' in text and '"step"' in text
-    assert Network.load(net).has_step
+    assert load_network(net).has_step
     code, out, _ = run(capsys, "certify", str(net), str(data), "--rho", "1/30", "-q")
     assert code == 0 and "PROVED 24" in out
     code, _, err = run(

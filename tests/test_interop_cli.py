@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from certify.network import Network
+from certify.io import load_network
 from robustmem.cli import main
 
 pytest.importorskip("onnx")
@@ -46,8 +46,8 @@ def test_convert_round_trip_is_exact(files, capsys):
     assert info["exact"] and info["inexact_params"] == 0 and info["widths"] == [1, 2, 1]
     code, out, _ = run(capsys, "convert", tmp / "n.onnx", tmp / "back.json")
     assert code == 0 and "wrote" in out
-    assert Network.load(tmp / "back.json") == Network.load(net)
-    assert (tmp / "back.json").read_text() == Network.load(net).to_json_text()
+    assert load_network(tmp / "back.json") == load_network(net)
+    assert (tmp / "back.json").read_text() == load_network(net).to_json_text()
 
 
 def test_convert_inexact_warns_or_fails_with_require_exact(tmp_path, capsys):

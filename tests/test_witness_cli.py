@@ -15,6 +15,7 @@ from fractions import Fraction as F
 import pytest
 
 from certify.dataset import Dataset
+from certify.io import load_network, save_network
 from certify.network import Network
 from certify.numbers import parse_number
 from constructions.witness import build_dstar_memorizer
@@ -29,7 +30,7 @@ def run(capsys, *argv):
 
 def save(tmp_path, net: Network, name="net.json") -> str:
     path = tmp_path / name
-    net.save(path)
+    save_network(net, path)
     return str(path)
 
 
@@ -170,7 +171,7 @@ def test_vc_reduction_holds_on_written_memorizer_and_fails_elsewhere(capsys, tmp
     assert obj["network_signs"] == "+-+--+" and obj["signs"] == "--+--+"
     # independent: the network's sign on X from its own evaluation
     X = [[parse_number(v, "X") for v in pt] for pt in obj["points"]]
-    ev = Network.load(net)
+    ev = load_network(net)
     assert "".join("+" if 2 * ev.evaluate(x) > 3 else "-" for x in X) == "+-+--+"
 
 

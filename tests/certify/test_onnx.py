@@ -14,8 +14,9 @@ ort = pytest.importorskip("onnxruntime")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from certify.errors import InputError  # noqa: E402
+from certify.io import load_network, save_onnx  # noqa: E402
 from certify.network import Network  # noqa: E402
-from certify.onnx_io import load_onnx, network_from_onnx, network_to_onnx, save_onnx  # noqa: E402
+from certify.onnx_io import load_onnx, network_from_onnx, network_to_onnx  # noqa: E402
 
 RNG_SEED = 1234
 
@@ -246,9 +247,9 @@ def test_bad_files(tmp_path):
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"\x00\x01 not a protobuf \xff\xfe")
     with pytest.raises(InputError, match="junk.onnx"):
-        Network.load(junk)
+        load_network(junk)
     with pytest.raises(InputError, match="missing.onnx"):
-        Network.load(tmp_path / "missing.onnx")
+        load_network(tmp_path / "missing.onnx")
 
 
 # ------------------------------------------------------------------ export
@@ -278,7 +279,7 @@ def test_export_agrees_with_exact_evaluation_and_round_trips_exactly(tmp_path):
     # json -> onnx -> json is exact, to the byte
     back = load_onnx(tmp_path / "n.onnx")
     assert back == net and back.to_json_text() == net.to_json_text()
-    assert Network.load(tmp_path / "n.onnx") == net  # the .onnx dispatch of Network.load
+    assert load_network(tmp_path / "n.onnx") == net  # the .onnx dispatch of certify.io.load_network
     # deterministic bytes
     save_onnx(net, tmp_path / "m.onnx")
     assert (tmp_path / "n.onnx").read_bytes() == (tmp_path / "m.onnx").read_bytes()
@@ -306,6 +307,6 @@ def test_certify_accepts_onnx_networks(tmp_path):
     save_onnx(net, tmp_path / "step.onnx")
     ds = Dataset([[0], [3]], [1, 2])
     rad = make_radius(ds, "inf", rho="1/2")
-    a = certify(Network.load(tmp_path / "step.onnx"), ds, rad, engine="linear", timeout=30)
+    a = certify(load_network(tmp_path / "step.onnx"), ds, rad, engine="linear", timeout=30)
     b = certify(net, ds, rad, engine="linear", timeout=30)
     assert [r.status for r in a.results] == [r.status for r in b.results] == ["PROVED", "PROVED"]

@@ -18,6 +18,7 @@ import pytest
 
 from certify.dataset import Dataset
 from certify.errors import InputError
+from certify.io import load_network
 from certify.network import Network
 from certify.numbers import parse_number
 from certify.run import certify, make_radius
@@ -101,7 +102,7 @@ def test_export_writes_the_instance_set(tmp_path):
     man = json.loads((out / "manifest.json").read_text())
     assert man["exact"] and man["onnx_exact"] and man["mu"] == "3/2" and man["delta"] == "1/2"
     assert [i["label"] for i in man["instances"]] == [1, 1]
-    assert rep.exact and Network.load(out / "network.onnx") == STEP
+    assert rep.exact and load_network(out / "network.onnx") == STEP
     # deterministic: the same export gives the same bytes
     export_vnnlib(STEP, STEP_DATA, F(3, 2), tmp_path / "again", balls=[2, 0], timeout=17)
     for p in out.iterdir():
