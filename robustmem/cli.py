@@ -62,17 +62,26 @@ Regimes (ℓ2; ℓp divides the boundaries by γ_p(d) = d^|1/2-1/p|):
   large     ρ₂ < ρ < 1              P = Õ(N d² ρ⁴)          [KMY Thm 4.2(iii)]
   none      ρ ≥ 1/γ_p(d) (p ≠ 2): the paper gives no upper bound
 Values are rates with constants 1 and log factors dropped; boundaries are decided exactly.
+
+Limits: every number (N, d, ρ, p, --params) has at most 100 digits in its numerator and in
+its denominator; finite p is at most 1000 (use --p inf beyond).
 """
 
 
 def _add_point_args(sp: argparse.ArgumentParser, rho: bool = True) -> None:
-    sp.add_argument("--N", required=True, help="number of data points (integer ≥ 2)")
-    sp.add_argument("--d", required=True, help="input dimension (integer ≥ 1)")
+    sp.add_argument(
+        "--N", required=True, help="number of data points (integer ≥ 2, at most 100 digits)"
+    )
+    sp.add_argument("--d", required=True, help="input dimension (integer ≥ 1, at most 100 digits)")
     if rho:
         sp.add_argument(
-            "--rho", help="robustness ratio in (0,1): decimal, 1e-5 or fraction 1/20000"
+            "--rho",
+            help="robustness ratio in (0,1): decimal, 1e-5 or fraction 1/20000 (numerator "
+            "and denominator at most 100 digits each)",
         )
-    sp.add_argument("--p", default="2", help="norm: 1, 2, inf, or any real ≥ 1 (default 2)")
+    sp.add_argument(
+        "--p", default="2", help="norm: 1, 2, inf, or any real in [1, 1000] (default 2)"
+    )
     sp.add_argument(
         "--count",
         choices=("all", "nonzero"),
@@ -321,7 +330,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list the results (lemmas, prior theorems) the answer rests on",
     )
-    b.add_argument("--params", help="inverse query: where in ρ does this budget suffice?")
+    b.add_argument(
+        "--params",
+        help="inverse query: where in ρ does this budget suffice? (positive, ≤ 100 digits)",
+    )
     b.set_defaults(func=cmd_bounds)
 
     pl = sub.add_parser(
@@ -332,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pl.add_argument("--N", help="number of data points (not with --sweep-N)")
     pl.add_argument("--d", required=True, help="input dimension")
-    pl.add_argument("--p", default="2", help="norm: 1, 2, inf or any real ≥ 1 (default 2)")
+    pl.add_argument("--p", default="2", help="norm: 1, 2, inf or any real in [1, 1000] (default 2)")
     pl.add_argument("--rho", help="fixed ρ for --sweep-N")
     pl.add_argument("--count", choices=("all", "nonzero"), default="all")
     pl.add_argument(
