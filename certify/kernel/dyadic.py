@@ -1,0 +1,45 @@
+"""Outward rounding to short dyadics: bounded-size numbers with guaranteed enclosures.
+
+Exact symbolic bounds grow without limit (each unstable ReLU's slope u/(u − l) multiplies into
+every later coefficient). Rounding a bound *outward* to a dyadic m·2^e with |m| < 2^bits keeps
+it a bound; rounding a linear bound row's coefficients and moving the change into its constant
+(over the ball, through the dual norm) keeps the row a bound. Every function here returns an
+exact rational; no float is involved.
+"""
+
+from __future__ import annotations
+
+from flint import fmpq as Q
+from flint import fmpz
+
+
+def _shift(q: Q, bits: int) -> int:
+    """The exponent e with q·2^e of about ``bits`` bits before the point."""
+    p, d = int(q.p), int(q.q)
+    return bits - (abs(p).bit_length() - d.bit_length()) - 1
+
+
+def is_short(q: Q, bits: int) -> bool:
+    """q is already a dyadic m/2^k with |m| < 2^bits (nothing to round)."""
+    d = int(q.q)
+    return d & (d - 1) == 0 and abs(int(q.p)).bit_length() <= bits
+
+
+def down(q: Q, bits: int) -> Q:
+    """The largest m·2^(−e) ≤ q with |m| < 2^(bits+1) (q itself when already short)."""
+    if q == 0 or is_short(q, bits):
+        return q
+    e = _shift(q, bits)
+    p, d = int(q.p), int(q.q)
+    m = (p << e) // d if e >= 0 else p // (d << -e)
+    return Q(m, 1 << e) if e >= 0 else Q(fmpz(m) << -e)
+
+
+def up(q: Q, bits: int) -> Q:
+    """The smallest m·2^(−e) ≥ q with |m| < 2^(bits+1)."""
+    return -down(-q, bits)
+
+
+def nearest(q: Q, bits: int) -> Q:
+    """A short dyadic close to q (rounded towards −∞; the caller accounts for the change)."""
+    return down(q, bits)
