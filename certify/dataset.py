@@ -28,10 +28,13 @@ from certify.separation import (
     closest_pair,
     distance_inf,
     distance_power,
-    norm_p,
 )
+from certify.separation import norm_p as _norm_p
 
 __all__ = [
+    "MAX_COORDINATE_DIGITS",
+    "MAX_LABEL",
+    "MAX_P",
     "Dataset",
     "closest_pair",
     "distance_inf",
@@ -40,6 +43,47 @@ __all__ = [
 ]
 
 Point = tuple[Fraction, ...]
+
+#: The largest finite norm exponent: exact p-th powers and roots grow with p (p = 1000 takes
+#: seconds per ball already) and the kernel reads p ≤ 1000; for larger p use p = ∞.
+MAX_P = 1000
+#: Coordinates satisfy |x| < 10^MAX_COORDINATE_DIGITS: the engines guide their exact search
+#: with floats, and squared ℓ2 distances of such points stay inside the float range.
+MAX_COORDINATE_DIGITS = 150
+_MAX_COORDINATE = 10**MAX_COORDINATE_DIGITS
+#: Labels are integers 1..MAX_LABEL (classes are numbered; a classifier has one output each).
+MAX_LABEL = 10**6
+
+
+def norm_p(p: object) -> int | None:
+    """Validate a norm exponent: an integer 1 <= p <= :data:`MAX_P`, or ∞ (``math.inf`` or
+    ``"inf"``). Returns the int, or None for ∞. Raises :class:`InputError` otherwise."""
+    pn = _norm_p(p)
+    if pn is not None and pn > MAX_P:
+        raise InputError(
+            f"norm exponent p = {pn if pn < 10**40 else '(huge)'} is above {MAX_P}, the "
+            f"largest finite p supported; use p = inf for large p (the ℓp ball is then "
+            "within a factor d^(1/p) of the ℓ∞ ball)"
+        )
+    return pn
+
+
+def _check_coordinate(q: Fraction, where: str) -> Fraction:
+    if abs(q) >= _MAX_COORDINATE:
+        raise InputError(
+            f"{where}: coordinate {_magnitude(q)} is too large; coordinates must satisfy "
+            f"|x| < 10^{MAX_COORDINATE_DIGITS} (the engines' floating-point guidance "
+            "overflows beyond); rescale the data"
+        )
+    return q
+
+
+def _magnitude(q: Fraction) -> str:
+    """A short description of a large number: its sign and order of magnitude."""
+    n = abs(q.numerator) // q.denominator
+    digits = len(str(n)) if n.bit_length() < 10_000 else int(n.bit_length() * 0.30103) + 1
+    return f"{'-' if q < 0 else ''}~10^{digits - 1}"
+
 
 # --------------------------------------------------------------------------- parsing helpers
 
@@ -60,6 +104,12 @@ def _parse_label(v: object, where: str) -> int:
         raise InputError(
             f"{where}: label {_show(v)} is below 1; labels must be integers >= 1 (classes 1..C)"
         )
+    if q > MAX_LABEL:
+        shown = _show(v) if len(_show(v)) <= 40 else _magnitude(q)
+        raise InputError(
+            f"{where}: label {shown} is above {MAX_LABEL}; labels must be integers "
+            f"1..{MAX_LABEL} (number the classes 1..C)"
+        )
     return int(q)
 
 
@@ -70,8 +120,8 @@ def _show(v: object) -> str:
 def _coerce(v: object, where: str) -> Fraction:
     """A coordinate: floats to their exact binary value, everything else via parse_number."""
     if isinstance(v, (float, np.floating)):
-        return float_to_fraction(v, where)
-    return parse_number(v, where)
+        return _check_coordinate(float_to_fraction(v, where), where)
+    return _check_coordinate(parse_number(v, where), where)
 
 
 def _array_points(X: np.ndarray, what: str) -> list[Point]:
@@ -98,6 +148,10 @@ def _array_points(X: np.ndarray, what: str) -> list[Point]:
                 f"{what}[{r}][{c}] is {X[r, c]}; only finite values are allowed "
                 f"({int(bad.sum())} non-finite entr{'y' if bad.sum() == 1 else 'ies'} in total)"
             )
+        big = np.abs(X) >= float(_MAX_COORDINATE)
+        if big.any():
+            r, c = (int(t) for t in np.argwhere(big)[0])
+            _check_coordinate(float_to_fraction(X[r, c]), f"{what}[{r}][{c}]")
         if X.dtype.itemsize <= 8:
             return [tuple(Fraction(v) for v in row) for row in X.astype(np.float64).tolist()]
         return [
@@ -293,7 +347,7 @@ class Dataset:
                     )
                 points.append(
                     tuple(
-                        parse_number(f, f"{name}: line {line} field {k}")
+                        _coerce(f, f"{name}: line {line} field {k}")
                         for k, f in enumerate(fields[:-1], start=1)
                     )
                 )

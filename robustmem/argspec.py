@@ -16,4 +16,8 @@ def add_data_radius_args(sp: argparse.ArgumentParser, cert: bool = False) -> Non
         sp.add_argument("cert", help="certificate bundle (robustmem-certificate/1)")
     sp.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
     sp.add_argument("--mu", help="absolute radius μ > 0")
-    sp.add_argument("--p", default="2", help="norm: 1, 2, inf or an integer k ≥ 1 (default 2)")
+    sp.add_argument(
+        "--p",
+        default="2",
+        help="norm: 1, 2, inf or an integer 1 ≤ k ≤ 1000 (default 2; inf for larger k)",
+    )
