@@ -88,8 +88,11 @@ def cmd_certify(args: argparse.Namespace) -> int:
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    if args.timeout is not None and not 0 < args.timeout < float("inf"):  # refuses nan
+        raise UsageError(f"--timeout must be positive and finite (seconds), got {args.timeout}")
+    for opt, n in (("--samples", args.samples), ("--error-budget", args.error_budget)):
+        if n < 1:
+            raise UsageError(f"{opt} must be a positive integer, got {n}")
     if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler ADDRESS needs --executor dask")
     from pathlib import Path
