@@ -443,6 +443,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _input_errors() as e:
         print(f"robustmem: error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except (RecursionError, OverflowError, ValueError) as e:
+        msg = _too_big(e)
+        if msg is None:
+            if os.environ.get("ROBUSTMEM_DEBUG"):
+                raise
+            _internal(e)
+            return EXIT_INTERNAL
+        print(f"robustmem: error: {msg}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("robustmem: interrupted", file=sys.stderr)
         return 130
@@ -451,12 +460,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug: one line, the traceback only on request
         if os.environ.get("ROBUSTMEM_DEBUG"):
             raise
-        print(
-            f"robustmem: internal error ({type(e).__name__}: {e}); "
-            "set ROBUSTMEM_DEBUG=1 for the traceback and please report it",
-            file=sys.stderr,
-        )
+        _internal(e)
         return EXIT_INTERNAL
+
+
+def _internal(e: BaseException) -> None:
+    print(
+        f"robustmem: internal error ({type(e).__name__}: {e}); "
+        "set ROBUSTMEM_DEBUG=1 for the traceback and please report it",
+        file=sys.stderr,
+    )
+
+
+def _too_big(e: BaseException) -> str | None:
+    """The input-size message for an error that only an oversized input causes, else None.
+
+    Exact rationals have no size limit, but three things around them do: Python's JSON reader
+    (nesting depth), the floats that guide the engines' exact search (|v| < 1.8e308), and
+    Python's int-to-text conversion (4300 digits). Hitting one means the input is too big."""
+    text = str(e)
+    if isinstance(e, RecursionError) and "JSON" in text:
+        return (
+            "a JSON input is nested too deeply to read (maximum recursion depth exceeded); "
+            "a robustmem-network/1 file nests only a few levels (layers, rows, numbers)"
+        )
+    if isinstance(e, OverflowError) and "float" in text:
+        return (
+            "a number in the input (or a power of one: ε^p, μ^p) is too large for the "
+            "floating-point guidance of the exact search (it needs magnitudes below ~1.8e308); "
+            f"rescale the network or data ({text})"
+        )
+    if (
+        type(e) is ValueError
+        and "integer string conversion" in text
+        and "Exceeds the limit" in text
+    ):
+        return (
+            "a number in the input has more than 4300 digits, too many for this output "
+            "format; rescale the network or data"
+        )
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover
