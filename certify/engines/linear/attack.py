@@ -1,0 +1,264 @@
+"""Counterexample search (floats propose, exact evaluation decides): gradient steps from the
+centre's piece, projected gradient search, random samples."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from certify.ball import Ball, BallResult, refuted, root_upper
+from certify.engines.linear.bounds import affine_piece, output_gradient
+from certify.engines.linear.prepare import _F, _Prepared, _step_mask
+from certify.engines.linear.search import ENGINE
+from certify.network import Network
+
+
+def _float_value_grad(
+    prep: _Prepared, X: np.ndarray, leak: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """f and ∇f at the rows of X in float64 (guidance only). With ``leak`` > 0 the gradient
+    is that of the leaky-ReLU network (slope ``leak`` below 0): on a plateau of f it still
+    points towards where inactive units would switch on."""
+    acts = [X]
+    masks = []
+    h = X
+    for k, (W, b) in enumerate(prep.floats):
+        z = h @ W.T + b
+        if k < len(prep.floats) - 1:
+            m = z > 0
+            st = _step_mask(prep, k)  # step units are flat: no gradient through H
+            masks.append(np.where(st, 0.0, np.where(m, 1.0, leak)))
+            h = np.where(st, (z >= 0).astype(float), z * m)
+            acts.append(h)
+        else:
+            h = z
+    g = np.broadcast_to(prep.floats[-1][0], (X.shape[0], prep.floats[-1][0].shape[1])).copy()
+    for k in range(len(prep.floats) - 2, -1, -1):
+        g = (g * masks[k]) @ prep.floats[k][0]
+    return h[:, 0], g
+
+
+# ------------------------------------------------------------------------ attack
+def attack(
+    net: Network, ball: Ball, prep: _Prepared, seed: int = 0, samples: int = 64
+) -> BallResult | None:
+    c = ball.center
+    r = refuted(ball, net, c, ENGINE, "f(centre) differs from the label")
+    if r is not None:
+        return r
+    # along the gradient of the centre's affine piece (both ways, shrinking steps)
+    pre = net.pre_activations(c)
+    pattern = [[z > 0 for z in layer] for layer in pre[:-1]]
+    a = output_gradient(prep, pattern)
+    if any(a):
+        dirs = _directions(ball, a)
+        for k in range(1, 40):
+            for sgn in (1, -1):
+                for dvec in dirs:
+                    t = _step(ball, k)
+                    x = tuple(ci + sgn * t * di for ci, di in zip(c, dvec))
+                    r = refuted(ball, net, x, ENGINE, "gradient step from the centre")
+                    if r is not None:
+                        return r
+    # projected gradient steps in float, from the centre and random starts, both directions
+    rng = np.random.default_rng(seed)
+    r = _pgd(net, ball, prep, rng)
+    if r is not None:
+        return r
+    # random float samples in the ball, exactly re-checked
+    X = _sample(ball, rng, samples)
+    vals = net.evaluate_float(X)
+    y = float(ball.label)
+    order = np.argsort(-np.abs(vals - y))
+    for idx in order[: min(8, len(order))]:
+        if abs(vals[idx] - y) <= 1e-12 * (1 + abs(y)):
+            break
+        x = tuple(Fraction(float(v)) for v in X[idx])
+        r = refuted(ball, net, x, ENGINE, "random sample in the ball")
+        if r is not None:
+            return r
+    return None
+
+
+def _float_radius(ball: Ball) -> float:
+    if ball.p in (None, 1):
+        return float(ball.radius_power)
+    return float(ball.radius_power) ** (1.0 / ball.p)
+
+
+def _project(ball: Ball, c: np.ndarray, X: np.ndarray, mu: float) -> np.ndarray:
+    D = X - c
+    if ball.p is None:
+        D = np.clip(D, -mu, mu)
+    else:
+        n = np.linalg.norm(D, ord=ball.p, axis=1, keepdims=True)
+        D = np.where(n > mu, D * (mu / np.maximum(n, 1e-300)), D)
+    return c + D
+
+
+def _pgd(
+    net: Network, ball: Ball, prep: _Prepared, rng, steps: int = 40, starts: int = 6
+) -> BallResult | None:
+    c = np.array([float(v) for v in ball.center])
+    mu = 0.999 * _float_radius(ball)
+    if not np.isfinite(mu) or mu <= 0:
+        return None
+    y = float(ball.label)
+    X0 = np.vstack([c[None, :], _sample(ball, rng, starts - 1)])
+    for sign in (1.0, -1.0):
+        X = X0.copy()
+        for t in range(steps):
+            v, g = _float_value_grad(prep, X, leak=0.0 if t % 2 else 0.1)
+            dev = sign * (v - y)
+            hit = np.nonzero(dev > 1e-9 * (1 + abs(y)))[0]
+            for i in hit[:3]:
+                x = tuple(Fraction(float(u)) for u in X[i])
+                r = refuted(ball, net, x, ENGINE, "projected gradient search")
+                if r is not None:
+                    return r
+            alpha = mu * (0.5 if t < steps // 2 else 0.1)
+            gs = sign * g
+            if ball.p is None:
+                step = np.sign(gs)
+            elif ball.p == 1:
+                step = np.zeros_like(gs)
+                j = np.argmax(np.abs(gs), axis=1)
+                step[np.arange(len(gs)), j] = np.sign(gs[np.arange(len(gs)), j])
+            else:
+                n = np.linalg.norm(gs, axis=1, keepdims=True)
+                step = gs / np.maximum(n, 1e-300)
+            stuck = ~np.any(gs != 0, axis=1)
+            step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
+            X = _project(ball, c, X + alpha * step, mu)
+    return None
+
+
+def _directions(ball: Ball, a: list[Fraction]) -> list[tuple[Fraction, ...]]:
+    """Unit-ish rational directions of steepest change: ‖dir‖_p ≤ 1."""
+    if ball.p is None:
+        return [tuple(Fraction((v > 0) - (v < 0)) for v in a)]
+    j = max(range(len(a)), key=lambda i: abs(a[i]))
+    e = tuple(Fraction(0) if i != j else Fraction((a[j] > 0) - (a[j] < 0)) for i in range(len(a)))
+    l1 = sum(abs(v) for v in a)
+    g = tuple(v / l1 for v in a)  # ‖g‖_p ≤ ‖g‖_1 = 1
+    return [g, e]
+
+
+def _step(ball: Ball, k: int) -> Fraction:
+    """A step t with t < μ: (1 − 2^-k)-ish fractions of a lower bound of μ."""
+    if ball.p is None or ball.p == 1:
+        mu_low = ball.radius_power
+    else:
+        mu_low = root_upper(ball.radius_power, ball.p) * Fraction(1, 2)  # crude lower bound
+        while mu_low**ball.p >= ball.radius_power:
+            mu_low /= 2
+    return mu_low * (1 - Fraction(1, 2**k)) if k < 3 else mu_low / 2 ** (k - 2)
+
+
+def _sample(ball: Ball, rng, n: int) -> np.ndarray:
+    c = np.array([float(v) for v in ball.center])
+    mu = (
+        float(ball.radius_power)
+        if ball.p in (None, 1)
+        else float(ball.radius_power) ** (1.0 / ball.p)
+    )
+    d = ball.d
+    if ball.p is None:
+        U = rng.uniform(-1, 1, size=(n, d))
+    else:
+        G = rng.standard_normal((n, d))
+        if ball.p == 1:
+            G = rng.laplace(size=(n, d))
+        norms = np.linalg.norm(G, ord=ball.p, axis=1, keepdims=True)
+        U = G / norms * rng.uniform(0, 1, size=(n, 1)) ** (1.0 / d)
+    return c + 0.999 * mu * U
+
+
+def _float_margins(prep: _Prepared, X: np.ndarray, leak: float = 0.0):
+    """All outputs at the rows of X, and the gradient of the smallest one (floats: guidance)."""
+    masks = []
+    h = X
+    for k, (W, b) in enumerate(prep.floats):
+        z = h @ W.T + b
+        if k < len(prep.floats) - 1:  # step units are flat: no gradient through H
+            st = _step_mask(prep, k)
+            masks.append(np.where(st, 0.0, np.where(z > 0, 1.0, leak)))
+            h = np.where(st, (z >= 0).astype(float), z * (z > 0))
+        else:
+            h = z
+    g = prep.floats[-1][0][np.argmin(h, axis=1)]
+    for k in range(len(prep.floats) - 2, -1, -1):
+        g = (g * masks[k]) @ prep.floats[k][0]
+    return h, g
+
+
+def _attack_margins(
+    net: Network, ball: Ball, mprep: _Prepared, seed: int, steps: int = 40, starts: int = 6
+) -> BallResult | None:
+    """Look for x in the ball with some margin ≤ 0: exact steps down the centre piece's
+    margin gradients, projected gradient descent on the smallest margin, random samples.
+    Every proposal is re-checked exactly on the classifier."""
+    c = ball.center
+    pre = net.pre_activations(c)
+    forms = affine_piece(mprep, [[z > 0 for z in layer] for layer in pre[:-1]])
+    P = forms[-1][0]
+    for j in range(P.nrows()):
+        a = [-_F(P[j, i]) for i in range(P.ncols())]
+        if any(a):
+            for k in range(1, 30):
+                for dvec in _directions(ball, a):
+                    t = _step(ball, k)
+                    x = tuple(ci + t * di for ci, di in zip(c, dvec))
+                    r = refuted(ball, net, x, ENGINE, "step down a margin's gradient")
+                    if r is not None:
+                        return r
+    rng = np.random.default_rng(seed)
+    cf = np.array([float(v) for v in c])
+    mu = 0.999 * _float_radius(ball)
+    if not np.isfinite(mu) or mu <= 0:
+        return None
+    X = np.vstack([cf[None, :], _sample(ball, rng, starts - 1)])
+    for t in range(steps):
+        V, G = _float_margins(mprep, X, leak=0.0 if t % 2 else 0.1)
+        for i in np.nonzero(V.min(axis=1) <= 0)[0][:3]:
+            r = _short_refutation(net, ball, X[i], "projected gradient search")
+            if r is not None:
+                return r
+        alpha = mu * (0.5 if t < steps // 2 else 0.1)
+        if ball.p is None:
+            step = -np.sign(G)
+        elif ball.p == 1:
+            step = np.zeros_like(G)
+            j = np.argmax(np.abs(G), axis=1)
+            step[np.arange(len(G)), j] = -np.sign(G[np.arange(len(G)), j])
+        else:
+            step = -G / np.maximum(np.linalg.norm(G, axis=1, keepdims=True), 1e-300)
+        stuck = ~np.any(G != 0, axis=1)
+        step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
+        X = _project(ball, cf, X + alpha * step, mu)
+    X = _sample(ball, rng, 64)
+    V = _float_margins(mprep, X)[0].min(axis=1)
+    for i in np.argsort(V)[:8]:
+        if V[i] > 0:
+            break
+        r = _short_refutation(net, ball, X[i], "random sample in the ball")
+        if r is not None:
+            return r
+    return None
+
+
+def _short_refutation(net: Network, ball: Ball, x: np.ndarray, reason: str) -> BallResult | None:
+    """An exact counterexample at or near the float point x: short dyadic roundings of x
+    first (readable reports), then x's exact binary value."""
+    for bits in (4, 8, 16, 32):
+        r = refuted(
+            ball,
+            net,
+            tuple(Fraction(round(float(u) * 2**bits), 2**bits) for u in x),
+            ENGINE,
+            reason,
+        )
+        if r is not None:
+            return r
+    return refuted(ball, net, tuple(Fraction(float(u)) for u in x), ENGINE, reason)
