@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from certify.kernel.parse import load_json, number, parse_dataset, parse_network
+from certify.kernel.parse import load_json, number, parse_dataset, parse_network, shown
 from certify.kernel.rules import (
     Ball,
     Q,
@@ -55,6 +55,15 @@ MALFORMED = (
 )
 
 
+def _why(e: Exception) -> str:
+    """An exception's message, short and printable, for a malformed-certificate reason."""
+    try:
+        s = str(e)
+    except ValueError:  # e.g. a KeyError holding an integer of 5,000 digits
+        s = "?"
+    return s[:80].encode("ascii", "backslashreplace").decode("ascii")
+
+
 def check_pattern(layers, ball, fixed, pattern, lows, ups):
     if not isinstance(pattern, list) or [
         len(r) if isinstance(r, list) and all(v in (0, 1) for v in r) else -1 for r in pattern
@@ -80,12 +89,12 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
     d = len(ball.c)
     rows = []  # (coefficients, constant, strict, λ): constraint coefficients·x + constant ≥/> 0
     if not isinstance(cert, dict):
-        raise Rejected(f"not an emptiness certificate: {cert!r}")
+        raise Rejected(f"not an emptiness certificate: {shown(cert)}")
     kind = next(iter(cert), None)
     body = cert.get(kind) or {}
     for k, i, lam in body.get("splits", []):
         if (k, i) not in fixed:
-            raise Rejected(f"multiplier on neuron {(k, i)}, which is not split on this path")
+            raise Rejected(f"multiplier on neuron {shown((k, i))}, which is not split on this path")
         s = 1 if fixed[(k, i)] else -1
         P, p = forms[k]
         rows.append(([s * v for v in P[i]], s * p[i], False, number(lam)))
@@ -112,7 +121,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
             elif ball.p == 1 and len(s) == d and all(v in (1, -1) for v in s):
                 a, r = [Q(-v) for v in s], ball.rp  # μ − Σ s_j (x_j − c_j) > 0
             else:
-                raise Rejected(f"bad ball facet {s!r}")
+                raise Rejected(f"bad ball facet {shown(s)}")
             rows.append((a, r - dot(a, ball.c), True, number(lam)))
         if any(r[3] < 0 for r in rows):
             raise Rejected("negative multiplier")
@@ -133,7 +142,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         if nu <= 0 or 4 * nu * (dot(v, ball.c) + kappa) + dot(v, v) > 0:
             raise Rejected("S-lemma multipliers do not certify emptiness")
     else:
-        raise Rejected(f"unknown emptiness certificate {kind!r}")
+        raise Rejected(f"unknown emptiness certificate {shown(kind)}")
 
 
 def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
@@ -150,13 +159,14 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
         p = 2 {"l2": {"splits", "out"}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
         {"slemma": {"splits", "out", "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0."""
     if not isinstance(node, dict):
-        raise Rejected(f"a proof node must be an object, not {str(node)[:40]!r}")
+        raise Rejected(f"a proof node must be an object, not {shown(node)}")
     leaf = node.get("leaf")
     b = bounds(goal, ball, fixed)
     if leaf == "empty" and b is None:
         return
     if b is None:
-        raise Rejected(f"splits {sorted(fixed)} contradict the bounds, but the leaf says {leaf}")
+        where = shown(sorted(fixed), 80)
+        raise Rejected(f"splits {where} contradict the bounds, but the leaf says {shown(leaf)}")
     lows, ups = b
     n = len(goal[-1].W)
 
@@ -168,7 +178,7 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
             raise Rejected(f"output bounds do not pin the label {ball.y}")
         return
     if leaf not in ("affine", "linear"):
-        raise Rejected(f"unknown or unjustified leaf {str(leaf)[:40]!r}")
+        raise Rejected(f"unknown or unjustified leaf {shown(leaf)}")
     check_pattern(goal, ball, fixed, node.get("pattern"), lows, ups)
     forms = affine_forms(goal, node["pattern"])
     A, beta = forms[-1]
@@ -217,7 +227,7 @@ def check_nodes(layers, ball: Ball, nodes, fixed: dict | None = None) -> int:
                 and 0 <= s[0] < len(layers) - 1
                 and 0 <= s[1] < len(layers[s[0]].W)
             ):
-                raise Rejected(f"split {str(s)[:40]} is not a hidden unit [layer, unit]")
+                raise Rejected(f"split {shown(s)} is not a hidden unit [layer, unit]")
             if tuple(s) in fixed:
                 raise Rejected(f"split {s} repeats a split on its path")
             if key is not None:
@@ -335,10 +345,11 @@ class Judge:
         """μ^p (μ for p = ∞); with ρ, from ε exactly, or (PROVED only) from the witness."""
         if self.mu is not None:
             return self.mu if self.p is None else self.mu**self.p
-        use = "exact" if exact_eps or self.witness is None else "witness"
+        # keyed by the pair: a Judge reused for another bundle must not keep its witness
+        use = "exact" if exact_eps or self.witness is None else self.witness
         if use not in self._rp:
-            if use == "witness":
-                i, j = self.witness
+            if use != "exact":
+                i, j = use
                 dist = distance_power(self.X[i], self.X[j], self.p)
             else:
                 dist = min_cross_distance(self.X, self.y, self.p)
@@ -366,7 +377,7 @@ class Judge:
         """(index, status, reason) for one bundle entry; index None if it has none."""
         i = entry.get("index") if isinstance(entry, dict) else None
         if type(i) is not int or not 0 <= i < len(self.X):
-            return None, "REJECTED", f"no ball has index {str(i)[:20]}"
+            return None, "REJECTED", f"no ball has index {shown(i, 20)}"
         try:
             v = entry.get("verdict")
             if v == "UNKNOWN":
@@ -386,11 +397,11 @@ class Judge:
             if v == "PROVED":
                 n = check_nodes(self.layers, self.ball(i, exact_eps=False), entry.get("proof"))
                 return i, "PROVED", f"proof checked ({n} leaves)"
-            raise Rejected(f"unknown verdict {str(v)[:20]!r}")
+            raise Rejected(f"unknown verdict {shown(v, 20)}")
         except Rejected as e:
             return i, "REJECTED", str(e)
         except MALFORMED as e:
-            return i, "REJECTED", f"malformed certificate ({type(e).__name__}: {str(e)[:80]})"
+            return i, "REJECTED", f"malformed certificate ({type(e).__name__}: {_why(e)})"
 
     def check_header(self, bundle) -> None:
         """The bundle is for this network, dataset, norm and property."""
@@ -403,7 +414,7 @@ class Judge:
         if bundle.get("dataset_sha256") != self.dataset_sha256:
             raise Rejected("the bundle is for another dataset")
         if bundle.get("p") != ("inf" if self.p is None else self.p):
-            raise Rejected(f"the bundle is for p = {str(bundle.get('p'))[:20]}")
+            raise Rejected(f"the bundle is for p = {shown(bundle.get('p'), 20)}")
         if bundle.get("property", "equal") != self.prop:
             raise Rejected(f"the bundle's property is not {self.prop!r}")
         if not isinstance(bundle.get("balls"), list):

@@ -27,23 +27,34 @@ _FRAC = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
 _DEC = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 
 
+def shown(v, n: int = 40) -> str:
+    """An untrusted value as a short, printable ASCII string for a message: a lone surrogate,
+    an integer of 5,000 digits (str() refuses those) or deep nesting cannot break the message,
+    nor the terminal it is printed on."""
+    try:
+        s = repr(v)
+    except (RecursionError, ValueError):
+        s = f"<{type(v).__name__} too large or too deep to show>"
+    return s[:n].encode("ascii", "backslashreplace").decode("ascii")
+
+
 def number(v) -> Q:
     """An exact number: a JSON integer, or a string "n", "p/q" (q > 0) or a decimal."""
     if isinstance(v, bool) or not isinstance(v, (int, str)):
-        raise Rejected(f"not an exact number: {str(v)[:40]!r} (write integers or 'p/q' strings)")
+        raise Rejected(f"not an exact number: {shown(v)} (write integers or 'p/q' strings)")
     if isinstance(v, int):
         return Q(v)
     s = v.strip()
     if len(s) > MAX_NUMBER:
         raise Rejected(f"a number of {len(s)} characters (at most {MAX_NUMBER})")
     if _INT.fullmatch(s):
-        return Q(fmpz(s))
+        return Q(fmpz(s.lstrip("+")))  # (flint refuses a "+")
     m = _FRAC.fullmatch(s)
     if m:
         den = fmpz(m.group(2))
         if den == 0:
             raise Rejected(f"zero denominator in {s[:40]!r}")
-        return Q(fmpz(m.group(1)), den)
+        return Q(fmpz(m.group(1).lstrip("+")), den)
     m = _DEC.fullmatch(s)
     if m and (m.group(2) or m.group(3)):
         sign, whole, frac, exp = m.groups()
@@ -114,7 +125,7 @@ def parse_network(text) -> tuple[list, str]:
     if not isinstance(obj, dict) or set(obj) != {"format", "input_dim", "layers"}:
         raise Rejected('a network is an object with exactly "format", "input_dim", "layers"')
     if obj["format"] != NETWORK_FORMAT:
-        raise Rejected(f"network format {str(obj['format'])[:40]!r}, not {NETWORK_FORMAT}")
+        raise Rejected(f"network format {shown(obj['format'])}, not {NETWORK_FORMAT}")
     width = obj["input_dim"]
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         raise Rejected("input_dim must be a positive integer")
