@@ -37,10 +37,7 @@ def measure(net, bs) -> tuple[float, float, int]:
     n = 0
     for b, r in zip(bs, results):
         if r.status == "PROVED" and r.certificate is not None:
-            kb = kernel.Ball(
-                tuple(kernel.exact(v) for v in b.center), b.label, b.p, kernel.exact(b.radius_power)
-            )
-            kernel.check_tree(layers, kb, r.certificate["tree"], {})
+            kernel.check_tree(layers, linear.kernel_ball(b), r.certificate["tree"], {})
             n += 1
     return search, time.perf_counter() - t0, n
 

@@ -45,6 +45,8 @@ import flint
 import z3
 
 from certify.ball import Ball, BallResult, argmax_holds, refuted, root_upper
+from certify.engines.z3_ball import ball_constraints
+from certify.engines.z3_ball import rational as _q
 from certify.errors import InputError
 from certify.network import Network
 from certify.numbers import format_number
@@ -162,7 +164,7 @@ def _exact_phase(
     stats: dict[str, Any],
 ) -> BallResult:
     """The whole-ball query with the exact ball constraint (nonlinear for p >= 2)."""
-    ball_cons, logic = _ball_constraints(ball, xs, ctx)
+    ball_cons, logic = ball_constraints(ball, xs, ctx)
     stats["logic"] = logic
     solver = z3.Solver(ctx=ctx)
     solver.add(*ball_cons, *net_cons)
@@ -213,11 +215,10 @@ def _outer_phase(
     """
     p = ball.p
     assert p is not None and p >= 2
-    r = _q(ball.box_radius, ctx)
     diffs = [x - _q(c, ctx) for x, c in zip(xs, ball.center)]
     solver = z3.Solver(ctx=ctx)
     solver.add(*net_cons)
-    solver.add(*[c for dj in diffs for c in (dj < r, -dj < r)])
+    solver.add(*ball_constraints(ball, xs, ctx, box_only=True)[0])
     if len(xs) > 1:  # Hölder: ‖v‖_1 ≤ d^(1−1/p)·‖v‖_p < d^(1−1/p)·μ ≤ r1
         r1 = root_upper(len(xs) ** (p - 1) * ball.radius_power, p)
         ts = [z3.Real(f"s_{j}", ctx) for j in range(len(xs))]
@@ -358,11 +359,6 @@ def _validate(net: Network, ball: Ball, timeout: float | None, cut_rounds: int) 
 # ---------------------------------------------------------------------- encoding
 
 
-def _q(v: Fraction | int, ctx: z3.Context) -> z3.ArithRef:
-    """The exact rational v as a z3 real constant (built from an exact string, never a float)."""
-    return z3.RealVal(str(format_number(Fraction(v))), ctx)
-
-
 def _affine(
     row: Sequence[Fraction],
     bias: Fraction,
@@ -386,27 +382,6 @@ def _interval_affine(row: Sequence[Fraction], bias: Fraction, box: Sequence[Inte
             lo += w * u
             hi += w * l
     return lo, hi
-
-
-def _ball_constraints(
-    ball: Ball, xs: Sequence[z3.ArithRef], ctx: z3.Context
-) -> tuple[list[z3.BoolRef], str]:
-    """Constraints saying x lies in the open ball, and the arithmetic logic they need."""
-    r = _q(ball.radius_power, ctx)
-    diffs = [x - _q(c, ctx) for x, c in zip(xs, ball.center)]
-    if ball.p is None:
-        return [c for dj in diffs for c in (dj < r, -dj < r)], "LRA"
-    p = ball.p
-    if p % 2 == 0:  # (x_j − c_j)^p is already |x_j − c_j|^p
-        powers = [dj * dj if p == 2 else dj**p for dj in diffs]
-        return [z3.Sum(powers) < r], "NRA"
-    ts = [z3.Real(f"t_{j}", ctx) for j in range(len(xs))]
-    cons = [c for t, dj in zip(ts, diffs) for c in (t >= dj, t >= -dj)]
-    if p == 1:
-        cons.append(z3.Sum(ts) < r)
-        return cons, "LRA"
-    cons.append(z3.Sum([t**p for t in ts]) < r)
-    return cons, "NRA"
 
 
 def _network_constraints(

@@ -1,26 +1,17 @@
-"""The trusted kernel: re-checks robustmem certificates with exact rational arithmetic.
+"""The kernel's exact primitives: one definition of each rule, used by the judge (proof trees
+and bundles, :mod:`certify.kernel.judge`) and called by the engines for their own search.
 
-It calls no solver and imports nothing from the engines; it is the code a reviewer must read.
-A certificate bundle (format "robustmem-certificate/1") names the network and dataset by
-content hash and holds one entry per ball:
-  REFUTED  {"counterexample": [x...]}: x is in the open ball and f(x) ≠ y (evaluated here).
-  PROVED   {"tree": node}: a case split over neuron phases. A node is either
-    {"split": [k, i], "active": node, "inactive": node}  (pre-activation z_ki ≥ 0 / ≤ 0), or a
-    leaf, checked on region R = open ball ∩ the splits on its path:
-    {"leaf": "output"}  bounds recomputed here pin f to y on R;
-    {"leaf": "empty"}   recomputed bounds contradict a split: R is empty;
-    {"leaf": "affine", "pattern": P}  every phase of P is a split on the path or follows from
-        the recomputed bounds, and f = a·x + β on R has a = 0 and β = y;
-    {"leaf": "linear", "pattern": P, "above": C, "below": C}  phases as for "affine"; C shows
-        that no x ∈ R has a·x + β > y (resp. < y): Motzkin multipliers for linear constraints
-        {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[s, λ]...]}}, or for p = 2
-        {"l2": {"splits": [[k, i, λ]...], "out": λ}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
-        {"slemma": {"splits": ..., "out": λ, "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0.
-Classifiers (C ≥ 2 outputs, output index y − 1 is class y, bundle "property": "argmax"): the
-property is f_y > f_j for every j ≠ y (a tie fails). The leaves above are read for the
-failure rows h_j = f_j − f_y (see goal_layers): "output" and "affine" show h_j < 0 on R, and
-{"leaf": "linear", "pattern": P, "margins": [C_j...]} gives per j ≠ y (increasing) either
-"bound" (the recomputed bounds show h_j < 0) or C showing that no x ∈ R has h_j(x) ≥ 0.
+Exact rational arithmetic only (python-flint fmpq); no solver, no float, no engine import.
+  numbers      num, exact, root_up (a rational upper bound of a k-th root)
+  the ball     Ball(c, y, p, rp): contains(x) (open ball), reach(a) (dual norm: an upper
+               bound of sup a·(x − c) over the ball)
+  the network  Layer(W, b, step), exact_layers(net), evaluate(layers, x[, trace]),
+               goal_layers (the property as failure rows), safe, fails
+  unit rules   infeasible (a split contradicts the bounds), phase (on/off/unstable),
+               relaxation (the row (sl, su, off, pl, pu) of one unit)
+  bounds       combine (symbolic rows of a layer), bounds (forward propagation),
+               back_substitute / output_upper (back-substitution), affine_forms (the exact
+               affine piece of an activation pattern)
 Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
 (ℓ2 via a rounded-up square root), plus back-substitution for the output.
 Step units (H(t) = 1 if t ≥ 0 else 0; a layer may mix them with ReLU units, decided unit by
@@ -102,6 +93,9 @@ def dot(a, b) -> Q:
     return sum((u * v for u, v in zip(a, b)), Q(0))
 
 
+WIDE = 6  # rows with more nonzeros than this go through one flint product per layer
+
+
 class Layer:
     """One affine layer: rows of W and b as lists, and W, W⁺, W⁻, b as flint matrices."""
 
@@ -116,7 +110,7 @@ class Layer:
         self.bm = M(n, 1, b)
         self.nz = [[(j, w) for j, w in enumerate(row) if w] for row in W]  # nonzeros per row
         # rows with many nonzeros: one product per layer over the inputs J they read
-        self.wide = [i for i, r in enumerate(self.nz) if len(r) > 6]
+        self.wide = [i for i, r in enumerate(self.nz) if len(r) > WIDE]
         self.J = sorted({j for i in self.wide for j, _ in self.nz[i]})
         sub = [[W[i][j] for j in self.J] for i in self.wide]
         flat = [w for row in sub for w in row]
@@ -134,17 +128,21 @@ def scale_rows(A, s):
     return M(A.nrows(), m, [v * s[i // m] for i, v in enumerate(A.entries())])
 
 
-def evaluate(layers, x) -> list:
+def evaluate(layers, x, *, trace: bool = False) -> list:
+    """The exact outputs at x; with ``trace``, every layer's pre-activations (the last entry is
+    the outputs)."""
     v = M(len(x), 1, list(x))
+    pre = []
     for k, L in enumerate(layers):
         v = L.M * v + L.bm
+        pre.append(v.entries())
         if k < len(layers) - 1:
             v = M(
                 v.nrows(),
                 1,
                 [Q(t >= 0) if h else max(t, Q(0)) for t, h in zip(v.entries(), L.step)],
             )
-    return v.entries()
+    return pre if trace else v.entries()
 
 
 def goal_layers(layers, y):
@@ -174,6 +172,42 @@ def fails(layers, y, x) -> bool:
     return any(not safe(v, strict) for v in evaluate(g, x))
 
 
+def infeasible(fixed, l, u) -> bool:
+    """A split contradicts a unit's bounds l ≤ z ≤ u: active (z ≥ 0) with u < 0, or inactive
+    (z ≤ 0) with l > 0; the region is empty."""
+    return (fixed is True and u < 0) or (fixed is False and l > 0)
+
+
+def phase(step: bool, fixed, l, u):
+    """A unit's phase on the region: True (on), False (off) or None (unstable). A split
+    (``fixed``: True active z ≥ 0, False inactive z ≤ 0) decides; otherwise l ≥ 0 is on, and
+    u < 0 is off (for ReLU u ≤ 0 too, where ReLU(z) = 0 as well)."""
+    if fixed is not None:
+        return fixed
+    if l >= 0:
+        return True
+    if u < 0 or (not step and u <= 0):
+        return False
+    return None
+
+
+def relaxation(step: bool, fixed, l, u) -> tuple:
+    """The row (sl, su, off, pl, pu) of one unit a = σ(z) with l ≤ z ≤ u on the region:
+    sl·z ≤ a ≤ su·z + off (a step unit: sl = su = 0, a ∈ [pl, pu] with pl, pu ∈ {0, 1}), and
+    pl ≤ a ≤ pu. On: ReLU is z (H is 1); off: 0; unstable ReLU: α·z ≤ a ≤ s·(z − l) with
+    s = u/(u − l), α = 1 if u ≥ −l else 0; unstable H: a ∈ [0, 1]."""
+    ph = phase(step, fixed, l, u)
+    if step:  # constant 1, 0, or in [0, 1]
+        top = Q(int(ph is not False))
+        return Q(0), Q(0), top, Q(int(ph is True)), top
+    if ph is True:  # ReLU = identity
+        return Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0))
+    if ph is False:  # ReLU = 0
+        return (Q(0),) * 5
+    s = u / (u - l)
+    return Q(int(u >= -l)), s, -s * l, Q(0), u
+
+
 def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> list:
     """The symbolic rows Σ_j w_j·(A_j if w_j > 0 else B_j) of a layer (rows are 1×d
     matrices): a single unit weight shares its input row; few nonzeros: summed directly; many:
@@ -192,7 +226,7 @@ def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> 
             out.append(A[nz[0][0]])
         else:
             acc = M(1, d)
-            if len(nz) <= 6:
+            if len(nz) <= WIDE:
                 for j, w in nz:
                     acc += (A[j] if w > 0 else B[j]) * w
             out.append(acc)
@@ -245,20 +279,9 @@ def bounds(layers, ball: Ball, fixed: dict):
         sl, su, off, pl, pu = [], [], [], [], []
         for i, (l, u) in enumerate(zip(lo, up)):
             ph = fixed.get((k, i))
-            if (ph is True and u < 0) or (ph is False and l > 0):
+            if infeasible(ph, l, u):
                 return None
-            if L.step[i]:  # constant 1, 0, or in [0, 1]
-                on = ph is True or (ph is None and l >= 0)
-                top = Q(int(on or (ph is None and u >= 0)))
-                row = (Q(0), Q(0), top, Q(int(on)), top)
-            elif ph is True or (ph is None and l >= 0):  # ReLU = identity
-                row = (Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0)))
-            elif ph is False or u <= 0:  # ReLU = 0
-                row = (Q(0),) * 5
-            else:  # α·z ≤ ReLU(z) ≤ s·(z − l), s = u/(u − l), α ∈ {0, 1}
-                s = u / (u - l)
-                row = (Q(int(u >= -l)), s, -s * l, Q(0), u)
-            for lst, v in zip((sl, su, off, pl, pu), row):
+            for lst, v in zip((sl, su, off, pl, pu), relaxation(L.step[i], ph, l, u)):
                 lst.append(v)
         AL = [r if t == 1 else r * t for r, t in zip(zL, sl)]
         AU = [r if t == 1 else r * t for r, t in zip(zU, su)]
@@ -270,36 +293,38 @@ def bounds(layers, ball: Ball, fixed: dict):
     return lows, ups
 
 
+def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: int = 1) -> Q:
+    """A lower bound of sign·(output j) on the region, by back-substitution: the output's
+    linear form is pushed back through the layers, each unit replaced by the side of its
+    :func:`relaxation` that its coefficient needs (stable units pass exactly, so
+    cancellations survive), then concretised over the ball."""
+    lam = [sign * w for w in layers[-1].W[j]]
+    const = sign * layers[-1].b[j]
+    for k in range(len(layers) - 2, -1, -1):
+        coef = []
+        for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
+            step, ph = layers[k].step[i], fixed.get((k, i))
+            if lm == 0 or (not step and ph is None and u <= 0):  # ReLU(z) = 0 where z ≤ 0
+                coef.append(Q(0))
+                continue
+            sl, su, off, pl, pu = relaxation(step, ph, l, u)
+            if step:  # a constant in [pl, pu]: the worse end for lm
+                const += lm * (pl if lm > 0 else pu)
+                coef.append(Q(0))
+            elif lm > 0:  # lm·a ≥ lm·sl·z
+                coef.append(lm * sl)
+            else:  # lm·a ≥ lm·(su·z + off)
+                coef.append(lm * su)
+                const += lm * off
+        row = M(1, len(coef), coef)
+        const += (row * layers[k].bm)[0, 0]
+        lam = (row * layers[k].M).entries()
+    return dot(lam, ball.c) + const - ball.reach(lam)
+
+
 def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
     """An upper bound of output j: the forward bound, tightened by back-substitution."""
-
-    def lower(sign: int) -> Q:
-        lam = [sign * w for w in layers[-1].W[j]]
-        const = sign * layers[-1].b[j]
-        for k in range(len(layers) - 2, -1, -1):
-            coef = []
-            for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
-                ph = fixed.get((k, i))
-                if layers[k].step[i]:  # a constant: 1 if on, 0 if off, else the worse of the two
-                    on = ph is True or (ph is None and l >= 0)
-                    const += lm if on or (ph is None and u >= 0 and lm < 0) else Q(0)
-                    coef.append(Q(0))
-                elif lm == 0 or ph is False or (ph is None and u <= 0):
-                    coef.append(Q(0))
-                elif ph is True or l >= 0:
-                    coef.append(lm)
-                elif lm > 0:
-                    coef.append(lm if u >= -l else Q(0))
-                else:
-                    s = u / (u - l)
-                    coef.append(lm * s)
-                    const -= lm * s * l
-            row = M(1, len(coef), coef)
-            const += (row * layers[k].bm)[0, 0]
-            lam = (row * layers[k].M).entries()
-        return dot(lam, ball.c) + const - ball.reach(lam)
-
-    return min(ups[-1][j], -lower(-1))
+    return min(ups[-1][j], -back_substitute(layers, ball, fixed, lows, ups, j, -1))
 
 
 def affine_forms(layers, pattern):

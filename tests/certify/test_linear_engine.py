@@ -151,3 +151,41 @@ def test_differential_plateaus_against_grid(seed):
             assert r.status == "REFUTED", (seed, p, wrong)
         if r.status == "REFUTED":
             assert b.contains(r.counterexample) and net.evaluate(r.counterexample) != 3
+
+
+def test_root_bounds_computed_once(monkeypatch):
+    """Branch and bound reuses the root's bounds: one kernel propagation per node."""
+    from certify.kernel import rules
+
+    calls = []
+    real = rules.bounds
+    monkeypatch.setattr(rules, "bounds", lambda *a: calls.append(a[2]) or real(*a))
+    r = check_ball(CANCEL, ball([0], 1, None, 3))
+    assert r.status == "PROVED" and r.stats["nodes"] > 1
+    assert len(calls) == r.stats["nodes"] and sum(not f for f in calls) == 1
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_attack_gradients_are_the_centre_piece(seed):
+    """The attack's exact gradients (backward row products) are the output rows of the
+    kernel's affine forms on the centre's pattern."""
+    from certify.engines.linear import piece, prepare
+    from certify.engines.linear.attack import _centre_gradients
+    from certify.kernel import rules
+
+    rng = random.Random(seed)
+    d = rng.randint(1, 3)
+    net = random_net(rng, d)
+    js = net.to_json()
+    widths = [len(layer["weight"]) for layer in js["layers"][:-1]]
+    net = Network(
+        [[[F(v) for v in r] for r in layer["weight"]] for layer in js["layers"]],
+        [[F(v) for v in layer["bias"]] for layer in js["layers"]],
+        input_dim=d,
+        activations=[[rng.choice(("relu", "step")) for _ in range(w)] for w in widths],
+    )
+    prep = prepare(net)
+    b = ball([F(rng.randint(-4, 4), 2) for _ in range(d)], 1, None, 1)
+    pre = rules.evaluate(prep.layers, [rules.exact(v) for v in b.center], trace=True)
+    P = piece(prep, [[z > 0 for z in layer] for layer in pre[:-1]])[-1][0]
+    assert _centre_gradients(prep, b) == [[F(int(v.p), int(v.q)) for v in row] for row in P]

@@ -1,6 +1,7 @@
-"""Bound propagation: the sparse row-wise implementations (engine and kernel) give exactly the
-bounds of the dense reference on random sparse networks (ReLU, step and mixed layers), balls
-and split phases."""
+"""Bound propagation: the kernel's sparse row-wise rules.bounds (the only production
+propagation: the linear engine calls it) gives exactly the bounds of the dense reference
+(tests/certify/reference_propagation.py) on random sparse networks (ReLU, step and mixed
+layers), balls and split phases."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from fractions import Fraction as F
 
 import pytest
 
-from certify import kernel
 from certify.ball import Ball
-from certify.engines.linear import WIDE, _Concretiser, prepare, propagate, propagate_dense
+from certify.engines.linear import kernel_ball, prepare
+from certify.kernel import rules
+from certify.kernel.rules import WIDE
 from certify.network import Network
+from tests.certify.reference_propagation import propagate_dense
 
 
 def sparse_net(
@@ -51,7 +54,7 @@ def sparse_net(
 
 
 @pytest.mark.parametrize("seed", range(15))
-def test_sparse_propagation_equals_dense_and_kernel(seed):
+def test_kernel_propagation_equals_dense_reference(seed):
     rng = random.Random(seed)
     d = rng.randint(WIDE + 1, WIDE + 4)  # wide rows really are wide in the first layer
     net = sparse_net(
@@ -62,24 +65,20 @@ def test_sparse_propagation_equals_dense_and_kernel(seed):
     mu = F(rng.randint(1, 9), 10)
     center = tuple(F(rng.randint(-4, 4), 3) for _ in range(d))
     ball = Ball(center, 1, p, mu if p in (None, 1) else mu**p)
-    prep = prepare(net)
-    conc = _Concretiser(ball)
-    ref = propagate_dense(prep, conc, {})
+    ref = propagate_dense(net, ball, {})
     # split phases: some units of the first layers fixed active or inactive
     fixed = {}
     for k, (lo, up) in enumerate(zip(ref.lower[:-1], ref.upper[:-1])):
         for i, (l, u) in enumerate(zip(lo, up)):
             if l < 0 < u and rng.random() < 0.4:
                 fixed[(k, i)] = rng.random() < 0.5
+    kb = rules.Ball(tuple(rules.exact(v) for v in center), 1, p, rules.exact(ball.radius_power))
+    layers = rules.exact_layers(net)
+    assert [L.step for L in prepare(net).layers] == [L.step for L in layers]
+    assert kernel_ball(ball).c == kb.c and kernel_ball(ball).rp == kb.rp
     for phases in ({}, fixed):
-        a = propagate(prep, conc, phases)
-        b = propagate_dense(prep, conc, phases)
-        assert a.empty == b.empty
-        assert a.lower == b.lower and a.upper == b.upper
-        kb = kernel.Ball(
-            tuple(kernel.exact(v) for v in center), 1, p, kernel.exact(ball.radius_power)
-        )
-        got = kernel.bounds(kernel.exact_layers(net), kb, phases)
+        b = propagate_dense(net, ball, phases)
+        got = rules.bounds(layers, kb, phases)
         if b.empty:
             assert got is None
         else:

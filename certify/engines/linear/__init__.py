@@ -4,10 +4,12 @@ For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether 
 
 1. *Attack* (cheap): f at the centre; float samples in the ball and points along the local
    gradient, each re-checked exactly. A float only proposes a point; exact evaluation decides.
-2. *Symbolic bound propagation* (exact rationals, python-flint): every neuron gets linear lower
-   and upper functions of x, concretised over the ball with the dual norm (ℓ2 through a
-   rational upper bound of the square root, so bounds stay sound). The first layer is exact.
-   Neurons whose bounds do not straddle 0 are stable.
+2. *Symbolic bound propagation* (exact rationals, python-flint): the trusted kernel's own
+   rules (certify.kernel.rules: bounds, phase, relaxation, back_substitute, affine_forms,
+   Ball.reach), so the engine and the checker share one definition of each rule. Every
+   neuron gets linear lower and upper functions of x, concretised over the ball with the
+   dual norm (ℓ2 through a rational upper bound of the square root, so bounds stay sound).
+   The first layer is exact. Neurons whose bounds do not straddle 0 are stable.
 3. *Branch and bound* on unstable neurons, earliest layer first, so that once every neuron is
    stable or split, f is one exact affine map a·x + β on the node's region (the ball ∩ the
    split half-spaces). Leaves:
@@ -30,6 +32,12 @@ Classifiers (C ≥ 2 outputs, output index y − 1 is class y) are decided on th
 g = (f_y − f_j)_{j ≠ y} (:func:`check_argmax`): the property is g > 0 componentwise, ties
 failing; the same steps run with "every margin's lower bound > 0" as the closing test and,
 at full patterns, one exact solver check and emptiness certificate per margin.
+
+Layout: prepare.py (per-network data: the kernel's layers, float copies), search.py (branch
+and bound), equal.py / argmax.py (the two properties: closing test and leaf decision),
+leaves.py (affine pieces, emptiness certificates, z3 over a leaf's region), attack.py
+(counterexample search). The z3 ball encoding is shared with the z3 engine
+(certify/engines/z3_ball.py).
 """
 
 from __future__ import annotations
@@ -38,18 +46,12 @@ import time
 
 from certify.ball import Ball, BallResult
 from certify.engines.linear.argmax import check_argmax
-from certify.engines.linear.attack import attack
-from certify.engines.linear.bounds import (
-    _Concretiser,
-    affine_piece,
-    backward_lower,
-    output_gradient,
-    propagate,
-    propagate_dense,
-)
+from certify.engines.linear.attack import attack, attack_margins
 from certify.engines.linear.equal import check_equal
-from certify.engines.linear.prepare import WIDE, _Prepared, margin_prep, prepare
+from certify.engines.linear.leaves import affine_piece, piece
+from certify.engines.linear.prepare import _Prepared, kernel_ball, margin_prep, prepare
 from certify.engines.linear.search import ENGINE
+from certify.kernel.rules import WIDE
 from certify.network import Network
 
 __all__ = [
@@ -57,16 +59,14 @@ __all__ = [
     "WIDE",
     "affine_piece",
     "attack",
-    "backward_lower",
+    "attack_margins",
     "check_argmax",
     "check_ball",
     "check_equal",
+    "kernel_ball",
     "margin_prep",
-    "output_gradient",
+    "piece",
     "prepare",
-    "propagate",
-    "propagate_dense",
-    "_Concretiser",
 ]
 
 

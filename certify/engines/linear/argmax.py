@@ -5,21 +5,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flint import fmpq
-
 from certify.ball import Ball, BallResult, refuted
-from certify.engines.linear.attack import _attack_margins
-from certify.engines.linear.bounds import (
-    _Concretiser,
-    _Propagation,
-    affine_piece,
-    backward_lower,
-    propagate,
+from certify.engines.linear.attack import attack_margins
+from certify.engines.linear.leaves import (
+    leaf_pattern,
+    piece,
+    side_status,
+    split_constraints,
+    split_rows,
 )
-from certify.engines.linear.leaves import _leaf_pattern, _side_status, _split_constraints
-from certify.engines.linear.prepare import _F, _Prepared, margin_prep
-from certify.engines.linear.search import ENGINE, _branch_and_bound
+from certify.engines.linear.prepare import _F, _Prepared, kernel_ball, margin_prep
+from certify.engines.linear.search import ENGINE, branch_and_bound, proved_at_root
 from certify.engines.multipliers import emptiness_certificate
+from certify.kernel import rules
 from certify.network import Network
 
 
@@ -38,63 +36,55 @@ def check_argmax(
     full-pattern leaves get, per margin j, "bound" or an emptiness certificate for
     {x ∈ region : g_j(x) ≤ 0}."""
     mprep = margin_prep(prep, net, ball.label)
-    conc = _Concretiser(ball)
+    kb = kernel_ball(ball)
+    layers = mprep.layers
 
-    def lows(prop: _Propagation, fixed) -> list[fmpq]:
+    def lows(b, fixed) -> list:
+        """Each margin's lower bound: forward, tightened by back-substitution if ≤ 0."""
         out = []
-        for j, lo in enumerate(prop.lower[-1]):
-            if lo <= 0 and len(mprep.layers) > 1:
-                lo = max(lo, backward_lower(mprep, conc, prop, fixed, j))
+        for j, lo in enumerate(b[0][-1]):
+            if lo <= 0 and len(layers) > 1:
+                lo = max(lo, rules.back_substitute(layers, kb, fixed, *b, j))
             out.append(lo)
         return out
 
-    def closes(prop: _Propagation, fixed) -> bool:
-        return all(lo > 0 for lo in lows(prop, fixed))
+    def closes(b, fixed) -> bool:
+        return all(lo > 0 for lo in lows(b, fixed))
 
+    root = None
     res = refuted(ball, net, ball.center, ENGINE, "argmax at the centre is not the label")
-    if res is None and closes(propagate(mprep, conc, {}), {}):
-        return BallResult(
-            ball.index,
-            "PROVED",
-            ENGINE,
-            reason="margin bounds keep the label on the whole ball",
-            seconds=time.monotonic() - t0,
-            stats={"nodes": 1, "leaves": {"output": 1}},
-            certificate={"tree": {"leaf": "output"}},
-        )
-    res = res or _attack_margins(net, ball, mprep, seed)
+    if res is None:
+        root = rules.bounds(layers, kb, {})
+        if closes(root, {}):
+            return proved_at_root(ball, "margin bounds keep the label on the whole ball", t0)
+    res = res or attack_margins(net, ball, mprep, seed)
     if res is not None:
         res.seconds = time.monotonic() - t0
         return res
 
-    def decide(prop: _Propagation, fixed, ctx, time_left):
-        pattern = _leaf_pattern(mprep, prop, fixed)
-        forms = affine_piece(mprep, pattern)
+    def decide(b, fixed, ctx, time_left):
+        pattern = leaf_pattern(mprep, b, fixed)
+        forms = piece(mprep, pattern)
         P, q = forms[-1]
-        A = [[_F(P[j, i]) for i in range(P.ncols())] for j in range(P.nrows())]
-        beta = [_F(q[j, 0]) for j in range(P.nrows())]
+        A = [[_F(v) for v in row] for row in P]
+        beta = [_F(v) for v in q]
         bits = [[int(v) for v in r] for r in pattern]
-        if all(not any(a) and b > 0 for a, b in zip(A, beta)):
+        if all(not any(a) and c > 0 for a, c in zip(A, beta)):
             return "affine", {"leaf": "affine", "pattern": bits}, 0
-        constraints = _split_constraints(forms, fixed)
-        split_rows = [
-            ([(1 if ph else -1) * v for v in row], (1 if ph else -1) * b0, False, ("split", k, i))
-            for (row, b0, ph), (k, i) in zip(constraints, fixed)
-        ]
+        constraints = split_constraints(forms, fixed)
+        rows = split_rows(constraints, fixed)
         sides: list[Any] = []
         missing = 0
-        for a, b, lo in zip(A, beta, lows(prop, fixed)):
+        for a, c, lo in zip(A, beta, lows(b, fixed)):
             if lo > 0:
                 sides.append("bound")
                 continue
-            st = _side_status(net, ball, constraints, ctx, time_left, a, b, lambda e, q: e <= 0)
+            st = side_status(net, ball, constraints, ctx, time_left, a, c, lambda e, q: e <= 0)
             if st != "unsat":
                 return st
-            cert = emptiness_certificate(
-                split_rows + [([-v for v in a], -b, False, ("out",))], ball
-            )
+            cert = emptiness_certificate([*rows, ([-v for v in a], -c, False, ("out",))], ball)
             sides.append(cert if cert is not None else {"missing": None})
             missing += cert is None
         return "solver", {"leaf": "linear", "pattern": bits, "margins": sides}, missing
 
-    return _branch_and_bound(ball, mprep, conc, timeout, max_nodes, t0, closes, decide)
+    return branch_and_bound(ball, mprep, kb, timeout, max_nodes, t0, closes, decide, root)

@@ -8,35 +8,83 @@ from fractions import Fraction
 import numpy as np
 
 from certify.ball import Ball, BallResult, refuted, root_upper
-from certify.engines.linear.bounds import affine_piece, output_gradient
-from certify.engines.linear.prepare import _F, _Prepared, _step_mask
+from certify.engines.linear.prepare import _F, _Prepared
 from certify.engines.linear.search import ENGINE
+from certify.kernel import rules
+from certify.kernel.rules import M, Q
 from certify.network import Network
 
 
-def _float_value_grad(
-    prep: _Prepared, X: np.ndarray, leak: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """f and ∇f at the rows of X in float64 (guidance only). With ``leak`` > 0 the gradient
-    is that of the leaky-ReLU network (slope ``leak`` below 0): on a plateau of f it still
-    points towards where inactive units would switch on."""
-    acts = [X]
+def _float_forward(prep: _Prepared, X: np.ndarray, leak: float = 0.0, pick=None):
+    """All outputs at the rows of X in float64, and per row the gradient of output ``pick[r]``
+    (output 0 if None). Guidance only. With ``leak`` > 0 the gradient is that of the
+    leaky-ReLU network (slope ``leak`` below 0): on a plateau it still points towards where
+    inactive units would switch on; step units are flat (no gradient through H)."""
     masks = []
     h = X
     for k, (W, b) in enumerate(prep.floats):
         z = h @ W.T + b
         if k < len(prep.floats) - 1:
-            m = z > 0
-            st = _step_mask(prep, k)  # step units are flat: no gradient through H
-            masks.append(np.where(st, 0.0, np.where(m, 1.0, leak)))
-            h = np.where(st, (z >= 0).astype(float), z * m)
-            acts.append(h)
+            st = np.array(prep.layers[k].step, dtype=bool)
+            masks.append(np.where(st, 0.0, np.where(z > 0, 1.0, leak)))
+            h = np.where(st, (z >= 0).astype(float), z * (z > 0))
         else:
             h = z
-    g = np.broadcast_to(prep.floats[-1][0], (X.shape[0], prep.floats[-1][0].shape[1])).copy()
+    g = prep.floats[-1][0][np.zeros(len(X), dtype=int) if pick is None else pick(h)]
     for k in range(len(prep.floats) - 2, -1, -1):
         g = (g * masks[k]) @ prep.floats[k][0]
-    return h[:, 0], g
+    return h, g
+
+
+def _centre_gradients(prep: _Prepared, ball: Ball) -> list[list[Fraction]]:
+    """The exact gradient of every output on the centre's affine piece (the pattern read at
+    the centre by the kernel's evaluation: z > 0). Guidance only, so computed backwards by
+    row-vector products (one per output), far cheaper than the full affine forms of the
+    piece that leaves need (rules.affine_forms gives the same numbers)."""
+    pre = rules.evaluate(prep.layers, [rules.exact(v) for v in ball.center], trace=True)
+    v = prep.layers[-1].M  # outputs × units of the last hidden layer
+    for k in range(len(prep.layers) - 2, -1, -1):
+        L, n = prep.layers[k], v.ncols()
+        keep = [Q(int(z > 0 and not h)) for z, h in zip(pre[k], L.step)]  # H passes no x
+        v = M(v.nrows(), n, [e * keep[i % n] for i, e in enumerate(v.entries())]) * L.M
+    return [[_F(e) for e in row] for row in rules.rows(v)]
+
+
+def _pgd(ball: Ball, X0: np.ndarray, rng, ascent, offer, mu: float, steps: int = 40):
+    """Projected gradient ascent from the rows of X0 (floats): ``ascent(X, leak)`` gives
+    (rows worth an exact check, ascent directions); ``offer(x)`` checks a float point exactly
+    and returns a REFUTED result or None. Rows with no gradient move at random."""
+    c = np.array([float(v) for v in ball.center])
+    X = X0.copy()
+    for t in range(steps):
+        hit, g = ascent(X, 0.0 if t % 2 else 0.1)
+        for i in np.nonzero(hit)[0][:3]:
+            r = offer(X[i])
+            if r is not None:
+                return r
+        alpha = mu * (0.5 if t < steps // 2 else 0.1)
+        if ball.p is None:
+            step = np.sign(g)
+        elif ball.p == 1:
+            step = np.zeros_like(g)
+            j = np.argmax(np.abs(g), axis=1)
+            step[np.arange(len(g)), j] = np.sign(g[np.arange(len(g)), j])
+        else:
+            step = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-300)
+        stuck = ~np.any(g != 0, axis=1)
+        step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
+        X = _project(ball, c, X + alpha * step, mu)
+    return None
+
+
+def _starts(ball: Ball, rng, starts: int = 6):
+    """(μ as a float, a little inside, and the PGD starts: the centre and random points), or
+    None when μ has no usable float."""
+    mu = 0.999 * _float_radius(ball)
+    if not np.isfinite(mu) or mu <= 0:
+        return None
+    c = np.array([float(v) for v in ball.center])
+    return mu, np.vstack([c[None, :], _sample(ball, rng, starts - 1)])
 
 
 # ------------------------------------------------------------------------ attack
@@ -48,9 +96,7 @@ def attack(
     if r is not None:
         return r
     # along the gradient of the centre's affine piece (both ways, shrinking steps)
-    pre = net.pre_activations(c)
-    pattern = [[z > 0 for z in layer] for layer in pre[:-1]]
-    a = output_gradient(prep, pattern)
+    a = _centre_gradients(prep, ball)[0]
     if any(a):
         dirs = _directions(ball, a)
         for k in range(1, 40):
@@ -63,9 +109,22 @@ def attack(
                         return r
     # projected gradient steps in float, from the centre and random starts, both directions
     rng = np.random.default_rng(seed)
-    r = _pgd(net, ball, prep, rng)
-    if r is not None:
-        return r
+    start = _starts(ball, rng)
+    if start is not None:
+        y = float(ball.label)
+        for sign in (1.0, -1.0):
+
+            def ascent(X, leak, sign=sign):
+                v, g = _float_forward(prep, X, leak)
+                return sign * (v[:, 0] - y) > 1e-9 * (1 + abs(y)), sign * g
+
+            def offer(x):
+                x = tuple(Fraction(float(u)) for u in x)
+                return refuted(ball, net, x, ENGINE, "projected gradient search")
+
+            r = _pgd(ball, start[1], rng, ascent, offer, start[0])
+            if r is not None:
+                return r
     # random float samples in the ball, exactly re-checked
     X = _sample(ball, rng, samples)
     vals = net.evaluate_float(X)
@@ -95,43 +154,6 @@ def _project(ball: Ball, c: np.ndarray, X: np.ndarray, mu: float) -> np.ndarray:
         n = np.linalg.norm(D, ord=ball.p, axis=1, keepdims=True)
         D = np.where(n > mu, D * (mu / np.maximum(n, 1e-300)), D)
     return c + D
-
-
-def _pgd(
-    net: Network, ball: Ball, prep: _Prepared, rng, steps: int = 40, starts: int = 6
-) -> BallResult | None:
-    c = np.array([float(v) for v in ball.center])
-    mu = 0.999 * _float_radius(ball)
-    if not np.isfinite(mu) or mu <= 0:
-        return None
-    y = float(ball.label)
-    X0 = np.vstack([c[None, :], _sample(ball, rng, starts - 1)])
-    for sign in (1.0, -1.0):
-        X = X0.copy()
-        for t in range(steps):
-            v, g = _float_value_grad(prep, X, leak=0.0 if t % 2 else 0.1)
-            dev = sign * (v - y)
-            hit = np.nonzero(dev > 1e-9 * (1 + abs(y)))[0]
-            for i in hit[:3]:
-                x = tuple(Fraction(float(u)) for u in X[i])
-                r = refuted(ball, net, x, ENGINE, "projected gradient search")
-                if r is not None:
-                    return r
-            alpha = mu * (0.5 if t < steps // 2 else 0.1)
-            gs = sign * g
-            if ball.p is None:
-                step = np.sign(gs)
-            elif ball.p == 1:
-                step = np.zeros_like(gs)
-                j = np.argmax(np.abs(gs), axis=1)
-                step[np.arange(len(gs)), j] = np.sign(gs[np.arange(len(gs)), j])
-            else:
-                n = np.linalg.norm(gs, axis=1, keepdims=True)
-                step = gs / np.maximum(n, 1e-300)
-            stuck = ~np.any(gs != 0, axis=1)
-            step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
-            X = _project(ball, c, X + alpha * step, mu)
-    return None
 
 
 def _directions(ball: Ball, a: list[Fraction]) -> list[tuple[Fraction, ...]]:
@@ -175,36 +197,15 @@ def _sample(ball: Ball, rng, n: int) -> np.ndarray:
     return c + 0.999 * mu * U
 
 
-def _float_margins(prep: _Prepared, X: np.ndarray, leak: float = 0.0):
-    """All outputs at the rows of X, and the gradient of the smallest one (floats: guidance)."""
-    masks = []
-    h = X
-    for k, (W, b) in enumerate(prep.floats):
-        z = h @ W.T + b
-        if k < len(prep.floats) - 1:  # step units are flat: no gradient through H
-            st = _step_mask(prep, k)
-            masks.append(np.where(st, 0.0, np.where(z > 0, 1.0, leak)))
-            h = np.where(st, (z >= 0).astype(float), z * (z > 0))
-        else:
-            h = z
-    g = prep.floats[-1][0][np.argmin(h, axis=1)]
-    for k in range(len(prep.floats) - 2, -1, -1):
-        g = (g * masks[k]) @ prep.floats[k][0]
-    return h, g
-
-
-def _attack_margins(
+def attack_margins(
     net: Network, ball: Ball, mprep: _Prepared, seed: int, steps: int = 40, starts: int = 6
 ) -> BallResult | None:
     """Look for x in the ball with some margin ≤ 0: exact steps down the centre piece's
     margin gradients, projected gradient descent on the smallest margin, random samples.
     Every proposal is re-checked exactly on the classifier."""
     c = ball.center
-    pre = net.pre_activations(c)
-    forms = affine_piece(mprep, [[z > 0 for z in layer] for layer in pre[:-1]])
-    P = forms[-1][0]
-    for j in range(P.nrows()):
-        a = [-_F(P[j, i]) for i in range(P.ncols())]
+    for g in _centre_gradients(mprep, ball):
+        a = [-v for v in g]
         if any(a):
             for k in range(1, 30):
                 for dvec in _directions(ball, a):
@@ -214,31 +215,27 @@ def _attack_margins(
                     if r is not None:
                         return r
     rng = np.random.default_rng(seed)
-    cf = np.array([float(v) for v in c])
-    mu = 0.999 * _float_radius(ball)
-    if not np.isfinite(mu) or mu <= 0:
+    start = _starts(ball, rng, starts)
+    if start is None:
         return None
-    X = np.vstack([cf[None, :], _sample(ball, rng, starts - 1)])
-    for t in range(steps):
-        V, G = _float_margins(mprep, X, leak=0.0 if t % 2 else 0.1)
-        for i in np.nonzero(V.min(axis=1) <= 0)[0][:3]:
-            r = _short_refutation(net, ball, X[i], "projected gradient search")
-            if r is not None:
-                return r
-        alpha = mu * (0.5 if t < steps // 2 else 0.1)
-        if ball.p is None:
-            step = -np.sign(G)
-        elif ball.p == 1:
-            step = np.zeros_like(G)
-            j = np.argmax(np.abs(G), axis=1)
-            step[np.arange(len(G)), j] = -np.sign(G[np.arange(len(G)), j])
-        else:
-            step = -G / np.maximum(np.linalg.norm(G, axis=1, keepdims=True), 1e-300)
-        stuck = ~np.any(G != 0, axis=1)
-        step[stuck] = rng.standard_normal((int(stuck.sum()), X.shape[1]))
-        X = _project(ball, cf, X + alpha * step, mu)
+
+    def ascent(X, leak):
+        V, G = _float_forward(mprep, X, leak, pick=lambda h: np.argmin(h, axis=1))
+        return V.min(axis=1) <= 0, -G
+
+    r = _pgd(
+        ball,
+        start[1],
+        rng,
+        ascent,
+        lambda x: _short_refutation(net, ball, x, "projected gradient search"),
+        start[0],
+        steps,
+    )
+    if r is not None:
+        return r
     X = _sample(ball, rng, 64)
-    V = _float_margins(mprep, X)[0].min(axis=1)
+    V = _float_forward(mprep, X)[0].min(axis=1)
     for i in np.argsort(V)[:8]:
         if V[i] > 0:
             break

@@ -7,10 +7,10 @@ from typing import Any
 
 from certify.ball import Ball, BallResult
 from certify.engines.linear.attack import attack
-from certify.engines.linear.bounds import _Concretiser, _Propagation, propagate
-from certify.engines.linear.leaves import _decide_leaf
-from certify.engines.linear.prepare import _Q, _Prepared
-from certify.engines.linear.search import ENGINE, _branch_and_bound, _output_bounds
+from certify.engines.linear.leaves import decide_leaf
+from certify.engines.linear.prepare import _Prepared, kernel_ball
+from certify.engines.linear.search import branch_and_bound, output_bounds, proved_at_root
+from certify.kernel import rules
 from certify.network import Network
 
 
@@ -25,35 +25,29 @@ def check_equal(
 ) -> BallResult:
     """f ≡ label on the open ball for a network with one output: PROVED, REFUTED (exact
     counterexample) or UNKNOWN."""
-    conc = _Concretiser(ball)
-    y = _Q(ball.label)
+    kb = kernel_ball(ball)
+    y = rules.exact(ball.label)
+    root = None
     # the root first: most balls of a good memorizer close here, and need no attack
-    if net.evaluate(ball.center) == ball.label:
-        lo, up = _output_bounds(prep, conc, propagate(prep, conc, {}), {}, y)
+    if rules.evaluate(prep.layers, kb.c) == [y]:
+        root = rules.bounds(prep.layers, kb, {})
+        lo, up = output_bounds(prep, kb, root, {}, y)
         if lo >= y and up <= y:
-            return BallResult(
-                ball.index,
-                "PROVED",
-                ENGINE,
-                reason="output bounds pin the label on the whole ball",
-                seconds=time.monotonic() - t0,
-                stats={"nodes": 1, "leaves": {"output": 1}},
-                certificate={"tree": {"leaf": "output"}},
-            )
+            return proved_at_root(ball, "output bounds pin the label on the whole ball", t0)
     res = attack(net, ball, prep, seed=seed)
     if res is not None:
         res.seconds = time.monotonic() - t0
         return res
 
-    def closes(prop: _Propagation, fixed) -> bool:
-        lo, up = _output_bounds(prep, conc, prop, fixed, y)
+    def closes(b, fixed) -> bool:
+        lo, up = output_bounds(prep, kb, b, fixed, y)
         return lo >= y and up <= y
 
-    def decide(prop: _Propagation, fixed, ctx, time_left):
-        out = _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left)
+    def decide(b, fixed, ctx, time_left):
+        out = decide_leaf(net, ball, prep, b, fixed, ctx, time_left)
         if not isinstance(out, tuple):
             return out
-        kind, pattern, rows, certs = out
+        kind, pattern, certs = out
         fields: dict[str, Any] = {
             "leaf": "affine" if kind == "affine" else "linear",
             "pattern": pattern,
@@ -65,4 +59,4 @@ def check_equal(
                 missing += cert is None
         return kind, fields, missing
 
-    return _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide)
+    return branch_and_bound(ball, prep, kb, timeout, max_nodes, t0, closes, decide, root)

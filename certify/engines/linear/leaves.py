@@ -1,44 +1,109 @@
-"""Leaf decisions: a node whose neurons are all stable or split is one affine piece; each side
-of the property is closed by an emptiness certificate or decided by z3 over the region."""
+"""Leaf decisions: a node whose neurons are all stable or split is one affine piece (the
+kernel's rules.affine_forms); each side of the property is closed by an emptiness certificate
+or decided by z3 over the region (ball ∩ split half-spaces)."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from certify.ball import Ball, BallResult, refuted
-from certify.engines.linear.bounds import _Propagation, affine_piece
+from flint import fmpq_mat
+
+from certify.ball import BallResult, refuted
 from certify.engines.linear.prepare import _F, _Prepared
 from certify.engines.linear.search import ENGINE
 from certify.engines.multipliers import emptiness_certificate
+from certify.kernel import rules
 
 
-# ------------------------------------------------------------------------ z3 leaf decisions
-def _z3_region(ball: Ball, constraints, ctx, box_only: bool = False):
-    """A z3 solver with x in the open ball (or, with ``box_only``, in the open box of radius
-    ≥ μ that contains it: a linear relaxation) and the linear ``constraints``."""
+def leaf_pattern(prep: _Prepared, b, fixed) -> list[list[bool]]:
+    """The activation pattern of a node whose neurons are all stable or split (the kernel's
+    phase rule on the node's bounds ``b``)."""
+    lows, ups = b
+    return [
+        [
+            rules.phase(L.step[i], fixed.get((k, i)), l, u) is True
+            for i, (l, u) in enumerate(zip(lows[k], ups[k]))
+        ]
+        for k, L in enumerate(prep.layers[:-1])
+    ]
+
+
+def piece(prep: _Prepared, pattern) -> list[tuple[list, list]]:
+    """The exact affine forms z_k = P_k x + p_k of every layer on the pattern's piece, as
+    (rows of P_k, entries of p_k) (rules.affine_forms)."""
+    return rules.affine_forms(prep.layers, pattern)
+
+
+def affine_piece(prep: _Prepared, pattern) -> list[tuple[fmpq_mat, fmpq_mat]]:
+    """:func:`piece` as flint matrices (P_k, p_k as a column)."""
+    return [(fmpq_mat(P), fmpq_mat(len(p), 1, p)) for P, p in piece(prep, pattern)]
+
+
+def split_constraints(forms, fixed) -> list[tuple[list[Fraction], Fraction, bool]]:
+    """The split half-spaces as (row, constant, phase): row·x + constant ≥ 0 (≤ 0 if off)."""
+    return [
+        ([_F(v) for v in forms[k][0][i]], _F(forms[k][1][i]), ph) for (k, i), ph in fixed.items()
+    ]
+
+
+def split_rows(constraints, fixed) -> list:
+    """The split half-spaces as multiplier rows g(x) ≥ 0 tagged ("split", k, i)."""
+    return [
+        ([(1 if ph else -1) * v for v in row], (1 if ph else -1) * b0, False, ("split", k, i))
+        for (row, b0, ph), (k, i) in zip(constraints, fixed)
+    ]
+
+
+def decide_leaf(net, ball, prep, b, fixed, ctx, time_left):
+    """All neurons stable or split: f = a·x + β on the region. Returns (kind, pattern,
+    certificates) with kind "affine" or "solver" (certificates: the emptiness certificate of
+    each side, above and below, or None), a REFUTED BallResult, or "unknown".
+
+    Each side is first closed by an emptiness certificate (cheap, and needed anyway); only a
+    side without one is decided by z3 over the region (a model is a counterexample candidate,
+    re-checked exactly; unsat closes the side without a certificate)."""
+    pattern = leaf_pattern(prep, b, fixed)
+    forms = piece(prep, pattern)
+    a = [_F(e) for e in forms[-1][0][0]]
+    beta = _F(forms[-1][1][0])
+    bits = [[int(v) for v in r] for r in pattern]
+    if not any(a) and beta == ball.label:
+        return "affine", bits, []
+    constraints = split_constraints(forms, fixed)
+    y = Fraction(ball.label)
+    rows = split_rows(constraints, fixed)
+    outs = [(list(a), beta - y, True, ("out",)), ([-v for v in a], y - beta, True, ("out",))]
+    certs = [emptiness_certificate([*rows, out], ball) for out in outs]
+    saw_unknown = False
+    for sense, cert in zip((1, -1), certs):
+        if cert is not None:
+            continue
+
+        def goal(e, q, sense=sense):
+            return e > q(y) if sense > 0 else e < q(y)
+
+        st = side_status(net, ball, constraints, ctx, time_left, a, beta, goal)
+        if isinstance(st, BallResult):
+            return st
+        saw_unknown |= st == "unknown"
+    if saw_unknown:
+        return "unknown"
+    return "solver", bits, certs
+
+
+def _region(ball, constraints, ctx, box_only: bool = False):
+    """A z3 solver with x in the open ball (or, with ``box_only``, in a box containing it)
+    and the split ``constraints``; returns (solver, x variables, rational constant maker)."""
     import z3
+
+    from certify.engines.z3_ball import ball_constraints, rational
+
+    def q(v: Fraction):
+        return rational(v, ctx)
 
     xs = [z3.Real(f"x{j}", ctx) for j in range(ball.d)]
     s = z3.Solver(ctx=ctx)
-
-    def q(v: Fraction):
-        return z3.RealVal(f"{v.numerator}/{v.denominator}", ctx)
-
-    diffs = [x - q(c) for x, c in zip(xs, ball.center)]
-    if ball.p is None or box_only:
-        r = q(ball.radius_power if ball.p is None else ball.box_radius)
-        for t in diffs:
-            s.add(t < r, t > -r)
-    else:
-        ts = [z3.Real(f"t{j}", ctx) for j in range(ball.d)]
-        for t, df in zip(ts, diffs):
-            s.add(t >= df, t >= -df)
-        if ball.p == 1:
-            s.add(z3.Sum(ts) < q(ball.radius_power))
-        elif ball.p == 2:
-            s.add(z3.Sum([df * df for df in diffs]) < q(ball.radius_power))
-        else:
-            s.add(z3.Sum([t**ball.p for t in ts]) < q(ball.radius_power))
+    s.add(*ball_constraints(ball, xs, ctx, box_only)[0])
     for row, beta, phase in constraints:
         e = z3.Sum([q(a) * x for a, x in zip(row, xs) if a != 0] + [q(beta)])
         s.add(e >= 0 if phase else e <= 0)
@@ -64,73 +129,7 @@ def _model_candidates(model, xs):
         yield tuple(pt)
 
 
-def _decide_leaf(net, ball, prep, prop, fixed, ctx, time_left):
-    """All neurons stable or split: f = a·x + β on the region. Returns (kind, pattern, rows,
-    certificates) with kind "affine" or "solver" (rows: the split rows, then the two output
-    rows; certificates: the emptiness certificate of each side, or None), a REFUTED
-    BallResult, or "unknown".
-
-    Each side is first closed by an emptiness certificate (cheap, and needed anyway); only a
-    side without one is decided by z3 over the region (a model is a counterexample candidate,
-    re-checked exactly; unsat closes the side without a certificate)."""
-    pattern = _leaf_pattern(prep, prop, fixed)
-    forms = affine_piece(prep, pattern)
-    a = [_F(e) for e in forms[-1][0].entries()]
-    beta = _F(forms[-1][1][0, 0])
-    bits = [[int(v) for v in r] for r in pattern]
-    if not any(a) and beta == ball.label:
-        return "affine", bits, [], []
-    constraints = _split_constraints(forms, fixed)
-    y = Fraction(ball.label)
-    rows = []
-    for row, b0, ph in constraints:
-        sg = 1 if ph else -1
-        rows.append(([sg * v for v in row], sg * b0, False, None))
-    tags = [("split", k, i) for (k, i) in fixed]
-    rows = [(r[0], r[1], r[2], t) for r, t in zip(rows, tags)]
-    rows.append((list(a), beta - y, True, ("out",)))
-    rows.append(([-v for v in a], y - beta, True, ("out",)))
-    certs = [emptiness_certificate(rows[:-2] + [out_row], ball) for out_row in rows[-2:]]
-    saw_unknown = False
-    for sense, cert in zip((1, -1), certs):
-        if cert is not None:
-            continue
-
-        def goal(e, q, sense=sense):
-            return e > q(y) if sense > 0 else e < q(y)
-
-        st = _side_status(net, ball, constraints, ctx, time_left, a, beta, goal)
-        if isinstance(st, BallResult):
-            return st
-        saw_unknown |= st == "unknown"
-    if saw_unknown:
-        return "unknown"
-    return "solver", bits, rows, certs
-
-
-def _leaf_pattern(prep: _Prepared, prop: _Propagation, fixed) -> list[list[bool]]:
-    """The activation pattern of a node whose neurons are all stable or split."""
-    pattern = []
-    for k in range(len(prep.layers) - 1):
-        row = []
-        for i, (l, _u) in enumerate(zip(prop.lower[k], prop.upper[k])):
-            ph = fixed.get((k, i))
-            row.append(ph if ph is not None else bool(l >= 0))
-        pattern.append(row)
-    return pattern
-
-
-def _split_constraints(forms, fixed) -> list[tuple[list[Fraction], Fraction, bool]]:
-    """The split half-spaces as (row, constant, phase): row·x + constant ≥ 0 (≤ 0 if off)."""
-    constraints = []
-    for (k, i), ph in fixed.items():
-        P, q = forms[k]
-        row = [_F(P[i, j]) for j in range(P.ncols())]
-        constraints.append((row, _F(q[i, 0]), ph))
-    return constraints
-
-
-def _side_status(net, ball, constraints, ctx, time_left, a, beta, goal):
+def side_status(net, ball, constraints, ctx, time_left, a, beta, goal):
     """Does the region (ball ∩ splits) hold a point with goal(a·x + β, q)? "unsat", a REFUTED
     result (a model re-checked exactly on the network) or "unknown"."""
     import z3
@@ -140,7 +139,7 @@ def _side_status(net, ball, constraints, ctx, time_left, a, beta, goal):
     modes = (True, False) if ball.p not in (None, 1) else (False,)
     status = "unsat"
     for box_only in modes:
-        s, xs, q = _z3_region(ball, constraints, ctx.get(), box_only)
+        s, xs, q = _region(ball, constraints, ctx.get(), box_only)
         if time_left is not None:
             s.set("timeout", int(time_left * 1000))
         e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])

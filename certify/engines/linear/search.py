@@ -1,4 +1,9 @@
-"""Branch and bound on unstable neurons, earliest layer first, under a node/time budget."""
+"""Branch and bound on unstable neurons, earliest layer first, under a node/time budget.
+
+A node is a set of split phases ``fixed``; its bounds are the kernel's (rules.bounds: None
+when a split contradicts them, an empty leaf). The property's test on the bounds (``closes``)
+and the leaf decision at a full pattern (``decide``) come from the property's module
+(equal.py, argmax.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flint import fmpq
-
-from certify.ball import BallResult
-from certify.engines.linear.bounds import backward_output_bounds, propagate
-from certify.engines.linear.prepare import _undetermined
+from certify.ball import Ball, BallResult
+from certify.kernel import rules
 
 ENGINE = "linear"
 
@@ -28,11 +30,27 @@ class _Budget:
         )
 
 
-def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) -> BallResult:
-    """Split unstable neurons until every node closes: ``closes(prop, fixed)`` (the bounds
-    prove the property) or, with every neuron stable or split, ``decide(prop, fixed, ctx,
+def proved_at_root(ball: Ball, reason: str, t0: float) -> BallResult:
+    """PROVED by the root's bounds alone (one output leaf)."""
+    return BallResult(
+        ball.index,
+        "PROVED",
+        ENGINE,
+        reason=reason,
+        seconds=time.monotonic() - t0,
+        stats={"nodes": 1, "leaves": {"output": 1}},
+        certificate={"tree": {"leaf": "output"}},
+    )
+
+
+def branch_and_bound(
+    ball, prep, kb, timeout, max_nodes, t0, closes, decide, root=None
+) -> BallResult:
+    """Split unstable neurons until every node closes: ``closes(bounds, fixed)`` (the bounds
+    prove the property) or, with every neuron stable or split, ``decide(bounds, fixed, ctx,
     time_left)`` returns (kind, leaf fields, missing certificates), a REFUTED result or
-    "unknown"."""
+    "unknown". ``bounds`` are the kernel's (lows, ups) of the node; ``root``: the root's,
+    already computed and known not to close."""
     budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
     tree: dict[str, Any] = {}
     stack: list[tuple[dict[tuple[int, int], bool], dict[str, Any]]] = [({}, tree)]
@@ -50,21 +68,26 @@ def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) 
             )
         fixed, node = stack.pop()
         budget.nodes += 1
-        prop = propagate(prep, conc, fixed)
-        if prop.empty:
-            _leaf(budget, "empty")
-            node["leaf"] = "empty"
-            continue
-        if closes(prop, fixed):
-            _leaf(budget, "output")
-            node["leaf"] = "output"
-            continue
+        if root is not None and not fixed:
+            b = root
+        else:
+            b = rules.bounds(prep.layers, kb, fixed)
+            if b is None:
+                _leaf(budget, "empty")
+                node["leaf"] = "empty"
+                continue
+            if closes(b, fixed):
+                _leaf(budget, "output")
+                node["leaf"] = "output"
+                continue
+        lows, ups = b
         # first layer (in order) with an undetermined neuron
         choice = None
         for k in range(len(prep.layers) - 1):
             best = None
-            for i, (l, u) in enumerate(zip(prop.lower[k], prop.upper[k])):
-                if (k, i) in fixed or not _undetermined(prep, k, i, l, u):
+            step = prep.layers[k].step
+            for i, (l, u) in enumerate(zip(lows[k], ups[k])):
+                if (k, i) in fixed or rules.phase(step[i], None, l, u) is not None:
                     continue
                 score = u * (-l) / (u - l)
                 if best is None or score > best[0]:
@@ -77,7 +100,7 @@ def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) 
             stack.append(({**fixed, choice: False}, node["inactive"]))
             stack.append(({**fixed, choice: True}, node["active"]))
             continue
-        out = decide(prop, fixed, ctx, timeout_left(budget))
+        out = decide(b, fixed, ctx, timeout_left(budget))
         if isinstance(out, BallResult):
             out.seconds = time.monotonic() - t0
             out.stats.update(_stats(budget))
@@ -111,12 +134,13 @@ def _branch_and_bound(ball, prep, conc, timeout, max_nodes, t0, closes, decide) 
     )
 
 
-def _output_bounds(prep, conc, prop, fixed, y) -> tuple[fmpq, fmpq]:
+def output_bounds(prep, kb, b, fixed, y):
     """Forward output bounds, tightened by back-substitution when they do not pin y."""
-    lo, up = prop.lower[-1][0], prop.upper[-1][0]
+    lows, ups = b
+    lo, up = lows[-1][0], ups[-1][0]
     if len(prep.layers) > 1 and not (lo >= y and up <= y):
-        blo, bup = backward_output_bounds(prep, conc, prop, fixed)
-        lo, up = max(lo, blo), min(up, bup)
+        lo = max(lo, rules.back_substitute(prep.layers, kb, fixed, lows, ups, 0))
+        up = rules.output_upper(prep.layers, kb, fixed, lows, ups, 0)
     return lo, up
 
 
