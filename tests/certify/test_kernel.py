@@ -105,24 +105,6 @@ def mutations(net, b, tree):
     yield "change a weight", Network.from_json(js), b, tree
 
 
-def test_tampered_certificates_are_rejected():
-    total = caught = 0
-    survivors = []
-    for net, b, tree in TREES:
-        for name, n2, b2, t2 in mutations(net, b, tree):
-            total += 1
-            try:
-                kernel_check(n2, b2, t2)
-                survivors.append((name, b.p))
-            except (kernel.Rejected, KeyError, TypeError, ValueError):
-                caught += 1
-    print(f"mutation score: {caught}/{total}")
-    # a pattern bit of a neuron that is identically 0 on the region may flip harmlessly;
-    # everything else must be caught
-    assert all(name == "flip a pattern bit" for name, _ in survivors), survivors
-    assert caught / total >= 0.95, (caught, total, survivors)
-
-
 # ------------------------------------------------------------------ bundles end to end
 def small_dataset():
     return Dataset.from_arrays([[0, 0], [3, 0], [0, 3], [3, 3]], [1, 2, 2, 1])
