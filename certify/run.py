@@ -104,6 +104,8 @@ def bundle_entry(res: BallResult) -> dict[str, Any]:
         entry["counterexample"] = [str(format_number(v)) for v in res.counterexample]
     elif res.status == "PROVED" and res.certificate is not None:
         entry["proof"] = kernel.preorder(res.certificate["tree"])
+        if res.certificate.get("bits") is not None:
+            entry["bits"] = res.certificate["bits"]
     elif res.status != "UNKNOWN":
         entry["verdict"] = "UNKNOWN"
     return entry
@@ -158,6 +160,7 @@ def check_one(
         ball.label,
         ball.p,
         kernel.exact(ball.radius_power),
+        (res.certificate or {}).get("bits"),
     )
     try:
         if res.status == "PROVED":

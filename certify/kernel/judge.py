@@ -13,7 +13,9 @@ ball, indices 0..N−1:
       activation z_ki ≥ 0 / ≤ 0); a leaf is checked on the region R = open ball ∩ the splits
       on its path (leaf kinds: see :func:`check_leaf`). For PROVED, an optional bundle
       "witness" pair [i, j] of different labels gives ε_w = ‖x_i − x_j‖/2 ≥ ε: proving the
-      larger ball is sound, and it saves the O(N²d) search for ε.
+      larger ball is sound, and it saves the O(N²d) search for ε. An optional "bits" (an
+      integer 16..4096) makes every bound of the proof outward-rounded to dyadics of that many
+      bits (sound, and the numbers stop growing); absent, the bounds are exact.
 Property: one output ("equal"): f = y on the ball; C ≥ 2 outputs ("argmax", output index
 y − 1 is class y): f_y > f_j for every j ≠ y, a tie failing.
 """
@@ -35,12 +37,14 @@ from certify.kernel.rules import (
     exact_layers,
     goal_layers,
     output_upper,
+    phase,
     root_up,
     safe,
 )
 
 FORMAT = "robustmem-certificate/2"
 MAX_P = 1000  # the largest finite p the kernel takes (p = inf covers the rest)
+BITS = (16, 4096)  # a proof's "bits" (outward dyadic rounding of its bounds), when given
 STATUSES = ("PROVED", "REFUTED", "UNKNOWN", "REJECTED")
 # what a malformed certificate can raise while it is read; each becomes a rejection
 MALFORMED = (
@@ -71,15 +75,7 @@ def check_pattern(layers, ball, fixed, pattern, lows, ups):
         raise Rejected("the pattern is not one 0/1 entry per hidden unit")
     for k, row in enumerate(pattern):
         for i, on in enumerate(row):
-            ph = fixed.get((k, i))
-            if (ph is not None and ph != bool(on)) or (
-                ph is None
-                and not (
-                    lows[k][i] >= 0
-                    if on
-                    else ups[k][i] < 0 or not layers[k].step[i] and ups[k][i] <= 0
-                )
-            ):
+            if phase(layers[k].step[i], fixed.get((k, i)), lows[k][i], ups[k][i]) is not bool(on):
                 raise Rejected(f"phase of neuron {(k, i)} does not follow on the leaf's region")
 
 
@@ -370,8 +366,8 @@ class Judge:
             raise Rejected("the witness is not a pair of points with different labels")
         self.witness = tuple(w)
 
-    def ball(self, i: int, exact_eps: bool) -> Ball:
-        return Ball(self.X[i], self.y[i], self.p, self.radius_power(exact_eps))
+    def ball(self, i: int, exact_eps: bool, bits=None) -> Ball:
+        return Ball(self.X[i], self.y[i], self.p, self.radius_power(exact_eps), bits)
 
     def check_entry(self, entry) -> tuple:
         """(index, status, reason) for one bundle entry; index None if it has none."""
@@ -395,7 +391,11 @@ class Judge:
                     raise Rejected("the property holds at the counterexample")
                 return i, "REFUTED", "counterexample checked"
             if v == "PROVED":
-                n = check_nodes(self.layers, self.ball(i, exact_eps=False), entry.get("proof"))
+                bits = entry.get("bits")
+                if bits is not None and not (type(bits) is int and BITS[0] <= bits <= BITS[1]):
+                    raise Rejected(f"bits must be an integer {BITS[0]}..{BITS[1]} or absent")
+                ball = self.ball(i, exact_eps=False, bits=bits)
+                n = check_nodes(self.layers, ball, entry.get("proof"))
                 return i, "PROVED", f"proof checked ({n} leaves)"
             raise Rejected(f"unknown verdict {shown(v, 20)}")
         except Rejected as e:

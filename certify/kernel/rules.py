@@ -28,6 +28,8 @@ from fractions import Fraction
 from flint import fmpq as Q  # exact rationals in C: the same numbers as Fraction, faster
 from flint import fmpq_mat as M
 
+from certify.kernel import dyadic
+
 FORMAT = "robustmem-certificate/1"
 
 
@@ -63,8 +65,12 @@ def root_up(q: Q, k: int) -> Q:
 
 
 class Ball:
-    def __init__(self, c, y, p, rp):
-        self.c, self.y, self.p, self.rp = c, y, p, rp  # rp = μ^p, or μ for p = ∞ (None)
+    """The open ball ‖x − c‖_p < μ with label y (rp = μ^p, or μ for p = ∞: p None), and the
+    arithmetic of its bounds: ``bits`` None is exact; an integer rounds every bound, slope
+    and symbolic coefficient outward to a dyadic of that many bits (see :mod:`dyadic`)."""
+
+    def __init__(self, c, y, p, rp, bits=None):
+        self.c, self.y, self.p, self.rp, self.bits = c, y, p, rp, bits
 
     def contains(self, x) -> bool:
         t = [abs(a - b) for a, b in zip(x, self.c)]
@@ -191,7 +197,7 @@ def phase(step: bool, fixed, l, u):
     return None
 
 
-def relaxation(step: bool, fixed, l, u) -> tuple:
+def relaxation(step: bool, fixed, l, u, bits=None) -> tuple:
     """The row (sl, su, off, pl, pu) of one unit a = σ(z) with l ≤ z ≤ u on the region:
     sl·z ≤ a ≤ su·z + off (a step unit: sl = su = 0, a ∈ [pl, pu] with pl, pu ∈ {0, 1}), and
     pl ≤ a ≤ pu. On: ReLU is z (H is 1); off: 0; unstable ReLU: α·z ≤ a ≤ s·(z − l) with
@@ -204,7 +210,9 @@ def relaxation(step: bool, fixed, l, u) -> tuple:
         return Q(1), Q(1), Q(0), max(l, Q(0)), max(u, Q(0))
     if ph is False:  # ReLU = 0
         return (Q(0),) * 5
-    s = u / (u - l)
+    s = u / (u - l)  # any s' ≥ s is sound too: s'(z − l) ≥ s(z − l) on z ≥ l
+    if bits is not None:
+        s = dyadic.up(s, bits)
     return Q(int(u >= -l)), s, -s * l, Q(0), u
 
 
@@ -272,6 +280,9 @@ def bounds(layers, ball: Ball, fixed: dict):
         if alo is not None:  # plain interval arithmetic, when tighter
             lo = [max(x, lin(nz, alo, aup, bi)) for x, nz, bi in zip(lo, L.nz, L.b)]
             up = [min(x, lin(nz, aup, alo, bi)) for x, nz, bi in zip(up, L.nz, L.b)]
+        if ball.bits is not None:  # outward: l down, u up (signs and zeros are kept)
+            lo = [dyadic.down(v, ball.bits) for v in lo]
+            up = [dyadic.up(v, ball.bits) for v in up]
         lows.append(lo)
         ups.append(up)
         if k == len(layers) - 1:
@@ -281,7 +292,7 @@ def bounds(layers, ball: Ball, fixed: dict):
             ph = fixed.get((k, i))
             if infeasible(ph, l, u):
                 return None
-            for lst, v in zip((sl, su, off, pl, pu), relaxation(L.step[i], ph, l, u)):
+            for lst, v in zip((sl, su, off, pl, pu), relaxation(L.step[i], ph, l, u, ball.bits)):
                 lst.append(v)
         AL = [r if t == 1 else r * t for r, t in zip(zL, sl)]
         AU = [r if t == 1 else r * t for r, t in zip(zU, su)]
@@ -289,8 +300,45 @@ def bounds(layers, ball: Ball, fixed: dict):
             AU = AL
         bL = [v * t + (q if h else 0) for v, t, q, h in zip(zbL, sl, pl, L.step)]
         bU = [v * t + o for v, t, o in zip(zbU, su, off)]
+        if ball.bits is not None:
+            AL, AU, bL, bU = shorten(AL, AU, bL, bU, ball, c, seen)
         alo, aup = pl, pu
     return lows, ups
+
+
+def shorten(AL, AU, bL, bU, ball: Ball, c, seen: dict):
+    """The symbolic rows with their coefficients rounded to ``ball.bits``-bit dyadics, each
+    row's change δ moved into its constant over the ball (a lower row r·x + b ≥ r̂·x + b +
+    δ·c − reach(δ); an upper one ≤ r̂·x + b + δ·c + reach(δ)), constants rounded outward.
+    A row shared by several units (or by the lower and upper side) is rounded once."""
+    bits, memo = ball.bits, {}
+
+    def short(r):
+        hit = memo.get(id(r))
+        if hit is None:
+            e = r.entries()
+            if all(dyadic.is_short(v, bits) for v in e):
+                hit = (r, Q(0), Q(0))
+            else:
+                new = [dyadic.down(v, bits) for v in e]
+                delta = [v - w for v, w in zip(e, new)]
+                hit = (M(1, len(e), new), dot(delta, c.entries()), ball.reach(delta))
+            memo[id(r)] = hit
+            seen.pop(id(r), None)
+        return hit
+
+    outL, outU, nbL, nbU = [], [], [], []
+    for r, b in zip(AL, bL):
+        rr, dc, rad = short(r)
+        outL.append(rr)
+        nbL.append(dyadic.down(b + dc - rad, bits))
+    for r, b in zip(AU, bU):
+        rr, dc, rad = short(r)
+        outU.append(rr)
+        nbU.append(dyadic.up(b + dc + rad, bits))
+    if AU is AL:
+        outU = outL
+    return outL, outU, nbL, nbU
 
 
 def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: int = 1) -> Q:
@@ -301,13 +349,21 @@ def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: in
     lam = [sign * w for w in layers[-1].W[j]]
     const = sign * layers[-1].b[j]
     for k in range(len(layers) - 2, -1, -1):
+        if ball.bits is not None and not all(dyadic.is_short(v, ball.bits) for v in lam):
+            # lam·a ≥ lam̂·a + Σ min(δ_i·pl_i, δ_i·pu_i), a_i ∈ [pl_i, pu_i], δ = lam − lam̂
+            short = [dyadic.down(v, ball.bits) for v in lam]
+            for i, (v, w, l, u) in enumerate(zip(lam, short, lows[k], ups[k])):
+                if v != w:
+                    rel = relaxation(layers[k].step[i], fixed.get((k, i)), l, u, ball.bits)
+                    const += min((v - w) * rel[3], (v - w) * rel[4])
+            lam, const = short, dyadic.down(const, ball.bits)
         coef = []
         for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
             step, ph = layers[k].step[i], fixed.get((k, i))
             if lm == 0 or (not step and ph is None and u <= 0):  # ReLU(z) = 0 where z ≤ 0
                 coef.append(Q(0))
                 continue
-            sl, su, off, pl, pu = relaxation(step, ph, l, u)
+            sl, su, off, pl, pu = relaxation(step, ph, l, u, ball.bits)
             if step:  # a constant in [pl, pu]: the worse end for lm
                 const += lm * (pl if lm > 0 else pu)
                 coef.append(Q(0))

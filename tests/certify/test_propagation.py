@@ -84,3 +84,61 @@ def test_kernel_propagation_equals_dense_reference(seed):
         else:
             assert got is not None
             assert got[0] == b.lower and got[1] == b.upper
+
+
+@pytest.mark.parametrize("seed", range(24))
+@pytest.mark.parametrize("bits", [4, 16, 64])
+def test_bounded_precision_bounds_enclose_the_exact_ones(seed, bits):
+    """With ``bits`` (outward dyadic rounding of bounds, slopes, coefficients and the
+    back-substituted forms) every bound is at least as wide as the exact one, every number
+    stays short, and an exact split contradiction is never missed in a way that claims
+    emptiness the exact bounds do not show."""
+    rng = random.Random(1000 + seed)
+    d = rng.randint(WIDE + 1, WIDE + 4)
+    net = sparse_net(
+        rng, d, rng.randint(2, 4), step_layer=1 if seed % 3 == 0 else None, mixed=seed % 3 == 1
+    )
+    p = [None, 1, 2, 3][seed % 4]
+    mu = F(rng.randint(1, 9), 10)
+    center = tuple(F(rng.randint(-4, 4), 3) for _ in range(d))
+    rp = rules.exact(mu if p in (None, 1) else mu**p)
+    c = tuple(rules.exact(v) for v in center)
+    layers = rules.exact_layers(net)
+    exact_ball, short_ball = rules.Ball(c, 1, p, rp), rules.Ball(c, 1, p, rp, bits=bits)
+    ref = rules.bounds(layers, exact_ball, {})
+    fixed = {}
+    for k, (lo, up) in enumerate(zip(ref[0][:-1], ref[1][:-1])):
+        for i, (l, u) in enumerate(zip(lo, up)):
+            if l < 0 < u and rng.random() < 0.4:
+                fixed[(k, i)] = rng.random() < 0.5
+    for phases in ({}, fixed):
+        ex = rules.bounds(layers, exact_ball, phases)
+        got = rules.bounds(layers, short_ball, phases)
+        if got is None:  # the rounded bounds may only find emptiness the exact ones find
+            assert ex is None
+            continue
+        if ex is None:
+            continue  # wider bounds may miss a contradiction: sound, only weaker
+        for a, b in zip(got[0], ex[0]):
+            assert all(x <= y for x, y in zip(a, b))
+        for a, b in zip(got[1], ex[1]):
+            assert all(x >= y for x, y in zip(a, b))
+        for lo in (*got[0], *got[1]):
+            for v in lo:
+                assert int(v.q) & (int(v.q) - 1) == 0  # dyadic
+        # soundness itself: the pre-activations at points of the region lie in the bounds
+        for _ in range(20):
+            t = [rules.exact(F(rng.randint(-99, 99), 100)) for _ in range(d)]
+            s = max(abs(v) for v in t) if p is None else sum(abs(v) ** p for v in t)
+            if not s or s >= 1:
+                continue
+            x = [ci + ti * rules.exact(mu) for ci, ti in zip(c, t)]
+            pre = rules.evaluate(layers, x, trace=True)
+            if any(((v >= 0) != ph) for (k, i), ph in phases.items() for v in [pre[k][i]]):
+                continue  # outside the split region
+            for z, lo, up in zip(pre, *got):
+                assert all(a <= v <= b for v, a, b in zip(z, lo, up))
+        for j in range(len(layers[-1].W)):
+            up_exact = rules.output_upper(layers, exact_ball, phases, *ex, j)
+            up_short = rules.output_upper(layers, short_ball, phases, *got, j)
+            assert up_short >= up_exact

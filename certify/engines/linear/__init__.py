@@ -84,5 +84,9 @@ def check_ball(
     t0 = time.monotonic()
     prep = prep or prepare(net)
     if net.output_dim > 1:
-        return check_argmax(net, ball, prep, timeout, max_nodes, seed, t0)
-    return check_equal(net, ball, prep, timeout, max_nodes, seed, t0)
+        res = check_argmax(net, ball, prep, timeout, max_nodes, seed, t0)
+    else:
+        res = check_equal(net, ball, prep, timeout, max_nodes, seed, t0)
+    if res.certificate is not None and prep.bits is not None:
+        res.certificate["bits"] = prep.bits  # the kernel rounds its bounds the same way
+    return res

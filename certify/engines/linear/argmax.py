@@ -36,7 +36,7 @@ def check_argmax(
     full-pattern leaves get, per margin j, "bound" or an emptiness certificate for
     {x ∈ region : g_j(x) ≤ 0}."""
     mprep = margin_prep(prep, net, ball.label)
-    kb = kernel_ball(ball)
+    kb = kernel_ball(ball, prep.bits)
     layers = mprep.layers
 
     def lows(b, fixed) -> list:

@@ -26,6 +26,7 @@ class _Prepared:
     layers: list[rules.Layer]  # exact, with each unit's activation (Layer.step)
     floats: list[tuple[np.ndarray, np.ndarray]]  # float copies: they only guide the attack
     margins: dict[int, _Prepared] = field(default_factory=dict)  # classifiers: per label
+    bits: int | None = None  # the bounds' arithmetic: None exact, else outward dyadic rounding
 
     @property
     def steps(self) -> list[list[bool]]:
@@ -42,21 +43,37 @@ def prepare(net: Network) -> _Prepared:
         )
         for L in layers
     ]
-    return _Prepared(layers, floats)
+    return _Prepared(layers, floats, bits=precision(layers))
+
+
+ROUNDED_BITS = 96  # the bits of rounded bounds (far below any float's error, still short)
+
+
+def precision(layers: list[rules.Layer]) -> int | None:
+    """The arithmetic of the bounds for a network: outward-rounded dyadics (ROUNDED_BITS)
+    for float-born networks — at least half of the nonzero weights dyadic with a
+    denominator ≥ 2^16, as ONNX imports of trained networks are — whose exact bounds
+    grow by thousands of bits per layer; exact otherwise (robustmem's constructions, whose
+    proofs rest on exact cancellations such as a − (a − 1) = 1)."""
+    ws = [w for L in layers for r in L.W for w in r if w]
+    floaty = sum(1 for w in ws if int(w.q) >= 1 << 16 and int(w.q) & (int(w.q) - 1) == 0)
+    return ROUNDED_BITS if ws and 2 * floaty >= len(ws) else None
 
 
 def margin_prep(prep: _Prepared, net: Network, label: int) -> _Prepared:
     """The prepared margin network g = (f_y − f_j)_{j ≠ y} of a classifier (cached)."""
     if label not in prep.margins:
         prep.margins[label] = prepare(net.margins(label))
+        prep.margins[label].bits = prep.bits
     return prep.margins[label]
 
 
-def kernel_ball(ball: Ball) -> rules.Ball:
+def kernel_ball(ball: Ball, bits: int | None = None) -> rules.Ball:
     """The ball as the kernel's rules take it (exact rationals; μ^p, or μ for p = ∞)."""
     return rules.Ball(
         tuple(rules.exact(v) for v in ball.center),
         ball.label,
         ball.p,
         rules.exact(ball.radius_power),
+        bits,
     )
