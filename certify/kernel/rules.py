@@ -45,6 +45,9 @@ def num(v) -> Q:
 
 
 def exact(v) -> Q:
+    """The same rational as a flint fmpq (from an int, Fraction or fmpq)."""
+    if isinstance(v, Q):
+        return v
     v = Fraction(v)
     return Q(v.numerator, v.denominator)
 
