@@ -148,7 +148,7 @@ def _array_points(X: np.ndarray, what: str) -> list[Point]:
                 f"{what}[{r}][{c}] is {X[r, c]}; only finite values are allowed "
                 f"({int(bad.sum())} non-finite entr{'y' if bad.sum() == 1 else 'ies'} in total)"
             )
-        big = np.abs(X) >= float(_MAX_COORDINATE)
+        big = np.abs(X.astype(np.float64)) >= float(_MAX_COORDINATE)  # float32: no overflow
         if big.any():
             r, c = (int(t) for t in np.argwhere(big)[0])
             _check_coordinate(float_to_fraction(X[r, c]), f"{what}[{r}][{c}]")
