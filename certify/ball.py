@@ -6,11 +6,11 @@ A ball is OPEN: B_p(c, μ) = {x : ‖x − c‖_p < μ}. Radii are kept exact as
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
+from certify.kernel.rules import iroot_ceil
 from certify.numbers import format_number
 
 Status = Literal["PROVED", "REFUTED", "UNKNOWN"]
@@ -61,24 +61,8 @@ def root_upper(q: Fraction, k: int, bits: int = 64) -> Fraction:
     # integer k-th root of q·2^(k·bits), rounded up
     num, den = q.numerator << (k * bits), q.denominator
     target = -(-num // den)  # ceil(q·2^(k·bits))
-    r = _iroot_ceil(target, k)
+    r = iroot_ceil(target, k)
     return Fraction(r, 1 << bits)
-
-
-def _iroot_ceil(n: int, k: int) -> int:
-    """The least integer r ≥ 0 with r^k ≥ n."""
-    if n <= 0:
-        return 0
-    if k == 2:
-        r = math.isqrt(n)
-        return r if r * r == n else r + 1
-    r = 1 << -(-n.bit_length() // k) if n > 1 else n  # ≥ ⌊n^(1/k)⌋; Newton decreases
-    while n > 1:
-        s = ((k - 1) * r + n // r ** (k - 1)) // k
-        if s >= r:
-            break
-        r = s
-    return r if r**k >= n else r + 1
 
 
 @dataclass

@@ -52,19 +52,25 @@ def exact(v) -> Q:
     return Q(v.numerator, v.denominator)
 
 
-def root_up(q: Q, k: int) -> Q:
-    """The rational ⌈q·2^(64k)⌉^(1/k) rounded up, over 2^64: an upper bound of q^(1/k)."""
-    n = -(-(int(q.p) << (64 * k)) // int(q.q))
+def iroot_ceil(n: int, k: int) -> int:
+    """The least integer r ≥ 0 with r^k ≥ n."""
+    if n <= 0:
+        return 0
     if k == 2:
         r = math.isqrt(n)
-        return Q(r if r * r == n else r + 1, 1 << 64)
+        return r if r * r == n else r + 1
     r = 1 << -(-n.bit_length() // k) if n > 1 else n  # ≥ ⌊n^(1/k)⌋; Newton decreases
     while n > 1:
         s = ((k - 1) * r + n // r ** (k - 1)) // k
         if s >= r:
             break
         r = s
-    return Q(r if r**k >= n else r + 1, 1 << 64)
+    return r if r**k >= n else r + 1
+
+
+def root_up(q: Q, k: int) -> Q:
+    """The rational ⌈q·2^(64k)⌉^(1/k) rounded up, over 2^64: an upper bound of q^(1/k)."""
+    return Q(iroot_ceil(-(-(int(q.p) << (64 * k)) // int(q.q)), k), 1 << 64)
 
 
 class Ball:
