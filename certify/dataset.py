@@ -268,12 +268,12 @@ class Dataset:
         self._y: tuple[int, ...] = tuple(labels[i] for i in kept)
         self._origin: tuple[int, ...] = tuple(kept)
         classes = sorted(set(self._y))
-        if len(classes) < 2:
-            raise InputError(
-                f"the dataset has only one class (label {classes[0]}); robust memorization "
-                "needs at least two classes"
+        if len(classes) < 2:  # fine for a radius μ; ε (and ρ) needs two classes
+            notes.append(
+                f"the dataset has only one class (label {classes[0]}): ε is undefined, so "
+                "give an absolute radius (--mu); ρ and constructions need two classes"
             )
-        if classes != list(range(1, classes[-1] + 1)):
+        elif classes != list(range(1, classes[-1] + 1)):
             missing = sorted(set(range(1, classes[-1] + 1)) - set(classes))
             notes.append(
                 f"labels are not 1..C: classes {_short_list(classes)} present, "

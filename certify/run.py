@@ -34,7 +34,7 @@ class Radius:
 
     p: int | None
     radius_power: Fraction  # μ^p (integer p) or μ (p = ∞)
-    epsilon_power: Fraction  # ε_{D,p}^p (integer p) or ε (p = ∞)
+    epsilon_power: Fraction | None  # ε_{D,p}^p (integer p) or ε (p = ∞); None: one class
     rho: Fraction | None = None
     mu: Fraction | None = None
 
@@ -42,8 +42,12 @@ class Radius:
         """Exact strings: ε and μ as rationals, or as "(q)^(1/p)" when irrational."""
         out: dict[str, Any] = {
             "p": "inf" if self.p is None else self.p,
-            "epsilon": root_text(self.epsilon_power, self.p),
-            "epsilon_power": str(format_number(self.epsilon_power)),
+            "epsilon": None
+            if self.epsilon_power is None
+            else root_text(self.epsilon_power, self.p),
+            "epsilon_power": None
+            if self.epsilon_power is None
+            else str(format_number(self.epsilon_power)),
             "radius": root_text(self.radius_power, self.p),
             "radius_power": str(format_number(self.radius_power)),
         }
@@ -78,7 +82,13 @@ def make_radius(
     pn = norm_p(p)
     if (rho is None) == (mu is None):
         raise InputError("give exactly one of rho (relative radius) or mu (absolute radius)")
-    eps = ds.epsilon_inf() if pn is None else ds.epsilon_power(pn)
+    one_class = len(set(ds.y)) < 2
+    if one_class and rho is not None:
+        raise InputError(
+            "rho needs ε, the half distance between classes, but the dataset has only one "
+            "class: give an absolute radius with --mu instead"
+        )
+    eps = None if one_class else ds.epsilon_inf() if pn is None else ds.epsilon_power(pn)
     if rho is not None:
         r = parse_number(rho, "rho")
         if not 0 < r < 1:

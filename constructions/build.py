@@ -100,6 +100,11 @@ def construct(
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if threshold and method != "moderate":
         raise InputError("threshold (step units) is available with method moderate only")
+    if radius.epsilon_power is None:
+        raise InputError(
+            "a robust memorizer needs at least two classes (ε and the regime are undefined "
+            "for a single class)"
+        )
     N, d, C = ds.N, ds.d, len(ds.classes)
     regime = regime_of(ds, radius)
     rho = rho_float(radius)

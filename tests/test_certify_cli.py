@@ -468,3 +468,19 @@ def test_error_measurement_refuses_unsupported_norms_before_certifying(tmp_path,
         capsys, "certify", str(net), str(data), "--rho", "1/2", "--p", "3", "--error"
     )
     assert code == 3 and "--error supports p = 1, 2 and inf" in err and "PROVED" not in out
+
+
+def test_mu_with_a_single_class_dataset(files, capsys):
+    """--mu needs no ε: a one-class dataset is certified and checked; --rho is refused."""
+    tmp, net, _ = files
+    one = tmp / "one.csv"
+    one.write_text("x,label\n-1,1\n0,1\n")
+    cert = tmp / "c.json"
+    code, out, err = run(
+        capsys, "certify", str(net), str(one), "--mu", "1/4", "-q", "--cert", str(cert)
+    )
+    assert code == 0 and "PROVED 2" in out and "only one class" in err
+    code, out, _ = run(capsys, "check", str(net), str(one), str(cert), "--mu", "1/4")
+    assert code == 0 and "2 proved" in out
+    code, _, err = run(capsys, "certify", str(net), str(one), "--rho", "1/2", "-q")
+    assert code == 3 and "give an absolute radius with --mu" in err

@@ -71,7 +71,6 @@ def test_csv_labels_in_float_notation_are_accepted_when_integral(tmp_path: Path)
         ("1;2;1\n3;4;2\n", "line 1 has 1 field; expected comma-separated"),
         ("", "no data rows"),
         ("a,b,label\n", "no data rows"),
-        ("1,2,1\n3,4,1\n", "only one class (label 1)"),
         (
             "1,2,1\n3,4,2\n1,2,2\n",
             "line 1 and line 3 are the same point with different labels (1 and 2)",
@@ -86,6 +85,19 @@ def test_csv_rejects_bad_input(tmp_path: Path, text: str, fragment: str) -> None
     assert fragment in msg
     assert msg.startswith(str(path))
     assert "\n" not in msg
+
+
+def test_one_class_is_read_with_a_note_and_has_no_epsilon(tmp_path: Path) -> None:
+    """A single-class dataset is fine for an absolute radius μ; ε (so ρ) needs two classes."""
+    from certify.run import make_radius
+
+    ds = Dataset.load_csv(write(tmp_path, "one.csv", "1,2,1\n3,4,1\n"))
+    assert ds.y == (1, 1) and "only one class (label 1)" in " ".join(ds.notes)
+    with pytest.raises(InputError, match="at least two classes"):
+        ds.epsilon_inf()
+    assert make_radius(ds, "inf", mu="1/4").epsilon_power is None
+    with pytest.raises(InputError, match="only one class"):
+        make_radius(ds, "2", rho="1/2")
 
 
 def test_csv_duplicates_with_same_label_are_merged_with_a_note(tmp_path: Path) -> None:
@@ -168,7 +180,6 @@ def test_npz_integer_and_float32_arrays(tmp_path: Path) -> None:
             {"X": np.array([[1.0], [1.0]]), "y": np.array([1, 2])},
             "row 0 and row 1 are the same point",
         ),
-        ({"X": np.array([[1.0], [2.0]]), "y": np.array([3, 3])}, "only one class (label 3)"),
     ],
 )
 def test_npz_rejects_bad_input(tmp_path: Path, arrays: dict, fragment: str) -> None:
