@@ -178,6 +178,68 @@ def _empty_items():
     return out
 
 
+def _bits_items():
+    """Proofs with rounded bounds ("bits"): an engine bundle for a float-born network (valid,
+    and invalid on a doubled radius), and a proof that holds exactly but not with coarse
+    rounding (the slope 2/3 rounded up leaves the output bound above the label)."""
+    out = []
+    rng = random.Random(5)
+    W1 = [[F(rng.randint(-(2**20), 2**20), 2**20) for _ in range(2)] for _ in range(6)]
+    b1 = [F(rng.randint(-(2**18), 2**18), 2**20) for _ in range(6)]
+    W2 = [[F(rng.randint(-(2**20), 2**20), 2**20) for _ in range(6)] for _ in range(2)]
+    net = Network([W1, W2], [b1, [F(0), F(1, 2**20)]], input_dim=2)
+    pts = [[F(rng.randint(-8, 8), 4), F(rng.randint(-8, 8), 4)] for _ in range(6)]
+    ds = Dataset(pts, [max((1, 2), key=lambda c: net.evaluate_vector(x)[c - 1]) for x in pts])
+    rep = certify(net, ds, make_radius(ds, "inf", mu=F(1, 64)), engine="linear")
+    bundle = json.loads(json.dumps(rep.certificate_bundle(ds)))
+    assert any("bits" in e for e in bundle["balls"])
+    out.append(_bundle("bits bundle", net, ds, bundle, None, True, mu=F(1, 64)))
+    out.append(_bundle("bits bundle, mu x64", net, ds, bundle, None, False, mu=F(1, 1)))
+    slope = net_from([([[1]], [F(1, 3)]), ([[1]], [F(-4, 3)]), ([[1]], [2])], 1)
+    one = Dataset([[0]], [2])
+    judge = kernel.Judge(slope.to_json_text(), dataset_text(one), None, mu=F(1))
+    for bits, valid in ((None, True), (16, False), (4096, False)):  # 2/3 is never short
+        entry = {"index": 0, "verdict": "PROVED", "proof": [{"leaf": "output"}]}
+        if bits is not None:
+            entry["bits"] = bits
+        b = {
+            "format": kernel.FORMAT,
+            "network_sha256": judge.network_sha256,
+            "dataset_sha256": judge.dataset_sha256,
+            "p": "inf",
+            "mu": "1",
+            "balls": [entry],
+        }
+        out.append(_bundle(f"slope 2/3, bits={bits}", slope, one, b, None, valid, mu=F(1)))
+    # a label must be ≥ 1: a dataset with label 0 is not read (its hash named in the bundle)
+    zero = "0,0\n"
+    net0 = net_from([([[1]], [0]), ([[0]], [0])], 1)  # f ≡ 0: a proof for label 0
+    b0 = {
+        "format": kernel.FORMAT,
+        "network_sha256": kernel.parse_network(net0.to_json_text())[1],
+        "dataset_sha256": kernel.dataset_sha256([(F(0),)], [0]),
+        "p": "inf",
+        "mu": "1",
+        "balls": [{"index": 0, "verdict": "PROVED", "proof": [{"leaf": "output"}]}],
+    }
+    out.append(_bundle("label 0", net0, one, b0, None, False, mu=F(1), data_text=zero))
+    # the outputs get no ReLU: margins (−1, −2) keep class 1, so x = 0 is no counterexample
+    cls = net_from([([[0], [0]], [-1, -2])], 1)
+    one1 = Dataset([[0]], [1])
+    j1 = kernel.Judge(cls.to_json_text(), dataset_text(one1), None, mu=F(1))
+    b1 = {
+        "format": kernel.FORMAT,
+        "network_sha256": j1.network_sha256,
+        "dataset_sha256": j1.dataset_sha256,
+        "p": "inf",
+        "property": "argmax",
+        "mu": "1",
+        "balls": [{"index": 0, "verdict": "REFUTED", "counterexample": ["0"]}],
+    }
+    out.append(_bundle("negative outputs, no counterexample", cls, one1, b1, None, False, mu=F(1)))
+    return out
+
+
 def _bundle_items():
     out = []
     ds, net = baseline_like()
@@ -404,6 +466,7 @@ def fixed_battery() -> tuple[Item, ...]:
             )
         )
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
+    out += _bits_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (
