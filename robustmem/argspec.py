@@ -13,7 +13,7 @@ def add_net_data_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
 def add_data_radius_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
     sp.add_argument("data", help="dataset (.csv or .npz)")
     if cert:
-        sp.add_argument("cert", help="certificate bundle (robustmem-certificate/1)")
+        sp.add_argument("cert", help="certificate bundle (robustmem-certificate/2)")
     sp.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
     sp.add_argument("--mu", help="absolute radius μ > 0")
     sp.add_argument(

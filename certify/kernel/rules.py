@@ -30,8 +30,6 @@ from flint import fmpq_mat as M
 
 from certify.kernel import dyadic
 
-FORMAT = "robustmem-certificate/1"
-
 
 class Rejected(Exception):
     """The certificate does not check; the message says where."""
