@@ -254,6 +254,22 @@ def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> 
     return out
 
 
+def interval(L: Layer, a: list, b: list) -> list:
+    """The values b_i + Σ_j w_ij·(a_j if w_ij > 0 else b_j) of a layer's units (a lower end
+    from lower ends a and upper ends b, or the reverse): few nonzeros summed directly, the
+    wide rows as one product W⁺·a_J + W⁻·b_J (as in :func:`combine`)."""
+    out = [
+        bi + sum((w * (a[j] if w > 0 else b[j]) for j, w in nz), Q(0)) if len(nz) <= WIDE else bi
+        for nz, bi in zip(L.nz, L.b)
+    ]
+    if L.wide:
+        n = len(L.J)
+        e = (L.wP * M(n, 1, [a[j] for j in L.J]) + L.wN * M(n, 1, [b[j] for j in L.J])).entries()
+        for v, i in zip(e, L.wide):
+            out[i] += v
+    return out
+
+
 def bounds(layers, ball: Ball, fixed: dict):
     """Pre-activation bounds of every layer under the split phases ``fixed``; None if a split
     contradicts them (the region is empty). Symbolic rows are built from each weight row's
@@ -273,20 +289,16 @@ def bounds(layers, ball: Ball, fixed: dict):
             hit = seen[id(r)] = (r, (r * c)[0, 0], ball.reach(r.entries()))
         return hit[1], hit[2]
 
-    def lin(nz, a, b, bias):
-        return bias + sum((w * (a[j] if w > 0 else b[j]) for j, w in nz), Q(0))
-
     for k, L in enumerate(layers):
         zL = combine(L, AL, AU, d)
         diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
         zU = zL if not diff else combine(L, AU, AL, d, zL, diff)
-        zbL = [lin(nz, bL, bU, bi) for nz, bi in zip(L.nz, L.b)]
-        zbU = [lin(nz, bU, bL, bi) for nz, bi in zip(L.nz, L.b)]
+        zbL, zbU = interval(L, bL, bU), interval(L, bU, bL)
         lo = [v + cv - rv for v, (cv, rv) in zip(zbL, map(conc, zL))]
         up = [v + cv + rv for v, (cv, rv) in zip(zbU, map(conc, zU))]
         if alo is not None:  # plain interval arithmetic, when tighter
-            lo = [max(x, lin(nz, alo, aup, bi)) for x, nz, bi in zip(lo, L.nz, L.b)]
-            up = [min(x, lin(nz, aup, alo, bi)) for x, nz, bi in zip(up, L.nz, L.b)]
+            lo = [max(x, v) for x, v in zip(lo, interval(L, alo, aup))]
+            up = [min(x, v) for x, v in zip(up, interval(L, aup, alo))]
         if ball.bits is not None:  # outward: l down, u up (signs and zeros are kept)
             lo = [dyadic.down(v, ball.bits) for v in lo]
             up = [dyadic.up(v, ball.bits) for v in up]
