@@ -20,9 +20,10 @@ from certify.ball import Ball, BallResult
 from certify.dataset import Dataset, norm_p
 from certify.errors import InputError
 from certify.io import atomic_write_text
+from certify.kernel.judge import MALFORMED
 from certify.network import Network
 from certify.numbers import format_number, parse_number
-from certify.search import AUTO_LINEAR_NODES, search_one  # noqa: F401 (re-exported)
+from certify.search import AUTO_LINEAR_NODES, guided_claim, search_one  # noqa: F401
 
 ENGINES = ("auto", "linear", "z3")
 REPORT_FORMAT = "robustmem-certify-report/1"
@@ -152,7 +153,17 @@ def check_one(
     """:func:`search_one` for a single ball, then the kernel on this process (for callers
     with a ball of their own, such as the error measure; :func:`certify` judges its
     balls from the network and dataset text instead)."""
-    res = search_one(net, ball, engine, timeout, prep)
+    res = _check_one(net, ball, engine, timeout, prep, True)
+    if res.status == "UNKNOWN" and res.stats.get("guided_rejected"):
+        again = _check_one(net, ball, engine, timeout, prep, False)
+        again.reason = f"{again.reason} (searched again without the float guide: {res.reason})"
+        again.seconds += res.seconds
+        res = again
+    return res
+
+
+def _check_one(net, ball, engine, timeout, prep, guided: bool) -> BallResult:
+    res = search_one(net, ball, engine, timeout, prep, guided)
     t0 = time.monotonic()
     hit = _JUDGES.get(id(net))
     if hit is None or hit[0] is not net:
@@ -182,13 +193,13 @@ def check_one(
             if not kb.contains(x) or all(kernel.safe(t, strict) for t in kernel.evaluate(goal, x)):
                 raise kernel.Rejected("the counterexample is not one")
             res.stats["kernel"] = "counterexample checked"
-    except (kernel.Rejected, *kernel.MALFORMED) as e:
+    except (kernel.Rejected, *MALFORMED) as e:
         res = BallResult(
             ball.index,
             "UNKNOWN",
             res.engine,
             reason=f"the kernel rejected the {res.status} claim: {e}",
-            stats=res.stats,
+            stats={**res.stats, "guided_rejected": guided_claim(res)},
         )
     res.seconds += time.monotonic() - t0
     return res
@@ -365,8 +376,14 @@ def certify(
         found = (search_one(net, b, engine, timeout, prep) for b in todo)
     else:
         found = ex.run(net.to_json(), engine, timeout, todo)
+    by_index = {b.index: b for b in todo}
     for r in found:  # the kernel judges each result here, on the coordinator, as it arrives
+        guided = guided_claim(r)
         r = judge_result(judge, r)
+        if guided and r.status == "UNKNOWN":  # the float guide misled: search without it
+            again = search_one(net, by_index[r.index], engine, timeout, None, guided=False)
+            again.reason = f"{again.reason} (searched again without the float guide: {r.reason})"
+            r = judge_result(judge, again)
         rep.results.append(r)
         if progress:
             progress(r)

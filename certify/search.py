@@ -13,14 +13,25 @@ AUTO_LINEAR_NODES = 3000  # branch-and-bound nodes the linear engine gets before
 
 
 def search_one(
-    net: Network, ball: Ball, engine: str, timeout: float | None, prep=None
+    net: Network,
+    ball: Ball,
+    engine: str,
+    timeout: float | None,
+    prep=None,
+    guided: bool = True,
 ) -> BallResult:
     """One ball with the chosen engine (untrusted: its PROVED/REFUTED are claims until the
     kernel accepts them, see :func:`judge_result`).
 
     "auto" runs the linear engine with a node budget, then z3 on what stays UNKNOWN. z3's
-    unsat answers carry no certificate: such balls go back to the linear engine for one."""
-    from certify.engines.linear import check_ball as lin_check
+    unsat answers carry no certificate: such balls go back to the linear engine for one.
+    ``guided``: the linear engine's float guide is on (see engines/linear/guide.py); a guided
+    proof the kernel rejects is searched again with ``guided=False`` (:func:`rejudged`)."""
+    from functools import partial
+
+    from certify.engines.linear import check_ball
+
+    lin_check = partial(check_ball, guided=guided)
 
     t0 = time.monotonic()
 
@@ -60,3 +71,8 @@ def search_one(
                 )
     res.seconds = time.monotonic() - t0
     return res
+
+
+def guided_claim(res: BallResult) -> bool:
+    """A PROVED claim whose tree the float guide proposed (in part)."""
+    return res.status == "PROVED" and bool(res.stats.get("guided"))

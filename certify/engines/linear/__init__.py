@@ -78,13 +78,15 @@ def check_ball(
     max_nodes: int = 20000,
     prep: _Prepared | None = None,
     seed: int = 0,
+    guided: bool = True,
 ) -> BallResult:
     """Decide f ≡ label on the open ball (argmax f = label for a classifier, see
-    :func:`check_argmax`): PROVED, REFUTED (exact counterexample) or UNKNOWN."""
+    :func:`check_argmax`): PROVED, REFUTED (exact counterexample) or UNKNOWN. ``guided``:
+    let the float guide propose nodes (argmax with rounded bounds; see guide.py)."""
     t0 = time.monotonic()
     prep = prep or prepare(net)
     if net.output_dim > 1:
-        res = check_argmax(net, ball, prep, timeout, max_nodes, seed, t0)
+        res = check_argmax(net, ball, prep, timeout, max_nodes, seed, t0, guided)
     else:
         res = check_equal(net, ball, prep, timeout, max_nodes, seed, t0)
     if res.certificate is not None and prep.bits is not None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from certify.ball import Ball, BallResult, refuted
 from certify.engines.linear.attack import attack_margins
+from certify.engines.linear.guide import FloatGuide
 from certify.engines.linear.leaves import (
     leaf_pattern,
     piece,
@@ -29,12 +30,14 @@ def check_argmax(
     max_nodes: int,
     seed: int,
     t0: float,
+    guided: bool = True,
 ) -> BallResult:
     """argmax f = y on the open ball, ties failing, for a classifier f : R^d → R^C (output
     index y − 1 is class y). Works on the margin network g = (f_y − f_j)_{j ≠ y}: the
     property is g > 0 componentwise. Nodes close when every margin's lower bound is > 0;
     full-pattern leaves get, per margin j, "bound" or an emptiness certificate for
-    {x ∈ region : g_j(x) ≤ 0}."""
+    {x ∈ region : g_j(x) ≤ 0}. With ``guided`` and rounded bounds (``prep.bits``), a float
+    guide (guide.py) proposes the nodes' leaves and splits; the kernel re-checks them."""
     mprep = margin_prep(prep, net, ball.label)
     kb = kernel_ball(ball, prep.bits)
     layers = mprep.layers
@@ -52,11 +55,18 @@ def check_argmax(
         return all(lo > 0 for lo in lows(b, fixed))
 
     root = None
+    guide = FloatGuide(mprep, ball) if guided and prep.bits is not None else None
     res = refuted(ball, net, ball.center, ENGINE, "argmax at the centre is not the label")
     if res is None:
-        root = rules.bounds(layers, kb, {})
-        if closes(root, {}):
-            return proved_at_root(ball, "margin bounds keep the label on the whole ball", t0)
+        at_root = guide.propose({}) if guide is not None else None
+        if at_root == "output":
+            out = proved_at_root(ball, "margin bounds keep the label on the whole ball", t0)
+            out.stats["guided"] = 1
+            return out
+        if at_root is None:
+            root = rules.bounds(layers, kb, {})
+            if closes(root, {}):
+                return proved_at_root(ball, "margin bounds keep the label on the whole ball", t0)
     res = res or attack_margins(net, ball, mprep, seed)
     if res is not None:
         res.seconds = time.monotonic() - t0
@@ -87,4 +97,4 @@ def check_argmax(
             missing += cert is None
         return "solver", {"leaf": "linear", "pattern": bits, "margins": sides}, missing
 
-    return branch_and_bound(ball, mprep, kb, timeout, max_nodes, t0, closes, decide, root)
+    return branch_and_bound(ball, mprep, kb, timeout, max_nodes, t0, closes, decide, root, guide)

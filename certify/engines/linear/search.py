@@ -22,6 +22,7 @@ class _Budget:
     deadline: float | None
     max_nodes: int
     nodes: int = 0
+    guided: int = 0  # nodes decided by the float guide
     leaves: dict[str, int] = field(default_factory=dict)
 
     def out(self) -> bool:
@@ -44,13 +45,16 @@ def proved_at_root(ball: Ball, reason: str, t0: float) -> BallResult:
 
 
 def branch_and_bound(
-    ball, prep, kb, timeout, max_nodes, t0, closes, decide, root=None
+    ball, prep, kb, timeout, max_nodes, t0, closes, decide, root=None, guide=None
 ) -> BallResult:
     """Split unstable neurons until every node closes: ``closes(bounds, fixed)`` (the bounds
     prove the property) or, with every neuron stable or split, ``decide(bounds, fixed, ctx,
     time_left)`` returns (kind, leaf fields, missing certificates), a REFUTED result or
     "unknown". ``bounds`` are the kernel's (lows, ups) of the node; ``root``: the root's,
-    already computed and known not to close."""
+    already computed and known not to close. ``guide`` (a :class:`guide.FloatGuide`, or None)
+    proposes each node's leaf or split from float bounds; where it is unsure the node's exact
+    bounds decide. Guided leaves are claims the kernel re-checks (stats["guided"] counts
+    them)."""
     budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
     tree: dict[str, Any] = {}
     stack: list[tuple[dict[tuple[int, int], bool], dict[str, Any]]] = [({}, tree)]
@@ -68,6 +72,17 @@ def branch_and_bound(
             )
         fixed, node = stack.pop()
         budget.nodes += 1
+        g = guide.propose(fixed) if guide is not None and (fixed or root is None) else None
+        if g is not None:
+            budget.guided += 1
+            if isinstance(g, tuple):
+                node.update(split=list(g), active={}, inactive={})
+                stack.append(({**fixed, g: False}, node["inactive"]))
+                stack.append(({**fixed, g: True}, node["active"]))
+            else:
+                _leaf(budget, g)
+                node["leaf"] = g
+            continue
         if root is not None and not fixed:
             b = root
         else:
@@ -167,4 +182,7 @@ def _leaf(b: _Budget, kind: str) -> None:
 
 
 def _stats(b: _Budget) -> dict[str, Any]:
-    return {"nodes": b.nodes, "leaves": dict(b.leaves)}
+    out: dict[str, Any] = {"nodes": b.nodes, "leaves": dict(b.leaves)}
+    if b.guided:
+        out["guided"] = b.guided
+    return out

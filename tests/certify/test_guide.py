@@ -1,0 +1,144 @@
+"""The linear engine's float guide (certify/engines/linear/guide.py): its proposals are only
+claims. Differential tests against the unguided engine and the kernel's exact bounds, and a
+misleading guide whose claims the kernel rejects (the ball is searched again without it)."""
+
+from __future__ import annotations
+
+import random
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+from certify.dataset import Dataset
+from certify.engines.linear import guide as guide_mod
+from certify.engines.linear import margin_prep, prepare
+from certify.engines.linear.guide import FloatGuide
+from certify.kernel import rules
+from certify.network import Network
+from certify.run import Radius, certify, check_one
+
+from .helpers import make_ball
+
+SCALE = 2**20  # float-born: dyadic weights with a large denominator, so bounds are rounded
+
+
+def float_born(rng: random.Random, d: int, widths: list[int], classes: int) -> Network:
+    dims = [d, *widths, classes]
+    Ws, bs = [], []
+    for m, n in zip(dims, dims[1:]):
+        Ws.append([[F(rng.randint(-SCALE, SCALE), SCALE) for _ in range(m)] for _ in range(n)])
+        bs.append([F(rng.randint(-SCALE // 4, SCALE // 4), SCALE) for _ in range(n)])
+    return Network(Ws, bs, input_dim=d)
+
+
+def label_at(net: Network, x) -> int | None:
+    out = rules.evaluate(rules.exact_layers(net), [rules.exact(v) for v in x])
+    best = max(out)
+    return None if out.count(best) > 1 else out.index(best) + 1
+
+
+def cases(n: int, seed: int):
+    rng = random.Random(seed)
+    for _ in range(n):
+        d = rng.randint(2, 4)
+        net = float_born(rng, d, [rng.randint(4, 9) for _ in range(rng.randint(1, 3))], 3)
+        x = tuple(F(rng.randint(-SCALE, SCALE), SCALE) for _ in range(d))
+        y = label_at(net, x)
+        if y is None:
+            continue
+        p = rng.choice([None, 1, 2])
+        yield net, make_ball(x, y, p, F(rng.randint(1, 40), 100))
+
+
+def test_float_born_networks_get_rounded_bounds_and_the_guide():
+    net, ball = next(cases(1, 0))
+    assert prepare(net).bits is not None
+    res = check_one(net, ball, "linear", 3)
+    assert res.stats.get("guided")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_guided_and_unguided_search_agree(seed):
+    """The same verdict with and without the guide (every verdict kernel-checked), and no
+    guided claim rejected by the kernel."""
+    seen = 0
+    for net, ball in cases(12, 100 + seed):
+        a = check_one(net, ball, "linear", 3)
+        b = check_one(net, ball, "linear", 3)  # warm caches do not change verdicts
+        prep = prepare(net)
+        from certify.engines.linear import check_ball
+
+        c = check_ball(net, ball, timeout=3, prep=prep, guided=False)
+        assert a.status == b.status
+        if a.status != "UNKNOWN" and c.status != "UNKNOWN":
+            assert a.status == c.status, (a.reason, c.reason)
+        assert "without the float guide" not in a.reason
+        seen += a.status == "PROVED"
+    assert seen  # some balls are proved, so the guide's trees did reach the kernel
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_guide_bounds_follow_the_kernels_bounds(seed):
+    """On random nodes the float bounds are within a tiny relative distance of the kernel's
+    (a guide that drifts would propose leaves the kernel rejects)."""
+    rng = random.Random(7 + seed)
+    for net, ball in cases(6, 50 + seed):
+        prep = margin_prep(prepare(net), net, ball.label)
+        g = FloatGuide(prep, ball)
+        kb = rules.Ball(
+            tuple(rules.exact(v) for v in ball.center),
+            ball.label,
+            ball.p,
+            rules.exact(ball.radius_power),
+            prep.bits,
+        )
+        root = rules.bounds(prep.layers, kb, {})
+        fixed = {}
+        for k, (lo, up) in enumerate(zip(root[0][:-1], root[1][:-1])):
+            for i, (l, u) in enumerate(zip(lo, up)):
+                if l < 0 < u and rng.random() < 0.3:
+                    fixed[(k, i)] = rng.random() < 0.5
+        ex, fl = rules.bounds(prep.layers, kb, fixed), g.bounds(fixed)
+        if ex is None or fl is None or isinstance(fl, str):
+            continue  # an empty or near-empty node: the guide leaves it to the exact bounds
+        for side, fside in ((ex[0], fl[0]), (ex[1], fl[1])):
+            for e, f, s in zip(side, fside, fl[2]):
+                assert np.all(np.abs(np.array([float(v) for v in e]) - f) <= 1e-9 * s)
+
+
+def test_a_misleading_guide_is_caught_by_the_kernel(monkeypatch):
+    """A guide that proposes "output" everywhere: its false trees are rejected by the kernel
+    and the ball is searched again without it, so no verdict changes."""
+    items = [(net, ball) for net, ball in cases(15, 5)]
+    truth = [check_one(net, ball, "linear", 3).status for net, ball in items]
+    monkeypatch.setattr(guide_mod.FloatGuide, "propose", lambda self, fixed: "output")
+    rejected = 0
+    for (net, ball), want in zip(items, truth):
+        res = check_one(net, ball, "linear", 3)
+        if want != "UNKNOWN" and res.status != "UNKNOWN":
+            assert res.status == want
+        rejected += "without the float guide" in res.reason
+    assert rejected  # some proposals were false, and the kernel said so
+
+
+def test_certify_searches_again_when_the_kernel_rejects_a_guided_tree(monkeypatch):
+    rng = random.Random(3)
+    net = float_born(rng, 2, [8, 8], 3)
+    pts, labels = [], []
+    while len(pts) < 6:
+        x = tuple(F(rng.randint(-SCALE, SCALE), SCALE) for _ in range(2))
+        y = label_at(net, x)
+        if y is not None:
+            pts.append(x)
+            labels.append(y)
+    ds = Dataset(pts, labels)
+    radius = Radius(None, F(1, 2), None, mu=F(1, 2))
+    honest = certify(net, ds, radius, engine="linear", timeout=3)
+    monkeypatch.setattr(guide_mod.FloatGuide, "propose", lambda self, fixed: "output")
+    misled = certify(net, ds, radius, engine="linear", timeout=3)
+    for a, b in zip(honest.results, misled.results):
+        if a.status != "UNKNOWN" and b.status != "UNKNOWN":
+            assert a.status == b.status
+    assert any(r.status == "REFUTED" for r in honest.results)  # so the guide lied somewhere
+    assert any("without the float guide" in r.reason for r in misled.results)
