@@ -39,7 +39,3 @@ def up(q: Q, bits: int) -> Q:
     """The smallest m·2^(−e) ≥ q with |m| < 2^(bits+1)."""
     return -down(-q, bits)
 
-
-def nearest(q: Q, bits: int) -> Q:
-    """A short dyadic close to q (rounded towards −∞; the caller accounts for the change)."""
-    return down(q, bits)

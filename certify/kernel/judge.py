@@ -70,7 +70,7 @@ def _why(e: Exception) -> str:
 
 def check_pattern(layers, ball, fixed, pattern, lows, ups):
     if not isinstance(pattern, list) or [
-        len(r) if isinstance(r, list) and all(v in (0, 1) for v in r) else -1 for r in pattern
+        len(r) if isinstance(r, list) and all(v in (0, 1) for v in r) else None for r in pattern
     ] != [len(L.W) for L in layers[:-1]]:
         raise Rejected("the pattern is not one 0/1 entry per hidden unit")
     for k, row in enumerate(pattern):

@@ -163,20 +163,15 @@ def parse_network(text) -> tuple[list, str]:
 def parse_dataset(text) -> tuple[list, list, str]:
     """Dataset CSV → (points, labels, sha256). One point per line, "x_1,...,x_d,label"
     (numbers as integers, "p/q" or decimals, optionally in double quotes; labels integers
-    ≥ 1); blank lines are skipped; a first line whose last field is not an integer is a
-    header. The hash is over the lines "x_1,...,x_d;label" with numbers as n or p/q."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise Rejected(f"dataset is not UTF-8 text: {e}") from None
+    1..10^18); blank lines are skipped; the first other line is a header when its last field
+    is not a number. The hash is over the lines "x_1,...,x_d;label" with numbers as n or p/q.
+    certify.dataset reads the same rows through :func:`csv_rows` and :func:`number` and
+    accepts more (comment lines, labels such as "2.0"; it merges repeated points, so its
+    indices can differ); a file it reads that this refuses is checked as robustmem's
+    canonical text of it."""
     X, y = [], []
-    for n, line in enumerate(text.splitlines(), start=1):
-        fields = [f.strip() for f in line.split(",")]
-        fields = [f[1:-1].strip() if len(f) > 1 and f[0] == f[-1] == '"' else f for f in fields]
-        if not any(fields):
-            continue
-        if not X and not _INT.fullmatch(fields[-1]):
+    for n, fields, first in csv_rows(text):
+        if first and not _numeric(fields[-1]):
             continue  # the header
         if len(fields) < 2 or (X and len(fields) != len(X[0]) + 1):
             raise Rejected(f"dataset line {n}: expected d coordinates and a label")
@@ -190,6 +185,32 @@ def parse_dataset(text) -> tuple[list, list, str]:
     if not X:
         raise Rejected("the dataset has no points")
     return X, y, dataset_sha256(X, y)
+
+
+def csv_rows(text):
+    """(line number, fields, first) for every line of the CSV text (str, or UTF-8 bytes
+    with an optional BOM) that is not blank: fields split at commas, stripped, one pair of
+    surrounding double quotes removed; ``first`` for the first such line."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise Rejected(f"dataset is not UTF-8 text: {e}") from None
+    first = True
+    for n, line in enumerate(text.splitlines(), start=1):
+        fields = [f.strip() for f in line.split(",")]
+        fields = [f[1:-1].strip() if len(f) > 1 and f[0] == f[-1] == '"' else f for f in fields]
+        if any(fields):
+            yield n, fields, first
+            first = False
+
+
+def _numeric(s: str) -> bool:
+    try:
+        number(s)
+    except Rejected:
+        return False
+    return True
 
 
 def dataset_sha256(X, y) -> str:

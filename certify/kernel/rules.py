@@ -2,11 +2,11 @@
 and bundles, :mod:`certify.kernel.judge`) and called by the engines for their own search.
 
 Exact rational arithmetic only (python-flint fmpq); no solver, no float, no engine import.
-  numbers      num, exact, root_up (a rational upper bound of a k-th root)
+  numbers      exact, root_up (a rational upper bound of a k-th root)
   the ball     Ball(c, y, p, rp): contains(x) (open ball), reach(a) (dual norm: an upper
                bound of sup a·(x − c) over the ball)
   the network  Layer(W, b, step), exact_layers(net), evaluate(layers, x[, trace]),
-               goal_layers (the property as failure rows), safe, fails
+               goal_layers (the property as failure rows), safe
   unit rules   infeasible (a split contradicts the bounds), phase (on/off/unstable),
                relaxation (the row (sl, su, off, pl, pu) of one unit)
   bounds       combine (symbolic rows of a layer), bounds (forward propagation),
@@ -33,13 +33,6 @@ from certify.kernel import dyadic
 
 class Rejected(Exception):
     """The certificate does not check; the message says where."""
-
-
-def num(v) -> Q:
-    """A certificate number: a JSON integer or a string "p/q" / "-p/q" / decimal."""
-    if isinstance(v, bool) or not isinstance(v, (int, str)):
-        raise Rejected(f"not an exact number: {v!r}")
-    return exact(Fraction(v))
 
 
 def exact(v) -> Q:
@@ -110,16 +103,14 @@ WIDE = 6  # rows with more nonzeros than this go through one flint product per l
 
 
 class Layer:
-    """One affine layer: rows of W and b as lists, and W, W⁺, W⁻, b as flint matrices."""
+    """One affine layer: rows of W and b as lists, W and b as flint matrices, and W⁺, W⁻ of
+    its wide rows over the inputs J they read."""
 
     def __init__(self, W, b, step=None):
         n, m = len(W), len(W[0])
         # step[i]: H after unit i, else ReLU (the last layer: no activation, all False)
         self.W, self.b, self.step = W, b, list(step) if step is not None else [False] * n
-        flat = [w for row in W for w in row]
-        self.M = M(n, m, flat)
-        self.P = M(n, m, [w if w > 0 else Q(0) for w in flat])
-        self.N = M(n, m, [w if w < 0 else Q(0) for w in flat])
+        self.M = M(n, m, [w for row in W for w in row])
         self.bm = M(n, 1, b)
         self.nz = [[(j, w) for j, w in enumerate(row) if w] for row in W]  # nonzeros per row
         # rows with many nonzeros: one product per layer over the inputs J they read
@@ -178,11 +169,6 @@ def goal_layers(layers, y):
 
 def safe(v, strict: bool) -> bool:
     return v <= 0 if strict else v < 0
-
-
-def fails(layers, y, x) -> bool:
-    g, strict = goal_layers(layers, y)
-    return any(not safe(v, strict) for v in evaluate(g, x))
 
 
 def infeasible(fixed, l, u) -> bool:
