@@ -38,4 +38,3 @@ def down(q: Q, bits: int) -> Q:
 def up(q: Q, bits: int) -> Q:
     """The smallest m·2^(−e) ≥ q with |m| < 2^(bits+1)."""
     return -down(-q, bits)
-
