@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 import mpmath
@@ -40,7 +41,10 @@ class Val:
     inf: bool = False  # +∞ (only as p = ∞ may produce, e.g. in exponents)
 
 
+@cache
 def _ctx(prec: int):
+    """One interval context per precision (building one costs about a millisecond; a context
+    is never changed after it is made)."""
     c = _IV()
     c.prec = prec
     return c

@@ -23,8 +23,11 @@ FOUNDATIONS: dict[str, str] = {
     "KMY Lemma B.10": "integer memorization with Õ(√N) parameters, following VYS21 Thm 3.1",
     "KMY Lemma B.13": "grouping at scale α with ⌈N^α⌉ = ⌊1/(5ρ√d)⌋ and a running max",
     "KMY Prop B.21": "exact projection onto the data span when d ≥ N",
+    "KMY Prop B.19": "separation-preserving projection R^n → R^m, m ≥ 24 α⁻² log N",
     "VYS21": "Vardi, Yehudai, Shamir: classical memorization with Θ̃(√N) parameters",
     "YGZ24": "Yu, Gao, Zhang: robust memorization with Õ(N d²) parameters",
+    "EYS25": "Egosi, Yehudai, Shamir: width log N suffices for ρ < 1/√d; KMY D.3 counts its "
+    "parameters",
 }
 _EXTRA_EDGES = [("KMY Lemma B.10", "VYS21")]
 

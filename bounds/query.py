@@ -115,9 +115,23 @@ class QueryResult:
     used: list[Bound] = field(default_factory=list)
 
     @property
+    def gap_raw(self) -> float | None:
+        """(upper + d)/lower: the paper's upper rate with its "trivial additive factor d" put
+        back (count "all"; nonzero-count rates state their +d already), over the lower rate.
+        Constants 1 and no logs on both sides, so this can fall below 1 (e.g. √N + d against
+        √N/√(1−ρ²) + d in the small regime, or N/625 + d against √N + d just above ρ₂)."""
+        if self.upper is None:
+            return None
+        plus = self.point.d if self.count == "all" else 0
+        return (self.upper.value + plus) / self.lower.value
+
+    @property
     def gap(self) -> float | None:
-        """Multiplicative gap upper/lower of this paper's bounds (constants 1, no logs)."""
-        return None if self.upper is None else self.upper.value / self.lower.value
+        """The multiplicative gap between this paper's bounds, max(1, :attr:`gap_raw`): an
+        upper rate below a lower rate is an artefact of the dropped constants (THEORY §4), so
+        it reads "the rates meet here", never "the bounds contradict"."""
+        raw = self.gap_raw
+        return None if raw is None else max(1.0, raw)
 
     def to_json(self) -> dict[str, Any]:
         pt = self.point
@@ -141,6 +155,7 @@ class QueryResult:
             "prior_upper": None if self.prior_upper is None else self.prior_upper.to_json(),
             "prior_lower": self.prior_lower.to_json(),
             "gap": self.gap,
+            "gap_raw": self.gap_raw,
             "improvement_upper": (
                 None
                 if self.upper is None or self.prior_upper is None
@@ -149,9 +164,17 @@ class QueryResult:
             "improvement_lower": self.lower.value / self.prior_lower.value,
             "construction": {k: a.to_json() for k, a in self.construction.items()},
             "boundaries": boundaries(pt),
-            "conventions": "constants 1, log factors dropped; upper omits the paper's +d",
+            "conventions": CONVENTIONS[self.count],
         }
         return out
+
+
+CONVENTIONS = {
+    "all": "constants 1, log factors dropped; upper omits the paper's +d; "
+    "gap = max(1, (upper + d)/lower)",
+    "nonzero": "constants 1, log factors dropped; nonzero upper rates include their +d; "
+    "gap = max(1, upper/lower)",
+}
 
 
 def boundaries(pt: Point) -> dict[str, float | None]:
@@ -178,23 +201,33 @@ def applicable(pt: Point, *, kind: str, quantity: str, count: str, paper: str) -
     ]
 
 
+def _is_theorem(key: str) -> bool:
+    """KMY.UB.<roman>.<fam> (a theorem's statement), not KMY.UB.iii.<case>.<fam>."""
+    return key.startswith("KMY.UB.") and key.count(".") == 3
+
+
 def query(pt: Point, count: Count = "all") -> QueryResult:
     """All bounds at ``pt`` for the given counting convention."""
     kmy_up = applicable(pt, kind="upper", quantity="params", count=count, paper="KMY")
-    if len(kmy_up) > 1:
+    regimes = {b.regime for b in kmy_up}
+    if len(regimes) > 1:
         raise AssertionError(f"overlapping regimes at {pt}: {[b.key for b in kmy_up]}")
-    upper = _answer(kmy_up[0], pt) if kmy_up else None
-    regime = kmy_up[0].regime if kmy_up else "none"
+    regime = regimes.pop() if regimes else "none"
     assert regime is not None
 
-    def best(kind: str, quantity: str, cnt: str, paper: str) -> Answer | None:
-        recs = applicable(pt, kind=kind, quantity=quantity, count=cnt, paper=paper)
+    def pick(recs: list[Bound], kind: str) -> Answer | None:
+        """The best of ``recs`` (largest lower, smallest upper; the first on a tie)."""
         if not recs:
             return None
         vals = [float_value(exact_value(b, pt)) for b in recs]
-        pick = max if kind == "lower" else min
-        return _answer(recs[vals.index(pick(vals))], pt)
+        choose = max if kind == "lower" else min
+        return _answer(recs[vals.index(choose(vals))], pt)
 
+    def best(kind: str, quantity: str, cnt: str, paper: str) -> Answer | None:
+        return pick(applicable(pt, kind=kind, quantity=quantity, count=cnt, paper=paper), kind)
+
+    # a theorem and the sharper count of one case of its proof may both hold: the smaller wins
+    upper = pick(kmy_up, "upper")
     lower = best("lower", "params", count, "KMY")
     assert lower is not None, f"no lower bound at {pt}"
     fw = best("lower", "first_width", "all", "KMY")
@@ -206,10 +239,15 @@ def query(pt: Point, count: Count = "all") -> QueryResult:
 
     construction: dict[str, Answer] = {}
     if regime != "none":
+        # the construction behind the chosen all-count upper record: its own depth/width/bits
+        # records where it has them (a case of Thm B.14), else those of the theorem
+        chosen = upper.record.key if count == "all" and upper is not None else None
         for q in ("depth", "width", "bits"):
             recs = applicable(pt, kind="upper", quantity=q, count="all", paper="KMY")
-            if recs:
-                construction[q] = _answer(recs[0], pt)
+            own = [b for b in recs if chosen in b.rests_on]
+            theorem = [b for b in recs if _is_theorem(b.rests_on[0])]  # KMY.UB.<roman>.<fam>
+            if own or theorem:
+                construction[q] = _answer((own or theorem)[0], pt)
     used = [a.record for a in (upper, lower, fw, prior_up, prior_low) if a is not None]
     return QueryResult(
         pt, count, regime, upper, lower, prior_up, prior_low, fw, prior_fw, construction, used

@@ -9,7 +9,14 @@ from .inverse import Interval
 from .point import p_label
 from .query import Answer, QueryResult, boundaries
 
-NOTE = "rates with constants 1 and log factors dropped; the upper rate omits the paper's +d"
+NOTE = (
+    "rates with constants 1 and log factors dropped; the upper rate omits the paper's +d, "
+    "the gap puts it back: max(1, (upper + d)/lower)"
+)
+NOTE_NZ = (
+    "rates with constants 1 and log factors dropped; nonzero upper rates include their +d; "
+    "gap = max(1, upper/lower)"
+)
 
 
 def _num(x: float | None) -> str:
@@ -41,7 +48,7 @@ def text_table(r: QueryResult) -> str:
         _row("lower (this paper)", r.lower),
         _row("prior upper", r.prior_upper),
         _row("prior lower", r.prior_lower),
-        f"  {'gap upper/lower':<20} {_num(r.gap)}" + ("×" if r.gap is not None else ""),
+        _gap_row(r),
         f"  {'first-layer width ≥':<20} {_num(r.first_layer_width.value):<11} "
         f"exact {r.first_layer_width.exact:<38} {r.first_layer_width.record.source}",
     ]
@@ -50,8 +57,20 @@ def text_table(r: QueryResult) -> str:
     if r.construction:
         parts = [f"{q} Õ({a.expr}) ≈ {_num(a.value)}" for q, a in r.construction.items()]
         lines.append(f"  {'construction':<20} " + "; ".join(parts))
-    lines.append(f"  note: {NOTE}")
+    lines.append(f"  note: {NOTE if r.count == 'all' else NOTE_NZ}")
     return "\n".join(lines)
+
+
+def _gap_row(r: QueryResult) -> str:
+    label = "gap (upper+d)/lower" if r.count == "all" else "gap upper/lower"
+    if r.gap is None:
+        return f"  {label:<20} —"
+    text = f"  {label:<20} {_num(r.gap)}×"
+    if r.gap_raw is not None and r.gap_raw < 1:
+        raw = r.gap_raw
+        shown = _num(raw) if raw < 0.9999 else f"1 − {1 - raw:.2g}"
+        text += f"   (rates cross at constants 1: raw ratio {shown})"
+    return text
 
 
 def latex_table(r: QueryResult) -> str:
@@ -65,7 +84,7 @@ def latex_table(r: QueryResult) -> str:
     rho_tex = sp.latex(sp.Rational(pt.rho.numerator, pt.rho.denominator))
     p_tex = p_label(pt.p).replace("inf", "\\infty")
     out = [
-        "% robustmem bounds: " + NOTE,
+        "% robustmem bounds: " + (NOTE if r.count == "all" else NOTE_NZ),
         "\\begin{tabular}{llrl}",
         "\\hline",
         f"\\multicolumn{{4}}{{l}}{{$N={pt.N}$, $d={pt.d}$, $\\rho={rho_tex}$, "

@@ -85,8 +85,8 @@ def evaluate(Nv, dv, rv, pv=2.0, count: str = "all") -> dict[str, np.ndarray]:
         if b.quantity != "params" or b.count != count:
             continue
         mask, val = record_values(c, Nv, dv, rv, pv)
-        if b.paper == "KMY" and b.kind == "upper":
-            out["upper"] = np.where(mask, val, out["upper"])
+        if b.paper == "KMY" and b.kind == "upper":  # a theorem and its cases: the smallest
+            out["upper"] = np.where(mask, np.fmin(out["upper"], val), out["upper"])
             out["regime"] = np.where(mask, REGIME_CODES[b.regime or "none"], out["regime"])
         elif b.paper == "KMY":
             out["lower"] = np.where(mask, np.maximum(out["lower"], val), out["lower"])

@@ -44,7 +44,8 @@ def test_bounds_json_schema(capsys):
     )
     want = 1797 * 64**0.25 * 0.01**0.5
     assert abs(obj["upper"]["value"] - want) < 1e-9 * want
-    assert abs(obj["gap"] - obj["upper"]["value"] / obj["lower"]["value"]) < 1e-12
+    raw = (obj["upper"]["value"] + obj["d"]) / obj["lower"]["value"]  # the paper's +d put back
+    assert abs(obj["gap_raw"] - raw) < 1e-12 and obj["gap"] == max(1.0, raw)
 
 
 @pytest.mark.parametrize("rho", ["1/20000", "5e-5", "0.00005"])

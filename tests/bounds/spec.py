@@ -45,11 +45,33 @@ def rho_le_c_over_gamma(
     return lhs < 1 if strict else lhs <= 1
 
 
-def rho_lt_one_over_gamma(d: int, rho: Fraction, p) -> bool:
-    """ρ < 1/γ ⇔ ρ²·d^{2|1/2−1/p|} < 1."""
+def rho_lt_one_over_gamma(d: int, rho: Fraction, p, c: Fraction = Fraction(1)) -> bool:
+    """ρ < c/γ ⇔ (ρ/c)²·d^{2|1/2−1/p|} < 1."""
     e = gamma_exp2(p)
     a, b = e.numerator, e.denominator
-    return (rho**2) ** b * Fraction(d) ** a < 1
+    return ((rho / c) ** 2) ** b * Fraction(d) ** a < 1
+
+
+def gamma_rho_lt_sqrt_d_inv(d: int, rho: Fraction, p) -> bool:
+    """γρ < 1/√d (EYS25's seam in Table 1) ⇔ ρ²·d^{1+2|1/2−1/p|} < 1."""
+    return rho_le_c_over_gamma(1, d, rho, p, Fraction(1), with_N=False, strict=True)
+
+
+def big_N(N: int) -> bool:
+    """N ≥ 600 ln N (Thm B.14's case split). N − 600 ln N is at least 0.13 away from 0 at
+    every integer N ≥ 2 (it crosses 0 between 5125 and 5126), so floats decide it."""
+    return N - 600 * math.log(N) >= 0
+
+
+def large_case(N: int, d: int, rho: Fraction, p) -> str | None:
+    """Which of Thm B.14's Cases III and V holds (at γρ for ℓp), or None."""
+    if regime(N, d, rho, p) != "large" or not rho_lt_one_over_gamma(d, rho, p, Fraction(1, 3)):
+        return None
+    if not big_N(N) and 600 * math.log(N) <= d:
+        return "III"
+    if big_N(N) and d > N:
+        return "V"
+    return None
 
 
 def regime(N: int, d: int, rho: Fraction, p) -> str:
@@ -71,16 +93,25 @@ def vc_low(N: int, d: int, rho: Fraction, p) -> bool:
 
 
 # ------------------------------------------------------------------------ query-level values
+def case_upper(N: int, d: int, rho: Fraction, p, case: str) -> float:
+    gr = gamma(d, p) * float(rho)
+    return float(N**3 + d * N) if case == "III" else N**3 * gr**4 + N * d * gr**2
+
+
 def upper_at(N: int, d: int, rho: Fraction, p, count: str = "all") -> float | None:
     reg = regime(N, d, rho, p)
     g, r = gamma(d, p), float(rho)
     if count == "all":
-        return {
+        theorem = {
             "small": math.sqrt(N),
             "moderate": N * d**0.25 * math.sqrt(g * r),
             "large": N * d**2 * (g * r) ** 4,
             "none": None,
         }[reg]
+        case = large_case(N, d, rho, p)
+        if case is not None and theorem is not None:
+            return min(theorem, case_upper(N, d, rho, p, case))
+        return theorem
     return {
         "small": math.sqrt(N) + d,
         "moderate": N * d**0.25 * math.sqrt(g * r) + d,
@@ -115,20 +146,28 @@ def first_width_at(N: int, d: int, rho: Fraction, p) -> float:
     return width_factor(d, rho, p) * min(N - 1, d)
 
 
+def eys25_upper(N: int, d: int, rho: Fraction, p, count: str) -> float | None:
+    """KMY Table 1's EYS25 rows (all counted) and Eq. (85)'s EYS25 cases (nonzero), at γρ:
+    Õ(N) for γρ < 1/√d; above, up to γρ < 1, Õ(N d³(γρ)⁶) resp. Õ(N d²(γρ)⁴)."""
+    gr = gamma(d, p) * float(rho)
+    if gamma_rho_lt_sqrt_d_inv(d, rho, p):
+        return float(N)
+    if not rho_lt_one_over_gamma(d, rho, p):
+        return None
+    return N * d**3 * gr**6 if count == "all" else N * d**2 * gr**4
+
+
 def prior_upper_at(N: int, d: int, rho: Fraction, p, count: str = "all") -> float | None:
-    r = float(rho)
     cands = []
-    small_eys = rho**2 * d < 1  # ρ < 1/√d
+    eys = eys25_upper(N, d, rho, p, count)
+    if eys is not None:
+        cands.append(eys)
     if count == "all":
-        if p == 2:
-            cands.append(N if small_eys else N * d**3 * r**6)
         if p == 2 or p == INF:
             cands.append(N * d**2)
         elif Fraction(p).denominator == 1:
             cands.append(N * d**2 * float(p) ** 2)
     else:
-        if p == 2 and small_eys:
-            cands.append(N)
         if p == 2 or p == INF:
             cands.append(N * d)
     return min(cands) if cands else None
@@ -139,6 +178,8 @@ def prior_lower_at(N: int, d: int, rho: Fraction, p, count: str = "all") -> floa
     cands = [math.sqrt(N) + plus]
     if p == 2 and rho**2 > 1 - Fraction(1, d):
         cands.append(math.sqrt(N * d) + plus)
+    if count == "all" and p == INF and d < N and rho >= Fraction(4, 5):
+        cands.append(float(d * d))  # YGZ24, Table 1: Ω(d²)
     return max(cands)
 
 
@@ -146,15 +187,25 @@ def prior_first_width_at(N: int, d: int, rho: Fraction, p) -> float | None:
     cands = []
     if p == INF and d < N and rho >= Fraction(4, 5):
         cands.append(float(d))
-    if p == 2 and rho * N >= 4832:
+    if p == 2 and rho * N * N > 4832:  # our reading: where 2 log N / log(4832/ρ) > 1
         cands.append(2 * math.log(N) / math.log(4832 / float(rho)))
     return max(cands) if cands else None
+
+
+def gap_at(N: int, d: int, rho: Fraction, p, count: str = "all") -> tuple[float, float] | None:
+    """(gap, raw): raw = (upper + d)/lower (count all) or upper/lower (nonzero, whose upper
+    rates state their +d); gap = max(1, raw)."""
+    up = upper_at(N, d, rho, p, count)
+    if up is None:
+        return None
+    raw = (up + (d if count == "all" else 0)) / lower_at(N, d, rho, p, count)
+    return max(1.0, raw), raw
 
 
 def construction_at(N: int, d: int, rho: Fraction, p) -> dict[str, float]:
     reg = regime(N, d, rho, p)
     gr = gamma(d, p) * float(rho)
-    return {
+    out = {
         "small": {"depth": math.sqrt(N), "width": 1.0, "bits": math.sqrt(N)},
         "moderate": {
             "depth": N * d**0.25 * math.sqrt(gr),
@@ -164,6 +215,10 @@ def construction_at(N: int, d: int, rho: Fraction, p) -> dict[str, float]:
         "large": {"depth": float(N), "width": gr**2 * d, "bits": float(N)},
         "none": {},
     }[reg]
+    case = large_case(N, d, rho, p)
+    if case is not None and case_upper(N, d, rho, p, case) < N * d**2 * gr**4:
+        out["width"] = float(N) if case == "III" else gr**2 * N  # the case's own network
+    return out
 
 
 # ------------------------------------------------------------------------ record-level spec
@@ -196,8 +251,14 @@ def norms_ok(key: str, p) -> bool:
         "PRIOR.LB.YGZ24.width": not fin,
         "PRIOR.LBnz.classical": True,
         "PRIOR.LBnz.LJZ22": p == 2,
+        "PRIOR.LB.YGZ24": not fin,
         "PRIOR.UB.EYS25.small": p == 2,
         "PRIOR.UB.EYS25.large": p == 2,
+        "PRIOR.UB.EYS25.small.lp": p != 2,
+        "PRIOR.UB.EYS25.large.lp": p != 2,
+        "PRIOR.UBnz.EYS25.mid": p == 2,
+        "PRIOR.UBnz.EYS25.lp": p != 2,
+        "PRIOR.UBnz.EYS25.mid.lp": p != 2,
         "PRIOR.UB.YGZ24": p == 2 or not fin,
         "PRIOR.UB.YGZ24.p": _is_int(p) and p != 2,
         "PRIOR.UBnz.YGZ24": p == 2 or not fin,
@@ -219,11 +280,25 @@ def record_spec(key: str, N: int, d: int, rho: Fraction, p) -> tuple[bool, float
     g = gamma(d, p)
     vlow = vc_low(N, d, rho, p)
     sqrtN = math.sqrt(N)
-    if key.startswith("KMY.") and key.split(".")[1] in ("UB", "UBnz", "depth", "width", "bits"):
-        kind, roman = key.split(".")[1:3]
+    parts = key.split(".")
+    if len(parts) == 5 and parts[2] == "iii" and parts[3] in ("III", "V"):
+        # KMY.UB.iii.<case>.<fam>, KMY.width.iii.<case>.<fam>: the cases of Thm B.14
+        case = parts[3]
+        if large_case(N, d, rho, p) != case:
+            return False, None
+        if parts[1] == "UB":
+            return True, case_upper(N, d, rho, p, case)
+        assert parts[1] == "width", key
+        return True, float(N) if case == "III" else (g * r) ** 2 * N
+    if key.startswith("KMY.") and parts[1] in ("UB", "UBnz", "depth", "width", "bits"):
+        kind, roman = parts[1:3]
         want = {"i": "small", "ii": "moderate", "iii": "large"}[roman]
         if reg != want:
             return False, None
+        if kind == "UB" and roman == "iii":
+            return True, N * d**2 * (g * r) ** 4  # the theorem's statement, not the minimum
+        if kind == "width" and roman == "iii":
+            return True, (g * r) ** 2 * d
         if kind == "UB":
             return True, upper_at(N, d, rho, p, "all")
         if kind == "UBnz":
@@ -249,7 +324,8 @@ def record_spec(key: str, N: int, d: int, rho: Fraction, p) -> tuple[bool, float
         "KMY.LB.nonzero.inf": (True, sqrtN),
         "PRIOR.LB.classical": (True, sqrtN + d),
         "PRIOR.LB.LJZ22": (rho**2 > 1 - Fraction(1, d), math.sqrt(N * d) + d),
-        "PRIOR.LB.EYS25.width": (rho * N >= 4832, 2 * math.log(N) / math.log(4832 / r)),
+        "PRIOR.LB.EYS25.width": (rho * N * N > 4832, 2 * math.log(N) / math.log(4832 / r)),
+        "PRIOR.LB.YGZ24": (d < N and rho >= Fraction(4, 5), float(d * d)),
         "PRIOR.LB.YGZ24.width": (d < N and rho >= Fraction(4, 5), float(d)),
         "PRIOR.LBnz.classical": (True, sqrtN),
         "PRIOR.LBnz.LJZ22": (rho**2 > 1 - Fraction(1, d), math.sqrt(N * d)),
@@ -259,6 +335,17 @@ def record_spec(key: str, N: int, d: int, rho: Fraction, p) -> tuple[bool, float
         "PRIOR.UB.YGZ24.p": (True, N * d * d * float(p) ** 2 if p != INF else 0.0),
         "PRIOR.UBnz.YGZ24": (True, float(N * d)),
         "PRIOR.UBnz.EYS25": (rho**2 * d < 1, float(N)),
+        "PRIOR.UBnz.EYS25.mid": (rho**2 * d >= 1, N * d**2 * r**4),
     }
+    if key.startswith("PRIOR.") and "EYS25" in key and key.endswith(".lp"):
+        nz = key.startswith("PRIOR.UBnz.")
+        small = gamma_rho_lt_sqrt_d_inv(d, rho, p)
+        top = rho_lt_one_over_gamma(d, rho, p)
+        gr = g * r
+        if key.split(".")[3] == "small" or key == "PRIOR.UBnz.EYS25.lp":
+            return (True, float(N)) if small else (False, None)
+        if small or not top:
+            return False, None
+        return True, (N * d**2 * gr**4) if nz else (N * d**3 * gr**6)
     valid, value = table[key]
     return (True, value) if valid else (False, None)

@@ -39,13 +39,17 @@ def _exact_root(base: int, e: Fraction) -> Fraction | None:
 def boundary_rhos(N: int, d: int, p) -> list[Fraction]:
     """The rational boundary values of ρ at (N, d, p), each with tiny nudges either side."""
     e = Fraction(1, 2) + spec.gamma_exp2(p) / 2  # √d·γ = d^e
-    out: list[Fraction] = [Fraction(1, 2), Fraction(4, 5), Fraction(4832, N) if N > 4832 else None]
+    out: list[Fraction | None] = [Fraction(1, 2), Fraction(4, 5), Fraction(1, 3)]
+    out += [Fraction(4832, N * N), Fraction(4832, N)]  # EYS25 width: our reading and KMY's
     root = _exact_root(d, e)
     if root is not None:
-        out += [1 / (5 * N * root), 1 / (5 * root)]
+        out += [1 / (5 * N * root), 1 / (5 * root), 1 / root]  # ρ₁, ρ₂, EYS25's 1/(γ√d)
     g = _exact_root(d, spec.gamma_exp2(p) / 2)
     if g is not None and g > 1:
-        out.append(1 / g)
+        out += [1 / g, 1 / (3 * g)]  # the paper's range, Thm B.14's 1/3 at γρ
+    q = _exact_root(d, Fraction(1, 4))
+    if q is not None and q > 1:
+        out.append(1 / q)  # Eq. (85): EYS25's nonzero rate meets YGZ24's at ρ = d^(−1/4)
     if d > 1 and _exact_root(d - 1, Fraction(1, 2)) and _exact_root(d, Fraction(1, 2)):
         out.append(_exact_root(d - 1, Fraction(1, 2)) / _exact_root(d, Fraction(1, 2)))
     out += [1 - Fraction(1, 10 * d), 1 - Fraction(1, 10**6)]
@@ -75,13 +79,19 @@ def grid_points(seed: int = 7, n_random: int = 90) -> list[Point]:
         (10**4, 100),
         (10**6, 9),
         (10**6, 10**4),
+        (100, 10**4),  # Thm B.14 Case III: N < 600 log N ≤ d
+        (10, 1382),  # Case III from d = 1382 > 600 log 10 = 1381.6 on
+        (10, 1381),
+        (6000, 10**6),  # Case V: d > N ≥ 600 log N
+        (5126, 10**6),  # 5126 is the least N ≥ 600 log N
+        (5125, 10**6),
     ]:
         for p in P_VALUES:
             for r in boundary_rhos(N, d, p):
                 pts.append(Point(N, d, r, p))
     for _ in range(n_random):
         N = int(10 ** rng.uniform(0.31, 7))
-        d = int(10 ** rng.uniform(0, 4))
+        d = int(10 ** rng.uniform(0, 6))
         r = Fraction(10 ** rng.uniform(-9, -1e-9)).limit_denominator(10**12)
         if not 0 < r < 1:
             continue
@@ -131,7 +141,9 @@ def test_query_matches_spec(count):
         low = spec.lower_at(pt.N, pt.d, pt.rho, pt.p, count)
         assert rel_close(r["lower"]["value"], low), pt
         if up is not None:
-            assert rel_close(r["gap"], up / low)
+            gap, raw = spec.gap_at(pt.N, pt.d, pt.rho, pt.p, count)
+            assert rel_close(r["gap"], gap) and rel_close(r["gap_raw"], raw), pt
+            assert r["gap"] >= 1
         assert rel_close(
             r["first_layer_width_lower"], spec.first_width_at(pt.N, pt.d, pt.rho, pt.p)
         )
