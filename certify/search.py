@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 from certify.ball import Ball, BallResult
+from certify.budget import MEMORY_ENV, memory_limit_mib, rss_mib  # noqa: F401
 from certify.network import Network
 
 AUTO_LINEAR_NODES = 3000  # branch-and-bound nodes the linear engine gets before z3 in "auto"

@@ -93,6 +93,14 @@ def cmd_certify(args: argparse.Namespace) -> int:
     for opt, n in (("--samples", args.samples), ("--error-budget", args.error_budget)):
         if n < 1:
             raise UsageError(f"{opt} must be a positive integer, got {n}")
+    if args.memory is not None:
+        if args.memory < 64:
+            raise UsageError(f"--memory must be at least 64 (MiB per ball), got {args.memory}")
+        import os
+
+        from certify.budget import MEMORY_ENV
+
+        os.environ[MEMORY_ENV] = str(args.memory)  # worker processes inherit it
     if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler ADDRESS needs --executor dask")
     from pathlib import Path
@@ -325,6 +333,14 @@ def register(sub) -> None:
         type=float,
         default=120.0,
         help="seconds per ball before it is reported UNKNOWN (default 120)",
+    )
+    ce.add_argument(
+        "--memory",
+        type=int,
+        metavar="MIB",
+        help="memory a ball's search may hold, in MiB of the worker's resident memory; "
+        "past it the ball is UNKNOWN with the reason (default: 4096 or half the machine's "
+        "memory, whichever is less; z3 gets the same limit)",
     )
     ce.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     ce.add_argument(

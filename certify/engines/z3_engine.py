@@ -45,6 +45,7 @@ import flint
 import z3
 
 from certify.ball import Ball, BallResult, argmax_holds, refuted, root_upper
+from certify.budget import memory_limit_mib, rss_mib
 from certify.engines.z3_ball import ball_constraints
 from certify.engines.z3_ball import rational as _q
 from certify.errors import InputError
@@ -120,6 +121,8 @@ def check_ball(
             BallResult(ball.index, "PROVED", ENGINE, reason="radius 0: the open ball is empty")
         )
 
+    # z3's memory: the per-ball limit (certify.budget), over the memory already held here
+    z3.set_param("memory_max_size", max(64, int(memory_limit_mib() - rss_mib())))
     ctx = z3.Context()
     deadline = None if timeout is None else start + timeout
     try:
@@ -151,6 +154,8 @@ def _unknown(ball: Ball, solver: z3.Solver | None, stats: dict[str, Any]) -> Bal
     why = "timeout" if solver is None else solver.reason_unknown()
     stats["z3_reason_unknown"] = why
     label = "timeout" if "timeout" in why or "canceled" in why else "unknown"
+    if "memory" in why:
+        label = "memory limit"
     return BallResult(ball.index, "UNKNOWN", ENGINE, reason=f"z3 {label}: {why}")
 
 

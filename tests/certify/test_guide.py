@@ -122,23 +122,41 @@ def test_a_misleading_guide_is_caught_by_the_kernel(monkeypatch):
     assert rejected  # some proposals were false, and the kernel said so
 
 
+def near_boundary(net, a, b, steps: int = 12):
+    """A point within |b − a|/2^steps of the boundary between a's and b's labels."""
+    ya = label_at(net, a)
+    for _ in range(steps):
+        m = tuple((u + v) / 2 for u, v in zip(a, b))
+        if label_at(net, m) == ya:
+            a = m
+        else:
+            b = m
+    return a
+
+
 def test_certify_searches_again_when_the_kernel_rejects_a_guided_tree(monkeypatch):
-    rng = random.Random(3)
+    """Balls next to a decision boundary (REFUTED) and far from it (PROVED); a guide that
+    claims "output" everywhere: certify's verdicts do not change, the false claims are
+    searched again without the guide."""
+    rng = random.Random(0)
     net = float_born(rng, 2, [8, 8], 3)
-    pts, labels = [], []
-    while len(pts) < 6:
+    pts = []
+    while len(pts) < 40:
         x = tuple(F(rng.randint(-SCALE, SCALE), SCALE) for _ in range(2))
-        y = label_at(net, x)
-        if y is not None:
+        if label_at(net, x) is not None:
             pts.append(x)
-            labels.append(y)
-    ds = Dataset(pts, labels)
-    radius = Radius(None, F(1, 2), None, mu=F(1, 2))
+    far = list(pts[:4])
+    pairs = [(a, b) for a in pts for b in pts if label_at(net, a) < label_at(net, b)]
+    near = [near_boundary(net, a, b) for a, b in pairs[:3]]
+    assert near
+    xs = far + near
+    ds = Dataset(xs, [label_at(net, x) for x in xs])
+    radius = Radius(None, F(1, 20), None, mu=F(1, 20))
     honest = certify(net, ds, radius, engine="linear", timeout=3)
+    assert any(r.status == "REFUTED" for r in honest.results)  # so the guide lies somewhere
     monkeypatch.setattr(guide_mod.FloatGuide, "propose", lambda self, fixed: "output")
     misled = certify(net, ds, radius, engine="linear", timeout=3)
     for a, b in zip(honest.results, misled.results):
         if a.status != "UNKNOWN" and b.status != "UNKNOWN":
             assert a.status == b.status
-    assert any(r.status == "REFUTED" for r in honest.results)  # so the guide lied somewhere
     assert any("without the float guide" in r.reason for r in misled.results)

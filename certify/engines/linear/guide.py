@@ -28,6 +28,7 @@ import numpy as np
 
 from certify.ball import Ball
 
+BRANCH = "babsr"  # the guide's branching: "babsr" (earliest layer, by cost) or "first" (area)
 TOL = 1e-7  # a decision needs a margin of TOL·(1 + the size of the bound's terms)
 
 
@@ -116,7 +117,9 @@ class FloatGuide:
         lam = self.W[-1].copy()
         const = self.b[-1].copy()
         size = np.abs(self.b[-1]) + 1
+        self.lams = {}  # per layer: the margins' coefficients on its units (for branching)
         for k in range(n - 2, -1, -1):
+            self.lams[k] = lam
             sl, su, off, pl, pu, step = rel[k]
             pos = lam > 0
             const = const + np.where(step, np.where(pos, lam * pl, lam * pu), 0.0).sum(axis=1)
@@ -140,6 +143,8 @@ class FloatGuide:
         lo, size = self.margins_low(lows, rel)
         if np.all(lo > TOL * size):
             return "output"
+        if BRANCH == "babsr":
+            return self._babsr(fixed, lows, ups, sizes, lo, size)
         for k in range(len(self.W) - 1):
             tol = TOL * sizes[k]
             free = np.ones(len(lows[k]), dtype=bool)
@@ -154,4 +159,31 @@ class FloatGuide:
             if np.any(un):
                 score = np.where(un, u * (-l) / np.where(un, u - l, 1.0), -np.inf)
                 return (k, int(np.argmax(score)))
+        return None
+
+    def _babsr(self, fixed, lows, ups, sizes, lo, size):
+        """In the earliest layer with an unstable unit (a split there tightens every later
+        bound of the forward propagation; deeper splits measured far worse), the unit whose
+        relaxation costs the open margins most (BaBSR-like): Σ over the margins not yet
+        proved of |λ_ji|·u·(−l)/(u − l), λ_j being margin j's back-substituted coefficient
+        on the unit. None when a bound is within the margin of a phase (or none is
+        unstable)."""
+        open_ = lo <= TOL * size
+        for k in range(len(self.W) - 1):
+            tol = TOL * sizes[k]
+            l, u = lows[k], ups[k]
+            free = np.ones(len(l), dtype=bool)
+            for kk, i in fixed:
+                if kk == k:
+                    free[i] = False
+            near = free & (((l > -tol) & (l < tol)) | ((u > -tol) & (u < tol)))
+            un = free & (l < -tol) & (u > tol)
+            if np.any(near):
+                return None
+            if not np.any(un):
+                continue
+            gap = np.where(un, u * (-l) / np.where(un, u - l, 1.0), 0.0)
+            w = np.abs(self.lams[k][open_]).sum(axis=0) if np.any(open_) else np.ones(len(l))
+            score = np.where(un, w * gap + 1e-12 * gap, -1.0)
+            return (k, int(np.argmax(score)))  # the earliest layer: splits there tighten all
         return None

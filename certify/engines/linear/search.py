@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from certify.ball import Ball, BallResult
+from certify.budget import memory_limit_mib, rss_mib
 from certify.kernel import rules
 
 ENGINE = "linear"
@@ -24,11 +25,17 @@ class _Budget:
     nodes: int = 0
     guided: int = 0  # nodes decided by the float guide
     leaves: dict[str, int] = field(default_factory=dict)
+    memory: float = field(default_factory=lambda: float(memory_limit_mib()))
 
-    def out(self) -> bool:
-        return self.nodes >= self.max_nodes or (
-            self.deadline is not None and time.monotonic() > self.deadline
-        )
+    def out(self) -> str | None:
+        """Why the search must stop now (nodes, time or memory), else None."""
+        if self.nodes >= self.max_nodes:
+            return f"budget exhausted after {self.nodes} nodes"
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return f"time budget exhausted after {self.nodes} nodes"
+        if self.nodes % 16 == 0 and rss_mib() > self.memory:
+            return f"memory limit ({self.memory:.0f} MiB) reached after {self.nodes} nodes"
+        return None
 
 
 def proved_at_root(ball: Ball, reason: str, t0: float) -> BallResult:
@@ -61,12 +68,13 @@ def branch_and_bound(
     uncertified = 0
     ctx = _LazyContext()
     while stack:
-        if budget.out():
+        why = budget.out()
+        if why:
             return BallResult(
                 ball.index,
                 "UNKNOWN",
                 ENGINE,
-                reason=f"budget exhausted after {budget.nodes} nodes",
+                reason=why,
                 seconds=time.monotonic() - t0,
                 stats=_stats(budget),
             )
