@@ -15,8 +15,9 @@ Pipeline, every stage exact and checked on the data:
    of the box around each (projected) ball): each scaled ball stays inside its cell with slack γ
    (no bound sits exactly on a ramp's foot, so rounded ℓ2 bounds stay stable);
 4. grid index Σ_j R^j ⌊z_j⌋ (an affine map), then an integer memorizer of the indices:
-   ``memorizer="plain"`` (12N' + 1 parameters), ``"sqrt"`` (the [VYS21]-style Õ(√N) design)
-   or ``"auto"`` (the smaller of the two by their exact size formulas).
+   ``memorizer="plain"`` (12N' + 1 parameters), ``"sqrt"`` (the lean [VYS21]-style Õ(√N)
+   design, ≈ 8g + 20·s·(Bd + 2L) parameters, smaller than plain from N' ≈ 20 on) or ``"auto"``
+   (the smaller of the two by their exact size formulas).
 The network equals y_i on the box of radius r around x_i, hence on the ℓp ball. It needs
 s·r < margin, which holds in the small regime (ρ ≤ 1/(5N√d)). Size:
 (d+1)m + m·floor(n) + (index) + memorizer, i.e. O(dm + m² log R) + Õ(√N) with "sqrt".
@@ -43,9 +44,8 @@ from constructions.gadgets import (
 from constructions.integer_memorizer import (
     plain_memorizer,
     plain_params,
-    sqrt_layout,
     sqrt_memorizer,
-    sqrt_widths,
+    sqrt_size,
 )
 from constructions.lattice import lattice_translation, smallest_grid
 from constructions.projection import adaptive_projection, paper_m, random_projection
@@ -138,11 +138,8 @@ def build_small(
             raise AssertionError("two labels in one grid cell: the scaling contract failed")
     keys = sorted(key_label)
     labels = [key_label[k] for k in keys]
-    if memorizer == "auto":
-        lay = sqrt_layout(keys, labels)
-        w = sqrt_widths(lay["s"], lay["g"], lay["B"], lay["L"])  # type: ignore[arg-type]
-        sqrt_p = sum((w[i - 1] + 1) * w[i] for i in range(1, len(w)))
-        memorizer = "sqrt" if sqrt_p < plain_params(len(keys)) else "plain"
+    if memorizer == "auto":  # the smaller by the exact size formulas (nothing built twice)
+        memorizer = "sqrt" if sqrt_size(keys, labels) < plain_params(len(keys)) else "plain"
     # stage 0+1+2: x ↦ s·(A x + c) + off + t (one affine map), 3: floors, 4: index, memorizer
     W1 = [[s * a for a in row] for row in A]
     b1 = [s * c[j] + off[j] + lat.shift[j] for j in range(m)]
