@@ -13,9 +13,9 @@ import pytest
 
 from certify.ball import Ball
 from certify.errors import InputError
+from certify.kernel import rules
 from certify.run import check_one
 from constructions.gadgets import affine, compose, to_network
-from certify.kernel import rules
 from constructions.integer_memorizer import (
     plain_memorizer,
     plain_params,
@@ -109,7 +109,7 @@ def check_size(g, lay) -> None:
     assert g.widths == lay.widths == sqrt_widths(lay.s, lay.g, lay.Bd, lay.L, lay.c)
     assert g.params == lay.params == sqrt_params(lay.s, lay.g, lay.Bd, lay.L, lay.c)
     assert to_network(g).num_params() == g.params
-    assert g.depth == lay.K + 5 and lay.K == lay.s * lay.L + (lay.s - 1) * lay.Bd
+    assert g.depth == lay.K + 5 and lay.s * lay.L + (lay.s - 1) * lay.Bd == lay.K
     assert g.width == max(2 * (lay.g + 1), 7 if lay.K > 1 else 6, 2 * max(lay.c, 1))
 
 
