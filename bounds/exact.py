@@ -251,10 +251,18 @@ def exact_text(expr: sp.Basic, env: dict[sp.Symbol, Fraction]) -> str:
         return str(_reduced(expr, env))
 
 
+#: A rational part of an exact value is written out only up to this many bits (about 1000
+#: digits) in numerator and denominator; larger ones (e.g. ρ**p for ρ = 10⁻¹², p = 1000) stay
+#: as the expression that produces them.
+_TEXT_BITS = 3322
+
+
 def _reduced(e: sp.Basic, env: dict) -> sp.Basic:
     v = value(e, env)
     if v.q is not None:
-        return sp.Rational(v.q.numerator, v.q.denominator)
+        small = max(abs(v.q.numerator).bit_length(), v.q.denominator.bit_length()) <= _TEXT_BITS
+        if small or not e.args:
+            return sp.Rational(v.q.numerator, v.q.denominator)
     if v.inf:
         return sp.oo
     if isinstance(e, (sp.Min, sp.Max)):

@@ -124,3 +124,41 @@ def test_n_sweep_splits_at_rho1():
     assert marks["N1"] == pytest.approx(1 / (5 * 8 * 1e-5))
     codes = [int(sw.values["regime"][sl][0]) for sl in sw.pieces]
     assert codes[0] == 1 and codes[-1] == 2
+
+
+@pytest.mark.parametrize("p", [Fraction(1), Fraction(3, 2), Fraction(3), math.inf])
+def test_lp_prior_curves_are_drawn(p):
+    """KMY Table 1's EYS25 rows hold for every p: Õ(N) up to ρ = 1/(γ√d), then
+    Õ(N d³ (γρ)⁶) (the smaller of it and YGZ24's where YGZ24 has a row), so the ℓp prior upper
+    curve exists below 1/γ — for non-integer p too, which has no other prior row."""
+    N, d = 1797, 64
+    sw, marks = rho_sweep(N, d, p, "all")
+    g = math.sqrt(d) if p == math.inf else d ** abs(0.5 - 1 / float(p))
+    seam = 1 / (g * math.sqrt(d))
+    pu = sw.values["prior_upper"]
+    below = sw.x < seam * (1 - 1e-6)
+    assert np.allclose(pu[below], N)
+    mid = (sw.x > seam * (1 + 1e-6)) & (sw.x < marks["rho_top"] * (1 - 1e-6))
+    assert mid.any()
+    eys = N * d**3 * (g * sw.x[mid]) ** 6
+    ygz = N * d**2 * (1 if p == math.inf else float(p) ** 2)
+    want = np.minimum(eys, ygz) if p == math.inf or float(p).is_integer() else eys
+    assert np.allclose(pu[mid], want, rtol=1e-9)
+    above = sw.x > marks["rho_top"] * (1 + 1e-6)
+    if p == Fraction(3, 2):
+        assert np.isnan(pu[above]).all()  # no prior row at all above 1/γ
+    else:
+        assert np.allclose(pu[above], ygz)
+
+
+def test_linf_prior_lower_has_ygz24_d_squared():
+    sw, _ = rho_sweep(1797, 64, math.inf, "all")
+    high = sw.x >= 0.8
+    assert np.allclose(sw.values["prior_lower"][high], 64**2)
+    assert np.allclose(sw.values["prior_lower"][sw.x < 0.8], math.sqrt(1797) + 64)
+
+
+def test_plot_in_case_v_and_for_non_integer_p(tmp_path):
+    a = plot_vs_rho(10**4, 10**5, "3/2", out=tmp_path / "a.png")
+    b = plot_vs_N(10**5, "3/10", 2, out=tmp_path / "b.png", N_range=(2, 10**6))
+    assert a.read_bytes().startswith(PNG_MAGIC) and b.read_bytes().startswith(PNG_MAGIC)
