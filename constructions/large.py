@@ -6,8 +6,14 @@ Stage 1 — projection (KMY B.14, cases I–V), ℓ2 only (``project="auto"``):
     data's span (Prop B.21), with dyadic rows (``projection.dyadic_span_projection``: proven
     1-Lipschitz, ε_φ measured exactly; the exact rational basis has denominators that make
     exact certification crawl);
-  * otherwise a seeded random projection to m = max{⌈9dρ²⌉, ⌈600 ln N⌉, ⌈10 ln d⌉} that makes
-    the projected ratio r/ε_φ ≤ 5/6, checked exactly on the data (resampled on failure).
+  * N < 600 ln N ≤ d (case III): the span projection;
+  * N ≥ d ≥ 600 ln N (case IV): a seeded random projection to m = max{⌈9dρ²⌉, ⌈600 ln N⌉,
+    ⌈10 ln d⌉} that makes the projected ratio r/ε_φ ≤ 5/6, checked exactly on the data
+    (resampled on failure);
+  * d > N ≥ 600 ln N (case V): the span projection R^d → R^r (r ≤ N − 1), then a random
+    projection to m = max{⌈9Nρ²⌉, ⌈600 ln N⌉} — from N, not d — composed into one d → m layer
+    (``projection.span_then_random``), same exact check; ``project="span-random"`` forces it.
+    Size (d+1)m + Õ(N m²) = Õ(N d ρ² + N³ ρ⁴): d enters only through the first layer.
   For p ≠ 2 the default is no projection (the tests below then use the ℓp ball itself, which
   works for every ρ < 1, beyond the paper's ρ < 1/γ_p(d)); ``project="span"|"random"`` builds
   at the ℓ2 radius γ·μ that contains the ℓp ball (ρ' = γ_p(d)·ρ, as KMY Thm C.11 does).
@@ -51,16 +57,28 @@ from certify.ball import root_upper
 from certify.dataset import Dataset
 from certify.errors import InputError
 from certify.network import Network
-from constructions.projection import Projection, dyadic_span_projection, random_projection
+from constructions.projection import (
+    Projection,
+    dyadic_span_projection,
+    random_projection,
+    span_then_random,
+)
 
-__all__ = ["LargeReport", "build_large", "paper_large_m", "support"]
+__all__ = [
+    "LargeReport",
+    "build_large",
+    "paper_case_v_m",
+    "paper_large_case",
+    "paper_large_m",
+    "support",
+]
 
 
 @dataclass
 class LargeReport:
     """What was built: projection, facet counts, per-stage parameters, the seed used."""
 
-    projection: str  # "none", "span" or "random"
+    projection: str  # "none", "span", "random" or "span+random"
     m: int
     seed: int | None
     radius_bound: Fraction  # r: rational upper bound of the (projected) ball radius
@@ -79,10 +97,39 @@ class LargeReport:
         return sum(self.facets) / len(self.facets) if self.facets else 0.0
 
 
+CASE_LN = 600
+"""The constant of KMY B.14's case split (600 ln N); a module constant so that tests can
+exercise the case logic at small N."""
+
+
 def paper_large_m(N: int, d: int, rho2: Fraction) -> int:
-    """m = max{⌈9dρ²⌉, ⌈600 ln N⌉, ⌈10 ln d⌉} (KMY B.14, α = 1/5), capped at d."""
-    m = max(math.ceil(9 * d * rho2), math.ceil(600 * math.log(N)), math.ceil(10 * math.log(d)))
+    """Case IV's m = max{⌈9dρ²⌉, ⌈600 ln N⌉, ⌈10 ln d⌉} (KMY B.14, α = 1/5), capped at d."""
+    m = max(math.ceil(9 * d * rho2), math.ceil(CASE_LN * math.log(N)), math.ceil(10 * math.log(d)))
     return min(d, max(1, m))
+
+
+def paper_case_v_m(N: int, rho2: Fraction) -> int:
+    """Case V's m = max{⌈9Nρ²⌉, ⌈600 ln N⌉} (KMY B.14: after the span projection R^d → R^N),
+    capped at N: independent of d."""
+    m = max(math.ceil(9 * N * rho2), math.ceil(CASE_LN * math.log(N)))
+    return min(N, max(1, m))
+
+
+def paper_large_case(N: int, d: int, rho2: Fraction) -> tuple[str, int | None]:
+    """KMY B.14's case at (N, d, ρ²) and its random-projection target m (None: no random
+    stage). I ρ ≥ 1/3, II d < 600 ln N (no projection; the span when d ≥ N), III N < 600 ln N ≤
+    d (the span), IV N ≥ d ≥ 600 ln N (random to :func:`paper_large_m`), V d > N ≥ 600 ln N
+    (the span, then random to :func:`paper_case_v_m`)."""
+    ln = CASE_LN * math.log(N)
+    if rho2 >= Fraction(1, 9):
+        return "I", None
+    if d < ln:
+        return "II", None
+    if ln > N:
+        return "III", None
+    if d <= N:
+        return "IV", paper_large_m(N, d, rho2)
+    return "V", paper_case_v_m(N, rho2)
 
 
 # ------------------------------------------------------------------------------ geometry
@@ -278,22 +325,28 @@ def _choose_projection(
     """(projection or None, R² ≥ the squared ℓ2 radius of the projected balls, notes)."""
     N, d = ds.N, ds.d
     notes: list[str] = []
-    if project not in ("auto", "none", "span", "random"):
+    if project not in ("auto", "none", "span", "random", "span-random"):
         raise InputError(
-            f"the large builder's project must be auto, none, span or random, got {project!r}"
+            "the large builder's project must be auto, none, span, random or span-random, "
+            f"got {project!r}"
         )
     if project == "auto":
         if p != 2:
             return None, Fraction(1), [f"p = {p or 'inf'}: facets use the ℓp ball directly"]
         rho2 = radius_power / ds.epsilon_power(2)
-        if rho2 >= Fraction(1, 9) or d < 600 * math.log(N):
+        case, _ = paper_large_case(N, d, rho2)
+        if case in ("I", "II", "III"):
             if d >= N:
                 project = "span"
-                notes.append("case: d ≥ N, ρ ≥ 1/3 or d < 600 ln N → exact span projection")
+                notes.append(f"case {case} with d ≥ N → exact span projection (Prop B.21)")
             else:
-                return None, Fraction(1), ["case: ρ ≥ 1/3 or d < 600 ln N → no projection"]
-        else:
+                return None, Fraction(1), [f"case {case} (d < N) → no projection"]
+        elif case == "IV":
             project = "random"
+            notes.append("case IV: N ≥ d ≥ 600 ln N → random projection, m from d")
+        else:
+            project = "span-random"
+            notes.append("case V: d > N ≥ 600 ln N → span, then random projection, m from N")
     if project == "none":
         return None, Fraction(1), notes
     # the ℓp ball of radius μ lies in the ℓ2 ball of radius γ·μ (γ² = max(1, d^(1−2/p)))
@@ -314,7 +367,6 @@ def _choose_projection(
             return None, Fraction(1), notes + ["the span projection shrinks ε below the radius"]
     else:
         rho2 = g2 * mu2 / ds.epsilon_power(2)
-        m = paper_large_m(N, d, rho2) if m_override is None else m_override
         # contract: projected ratio ≤ 5/6, i.e. ε_φ² ≥ (36/25)·ρ'²·ε² (ρ' = γρ)
         need = Fraction(36, 25) * rho2
         if need >= 1:
@@ -322,8 +374,13 @@ def _choose_projection(
                 f"ρ' = γ·ρ = {math.sqrt(float(rho2)):.4g} ≥ 5/6: a projection cannot keep the "
                 "balls apart; use project='none'"
             )
-        ratio = root_upper(need * Fraction(d, m), 2)
-        P = random_projection(ds, m, seed, ratio=ratio, budget=20)
+        if project == "span-random":
+            m = paper_case_v_m(N, rho2) if m_override is None else m_override
+            P = span_then_random(ds, m, seed, need=need, budget=20)
+        else:
+            m = paper_large_m(N, d, rho2) if m_override is None else m_override
+            ratio = root_upper(need * Fraction(d, m), 2)
+            P = random_projection(ds, m, seed, ratio=ratio, budget=20)
     notes.extend(P.notes)
     return P, g2 * P.lipschitz_bound**2 * mu2, notes
 
@@ -345,8 +402,8 @@ def build_large(
     of the random projection (``project="random"``). Raises InputError when no facet can
     separate two differently labelled balls (radius too close to ε)."""
     N, d = ds.N, ds.d
-    if m is not None and (m < 1 or project != "random"):
-        raise InputError("m (target dimension) needs project='random' and m >= 1")
+    if m is not None and (m < 1 or project not in ("random", "span-random")):
+        raise InputError("m (target dimension) needs project='random' or 'span-random', m >= 1")
     P, R2, notes = _choose_projection(ds, Fraction(radius_power), p, project, seed, m)
     if P is None:
         Z = [tuple(x) for x in ds.X]

@@ -56,6 +56,7 @@ __all__ = [
     "exact_span_projection",
     "paper_m",
     "random_projection",
+    "span_then_random",
 ]
 
 CONTRACT_RATIO = Fraction(5, 12)
@@ -383,3 +384,46 @@ def adaptive_projection(
     p = found[hi]
     p.notes.append(f"adaptive: m = {hi} (paper m = {cap}, d = {d}); base seed {seed}")
     return p
+
+
+def span_then_random(
+    ds: Dataset, m: int, seed: int, *, need: Fraction, budget: int = 20
+) -> Projection:
+    """KMY B.14 Case V: the dyadic span projection (Prop B.21, d → r ≤ N − 1, distances kept up
+    to ≈ 2^-30), then a seeded random projection of the projected data R^r → R^m, composed into
+    one d → m map A = A₂A₁, b = A₂b₁ + b₂ (dyadic rows). ‖A‖ ≤ ‖A₂‖·‖A₁‖ ≤ lip₂·lip₁ ≤ 1 is
+    proven; the random stage is resampled until the composed map has ε_φ²/ε² ≥ ``need``
+    (checked exactly). m ≥ r returns the span projection itself (ε_φ²/ε² ≥ need checked too);
+    without a proper span (rank d) the random projection of the data itself."""
+    P1 = dyadic_span_projection(ds)
+    if P1 is None:
+        ratio = root_upper(need * Fraction(ds.d, m), 2)
+        return random_projection(ds, m, seed, ratio=ratio, budget=budget)
+    if P1.separation_ratio < need:
+        raise ProjectionError(
+            f"the span projection keeps ε_φ²/ε² = {float(P1.separation_ratio):.6g} < "
+            f"{float(need):.6g} required"
+        )
+    if m >= P1.m:
+        P1.notes.append(f"m = {m} >= rank {P1.m}: the span projection alone")
+        return P1
+    ds1 = Dataset(P1.apply_all(ds.X), list(ds.y))
+    ratio2 = root_upper(need / P1.separation_ratio * Fraction(P1.m, m), 2)
+    P2 = random_projection(ds1, m, seed, ratio=ratio2, budget=budget)
+    A1 = flint.fmpq_mat([[_q(a) for a in row] for row in P1.matrix])
+    A2 = flint.fmpq_mat([[_q(a) for a in row] for row in P2.matrix])
+    A = A2 * A1
+    rows = [[_f(A[i, j]) for j in range(ds.d)] for i in range(m)]
+    bias = [
+        sum((a * b for a, b in zip(row, P1.bias) if a), start=c)
+        for row, c in zip(P2.matrix, P2.bias)
+    ]
+    ratio = _separation_ratio(ds, _apply_all(rows, bias, ds.X))
+    assert ratio is not None and ratio >= need, "composition changed the projected points"
+    lip = min(Fraction(1), P1.lipschitz_bound * P2.lipschitz_bound)
+    P = Projection(rows, bias, m, ds.d, P2.seed, lip, ratio, "span+random", P2.seeds_tried)
+    P.notes += P1.notes + P2.notes
+    P.notes.append(
+        f"case V: span (rank {P1.m}) then random to m = {m}; ε_φ²/ε² = {float(ratio):.6g}"
+    )
+    return P

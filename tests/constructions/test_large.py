@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction as F
 
 import numpy as np
@@ -169,3 +170,74 @@ def test_large_builder_on_scikit_learn_datasets(loader, n, p):
     rad = make_radius(ds, p, rho=F(9, 10))
     net, rep = build_large(ds, rad.radius_power, rad.p)
     all_proved(net, ds, rad)
+
+
+# ------------------------------------------------------------------------------ KMY B.14 cases
+
+
+def test_paper_cases_and_case_v_dimension():
+    from constructions.large import paper_case_v_m, paper_large_case, paper_large_m
+
+    r2 = F(1, 16)
+    assert paper_large_case(100, 50, F(1, 9))[0] == "I"
+    assert paper_large_case(10**4, 100, r2)[0] == "II"  # d < 600 ln N
+    assert paper_large_case(100, 10**4, r2) == ("III", None)  # N < 600 ln N <= d
+    case, m = paper_large_case(10**4, 6000, r2)
+    assert case == "IV" and m == paper_large_m(10**4, 6000, r2) == math.ceil(600 * math.log(1e4))
+    for N in (6000, 20000):
+        for d in (4 * N, 8 * N):
+            case, m = paper_large_case(N, d, r2)
+            # case V: m from N (max{⌈9Nρ²⌉, ⌈600 ln N⌉}), the same for every d > N
+            assert case == "V" and m == paper_case_v_m(N, r2)
+            assert m == max(math.ceil(9 * N / 16), math.ceil(600 * math.log(N)))
+    assert paper_large_m(20000, 80000, r2) == 45000 > paper_case_v_m(20000, r2) == 11250
+
+
+def case_v_dataset(N: int, d: int) -> Dataset:
+    rng = np.random.default_rng([7, N, d])
+    X = rng.integers(-20, 21, size=(N, d))
+    y = rng.integers(1, 4, size=N)
+    y[0], y[1] = 1, 2
+    return Dataset.from_arrays(X, y)
+
+
+def test_case_v_auto_projects_to_m_from_n_and_is_proved(monkeypatch):
+    """Case V needs N >= 600 ln N (N >= 5,300): with the case constant patched to 1 the auto
+    case logic takes its branch at N = 16, d = 4N: span, then random to m = ⌈9Nρ²⌉ = 9."""
+    import constructions.large as large
+
+    monkeypatch.setattr(large, "CASE_LN", 1)
+    N, d = 16, 64
+    ds = case_v_dataset(N, d)
+    rad = make_radius(ds, "2", rho=F(1, 4))
+    net, rep = build_large(ds, rad.radius_power, rad.p, seed=3)
+    m = large.paper_case_v_m(N, rad.radius_power / ds.epsilon_power(2))
+    assert rep.projection == "span+random" and rep.m == m == 9
+    assert any("case V" in n for n in rep.notes)
+    assert rep.stages["projection"] == (d + 1) * rep.m
+    for x, y in zip(ds.X, ds.y):
+        assert net.evaluate(x) == y
+    all_proved(net, ds, rad)
+
+
+def test_case_v_size_grows_through_the_first_layer_only():
+    """At d = 4N and 8N the span-then-random network has the same m (from N); only the first
+    layer (d+1)m grows with d; the case-IV choice m = ⌈9dρ²⌉ would be far larger."""
+    N, rho = 16, F(1, 4)
+    sizes = {}
+    for d in (4 * N, 8 * N):
+        ds = case_v_dataset(N, d)
+        rad = make_radius(ds, "2", rho=rho)
+        m = math.ceil(9 * N * rho**2)
+        net, rep = build_large(ds, rad.radius_power, 2, project="span-random", seed=1, m=m)
+        assert rep.projection == "span+random" and rep.m == m
+        assert rep.stages["projection"] == (d + 1) * m
+        for x, y in zip(ds.X, ds.y):
+            assert net.evaluate(x) == y
+        sizes[d] = (net.num_params(), rep.stages["blocks"])
+        old, orep = build_large(
+            ds, rad.radius_power, 2, project="random", seed=1, m=math.ceil(9 * d * rho**2)
+        )
+        assert old.num_params() > 3 * net.num_params()
+    (p4, b4), (p8, b8) = sizes[4 * N], sizes[8 * N]
+    assert b8 < 1.5 * b4 and p8 < 1.5 * p4  # blocks: Õ(N m²), independent of d
