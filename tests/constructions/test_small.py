@@ -127,3 +127,23 @@ def test_small_builder_on_scikit_learn_datasets(loader, n, p):
     net, rep = build_small(ds, rad.radius_power, rad.p, project="adaptive", seed=2)
     report = certify(net, ds, rad, engine="linear", timeout=60)
     assert report.counts == {"PROVED": ds.N, "REFUTED": 0, "UNKNOWN": 0}
+
+
+@pytest.mark.parametrize("p", ["2", "inf"])
+def test_small_builder_with_the_sqrt_memorizer_is_proved_on_every_ball(p):
+    """The lean √N memorizer (deep, narrow, wide dyadic weights) behind the small builder: at
+    N = 200, d = 2 the formula picks s > 1 (several keys per group), and every ball is PROVED."""
+    rng = np.random.default_rng(11)
+    N, d = 200, 2
+    flat = rng.choice(40 * 40, size=N, replace=False)
+    X = np.stack(np.unravel_index(flat, (40, 40)), axis=1)
+    y = rng.integers(1, 4, size=N)
+    y[0], y[1] = 1, 2
+    ds = Dataset.from_arrays(X, y)
+    rad = make_radius(ds, p, rho=rho_small(N, d) / (2 if p == "inf" else 1))
+    net, rep = build_small(ds, rad.radius_power, rad.p, memorizer="sqrt")
+    assert rep.memorizer == "sqrt" and net.depth > 20  # s > 1: a stream of delta and label bits
+    report = certify(net, ds, rad, engine="linear", timeout=60)
+    assert report.counts == {"PROVED": N, "REFUTED": 0, "UNKNOWN": 0}
+    _, auto = build_small(ds, rad.radius_power, rad.p, memorizer="auto")
+    assert auto.memorizer == "sqrt"  # far smaller than 12N + 1 here
