@@ -12,7 +12,7 @@ two differently labelled points are grid neighbours; the exact ε is printed) ar
 * ``small-sqrt``— the same with the √N integer memorizer: built with
                   ``build_small(..., memorizer="sqrt")`` when constructions.small offers that
                   option; otherwise the memorizer alone, "sqrt memorizer (formula)": the exact
-                  size of integer_memorizer.sqrt_memorizer (``sqrt_widths``, tested equal to
+                  size of integer_memorizer.sqrt_memorizer (``sqrt_params``, tested equal to
                   the built count) for the very keys the small builder memorizes, cross-checked
                   against a built sqrt_memorizer where that is cheap;
 * ``large``     — regime (iii) (constructions.large), ℓ2, ρ = 1/2 (and ρ = 9/10 up to a cap);
@@ -53,11 +53,11 @@ from certify.dataset import Dataset  # noqa: E402
 from certify.run import make_radius  # noqa: E402
 from constructions.baseline import box_radius  # noqa: E402
 from constructions.build import construct  # noqa: E402
+from constructions.gadgets import to_network  # noqa: E402
 from constructions.integer_memorizer import (  # noqa: E402
     plain_params,
     sqrt_layout,
     sqrt_memorizer,
-    sqrt_widths,
 )
 from constructions.lattice import lattice_translation, smallest_grid  # noqa: E402
 from constructions.small import build_small  # noqa: E402
@@ -126,12 +126,12 @@ def small_keys(
 
 
 def sqrt_params(keys: list[int], labels: list[int]) -> tuple[int, int, int, dict[str, int]]:
-    """(params, depth, width, layout) of sqrt_memorizer(keys, labels) by the exact formula."""
+    """(params, depth, width, layout) of sqrt_memorizer(keys, labels) by the exact formula
+    (``integer_memorizer.sqrt_params`` for the layout the memorizer itself chooses)."""
     lay = sqrt_layout(keys, labels)
-    w = sqrt_widths(lay["s"], lay["g"], lay["B"], lay["L"])
-    params = sum((a + 1) * b for a, b in zip(w, w[1:]))
-    small = {k: int(lay[k]) for k in ("s", "g", "B", "L")}
-    return params, len(w) - 1, max(w[1:-1]), small
+    w = lay.widths
+    small = {"s": lay.s, "g": lay.g, "Bd": lay.Bd, "L": lay.L}
+    return lay.params, len(w) - 1, max(w[1:-1]), small
 
 
 def has_sqrt_option() -> bool:
@@ -185,7 +185,7 @@ def sweep(
         # small (plain memorizer)
         rad = make_radius(ds, "2", rho=rho_s)
         t0 = time.perf_counter()
-        net, rep = construct(ds, rad, "small", seed=seed)
+        net, rep = construct(ds, rad, "small", seed=seed, memorizer="plain")
         t = time.perf_counter() - t0
         mem = rep["stages"]["memorizer"]
         out["small"].append(_built(N, net, rep, t, f"memorizer {mem} = 12·{(mem - 1) // 12}+1"))
@@ -208,13 +208,13 @@ def sweep(
                 P, _, _, lay = sqrt_params(keys, labels)
                 mem2 = srep.stages["memorizer"]
                 assert mem2 == P, ("sqrt memorizer stage differs from the exact formula", mem2, P)
-                note = "memorizer {m} = sqrt_widths formula (s={s} g={g} B={B} L={L})"
+                note = "memorizer {m} = sqrt_params formula (s={s} g={g} Bd={Bd} L={L})"
                 out[names[1]].append(_built(N, net2, r2, t, note.format(m=mem2, **lay)))
         else:
             t0 = time.perf_counter()
             P, dep, wid, lay = sqrt_params(keys, labels)
             t = time.perf_counter() - t0
-            note = "s={s} g={g} B={B} L={L}".format(**lay)
+            note = "s={s} g={g} Bd={Bd} L={L}".format(**lay)
             row = _row(N, "formula", params=P, depth=dep, width=wid, seconds=t)
             row.update(formula_value=math.sqrt(N), note=note)
             if caps["sqrt-build"] >= N:
@@ -383,6 +383,163 @@ def below_sweep(
     return {"N": Ns, "params": {k: [r["params"] for r in v] for k, v in b.items()}, "N0": out}
 
 
+# ------------------------------------------------------------------ the memorizers on their own
+
+MEM_NS = [2**k for k in range(2, 17)]  # N = 4 … 65536
+MEM_FIT = (2**10, 2**16)  # the range of the fitted slope (issue 13: slope ≤ 0.6 there)
+
+
+def check_memorizer(g, keys: list[int], labels: list[int], sample: int, seed: int) -> int:
+    """Exact values of a built memorizer: every key (or ``sample`` of them) and as many
+    non-keys (neighbours k ± 1 not in the set, at offsets 0 and ±1/4), by the network's exact
+    evaluator; returns the number of points checked (an AssertionError on any mismatch)."""
+    rng = np.random.default_rng(seed)
+    want = dict(zip(keys, labels))
+    ks = keys if len(keys) <= sample else [keys[i] for i in rng.choice(len(keys), sample, False)]
+    non = sorted({k + t for k in ks for t in (-1, 1) if k + t not in want})[:sample]
+    pts = [(k, dz) for k in ks for dz in (0, Fraction(1, 4), -Fraction(1, 4))]
+    pts += [(n, dz) for n in non for dz in (0, Fraction(1, 4))]
+    got = to_network(g).evaluate_many([[n + dz] for n, dz in pts])
+    bad = [(n, dz) for (n, dz), v in zip(pts, got) if v != want.get(n, 0)]
+    assert not bad, ("sqrt memorizer wrong at", bad[:5])
+    return len(pts)
+
+
+def memorizer_sweep(
+    Ns: list[int] = MEM_NS,
+    d: int = D,
+    seed: int = SEED,
+    build_cap: int = 2**16,
+    sample: int = 1500,
+    log=print,
+) -> dict[str, Any]:
+    """For the keys the small builder memorizes (its grid indices, replayed), the plain
+    memorizer's 12N' + 1 against the √N memorizer's exact formula; the √N memorizer is also
+    built up to ``build_cap`` (built count asserted equal to the formula) and evaluated exactly
+    on every key (N' ≤ ``sample``) or on ``sample`` keys and as many non-keys."""
+    rows = []
+    for N in Ns:
+        ds = dataset(N, d, seed)
+        rad = make_radius(ds, "2", rho=rho_small(d, max(Ns)))
+        keys, labels, _ = small_keys(ds, rad.radius_power, rad.p)
+        P, depth, width, lay = sqrt_params(keys, labels)
+        row = {"N": N, "keys": len(keys), "plain": plain_params(len(keys)), "sqrt": P}
+        row.update(depth=depth, width=width, **lay, built=False, checked=0, seconds=None)
+        if build_cap >= N:
+            t0 = time.perf_counter()
+            g = sqrt_memorizer(keys, labels)
+            row["seconds"] = time.perf_counter() - t0
+            assert g.params == P == to_network(g).num_params(), (g.params, P)
+            row["built"] = True
+            row["bits"] = to_network(g).bit_complexity()
+            row["checked"] = check_memorizer(g, keys, labels, sample, seed)
+        rows.append(row)
+        log(
+            f"{N:>6} {row['keys']:>6} {row['plain']:>8} {P:>8} {P / row['plain']:>7.3f} "
+            f"{lay['s']:>4} {lay['g']:>5} {lay['Bd']:>3} {lay['L']:>2} {depth:>5} {width:>5} "
+            f"{row.get('bits', '-'):>5} {_fmt(row['seconds'], '.2f'):>7} {row['checked']:>6}",
+            flush=True,
+        )
+    fit = [r for r in rows if MEM_FIT[0] <= r["N"] <= MEM_FIT[1]]
+    k = float(np.polyfit(np.log([r["N"] for r in fit]), np.log([r["sqrt"] for r in fit]), 1)[0])
+    # the smallest N of the sweep from which on the √N memorizer stays below plain
+    cross = next(
+        (r["N"] for i, r in enumerate(rows) if all(q["sqrt"] < q["plain"] for q in rows[i:])),
+        None,
+    )
+    return {"rows": rows, "slope": k, "fit_range": MEM_FIT, "crossover": cross}
+
+
+def crossover_fine(lo: int, hi: int, d: int = D, seed: int = SEED) -> int | None:
+    """The smallest N in [lo, hi] from which on (to hi) sqrt < plain, by the formulas."""
+    wins = []
+    for N in range(lo, hi + 1):
+        ds = dataset(N, d, seed)
+        rad = make_radius(ds, "2", rho=rho_small(d, hi))
+        keys, labels, _ = small_keys(ds, rad.radius_power, rad.p)
+        wins.append((N, sqrt_layout(keys, labels).params < plain_params(len(keys))))
+    return next((n for i, (n, _) in enumerate(wins) if all(w for _, w in wins[i:])), None)
+
+
+def certify_small_sqrt(
+    N: int = 2**10, d: int = 2, ps: tuple[str, ...] = ("2", "inf"), seed: int = SEED, log=print
+) -> dict[str, Any]:
+    """The small builder with memorizer="sqrt" at N, d, certified ball by ball (linear
+    engine, 60 s per ball); per-ball seconds (mean, median, max) for each norm."""
+    from certify.run import certify
+
+    ds = dataset(N, d, seed)
+    out = {}
+    for p in ps:
+        # ℓ2: ρ ≤ ρ₁/2 = 1/(10N√d); ℓ∞ builds at the ℓ2 radius √d·μ: ρ ≤ 1/(10·N·d)
+        rho = rho_small(d, N) if p == "2" else Fraction(1, 10 * N * d)
+        rad = make_radius(ds, p, rho=rho)
+        t0 = time.perf_counter()
+        net, rep = build_small(ds, rad.radius_power, rad.p, memorizer="sqrt")
+        tb = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report = certify(net, ds, rad, engine="linear", timeout=60)
+        tc = time.perf_counter() - t0
+        secs = sorted(r.seconds for r in report.results)
+        rec = {
+            "p": p,
+            "rho": str(rho),
+            "params": net.num_params(),
+            "memorizer_params": rep.stages["memorizer"],
+            "depth": net.depth,
+            "width": net.width,
+            "bits": net.bit_complexity(),
+            "build_s": tb,
+            "certify_s": tc,
+            "counts": report.counts,
+            "ball_mean_s": sum(secs) / len(secs),
+            "ball_median_s": secs[len(secs) // 2],
+            "ball_max_s": secs[-1],
+        }
+        out[p] = rec
+        log(
+            f"  p = {p}: rho = {rho}, params {rec['params']} (memorizer {rec['memorizer_params']}),"
+            f" depth {rec['depth']}, width {rec['width']}, bits {rec['bits']}; build "
+            f"{tb:.1f} s; certify {tc:.1f} s: {report.counts}; per ball mean "
+            f"{rec['ball_mean_s']:.3f} s, median {rec['ball_median_s']:.3f} s, max "
+            f"{rec['ball_max_s']:.3f} s",
+            flush=True,
+        )
+    return out
+
+
+def memorizer_main(a: argparse.Namespace) -> None:
+    print(
+        f"bench_constructions --memorizer: d = {a.d}, seed = {a.seed}; "
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    )
+    t0 = time.perf_counter()
+    Ns = [n for n in MEM_NS if n <= (2**12 if a.quick else 2**16)]
+    print(
+        "\n== √N memorizer vs plain on the small builder's keys (grid indices, replayed); "
+        "sqrt = exact formula, built and equal where 'build s' is given"
+    )
+    print(
+        f"{'N':>6} {'keys':>6} {'plain':>8} {'sqrt':>8} {'ratio':>7} {'s':>4} {'g':>5} "
+        f"{'Bd':>3} {'L':>2} {'depth':>5} {'width':>5} {'bits':>5} {'build s':>7} {'checked':>6}"
+    )
+    res = memorizer_sweep(Ns, a.d, a.seed)
+    print(
+        f"   fitted slope d log P / d log N over N = {MEM_FIT[0]}…{min(MEM_FIT[1], Ns[-1])}: "
+        f"{res['slope']:.3f}"
+    )
+    print(f"   sqrt < plain for every N ≥ {res['crossover']} of the sweep")
+    fine = crossover_fine(4, 128, a.d, a.seed)
+    print(f"   finer (every N = 4…128, formulas): sqrt < plain for every N ≥ {fine}")
+    res["crossover_fine"] = fine
+    if a.certify:
+        print(f"\n== small builder, memorizer=sqrt, N = {a.certify_n}, d = 2: certified")
+        res["certify"] = certify_small_sqrt(a.certify_n, 2, seed=a.seed)
+    print(f"\ntotal {time.perf_counter() - t0:.1f} s")
+    if a.json:
+        Path(a.json).write_text(json.dumps(res, indent=1, default=str))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -391,7 +548,21 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--d", type=int, default=D)
     ap.add_argument("--json", metavar="OUT", help="write the numbers as JSON")
+    ap.add_argument(
+        "--memorizer",
+        action="store_true",
+        help="only the memorizer parts: √N vs plain on N = 4…65536 (slope, crossover)",
+    )
+    ap.add_argument(
+        "--certify",
+        action="store_true",
+        help="with --memorizer: certify the small builder with the √N memorizer (per-ball time)",
+    )
+    ap.add_argument("--certify-n", type=int, default=2**10, help="N for --certify (2^10)")
     a = ap.parse_args()
+    if a.memorizer:
+        memorizer_main(a)
+        return
     Ns, caps = (QUICK, QUICK_CAPS) if a.quick else (FULL, FULL_CAPS)
     rho_s = rho_small(a.d)
     print(
