@@ -117,6 +117,8 @@ def bundle_entry(res: BallResult) -> dict[str, Any]:
         entry["proof"] = kernel.preorder(res.certificate["tree"])
         if res.certificate.get("bits") is not None:
             entry["bits"] = res.certificate["bits"]
+        if res.certificate.get("deep"):
+            entry["deep"] = True
     elif res.status != "UNKNOWN":
         entry["verdict"] = "UNKNOWN"
     return entry
@@ -182,6 +184,7 @@ def _check_one(net, ball, engine, timeout, prep, guided: bool) -> BallResult:
         ball.p,
         kernel.exact(ball.radius_power),
         (res.certificate or {}).get("bits"),
+        bool((res.certificate or {}).get("deep")),
     )
     try:
         if res.status == "PROVED":

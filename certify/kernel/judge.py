@@ -15,7 +15,9 @@ ball, indices 0..N−1:
       "witness" pair [i, j] of different labels gives ε_w = ‖x_i − x_j‖/2 ≥ ε: proving the
       larger ball is sound, and it saves the O(N²d) search for ε. An optional "bits" (an
       integer 16..4096) makes every bound of the proof outward-rounded to dyadics of that many
-      bits (sound, and the numbers stop growing); absent, the bounds are exact.
+      bits (sound, and the numbers stop growing); absent, the bounds are exact. An optional
+      "deep": true also tightens every unit left unstable by back-substitution through the
+      earlier layers' relaxations (DeepPoly-style; the same rules, only tighter bounds).
 Property: one output ("equal"): f = y on the ball; C ≥ 2 outputs ("argmax", output index
 y − 1 is class y): f_y > f_j for every j ≠ y, a tie failing.
 """
@@ -366,8 +368,8 @@ class Judge:
             raise Rejected("the witness is not a pair of points with different labels")
         self.witness = tuple(w)
 
-    def ball(self, i: int, exact_eps: bool, bits=None) -> Ball:
-        return Ball(self.X[i], self.y[i], self.p, self.radius_power(exact_eps), bits)
+    def ball(self, i: int, exact_eps: bool, bits=None, deep=False) -> Ball:
+        return Ball(self.X[i], self.y[i], self.p, self.radius_power(exact_eps), bits, deep)
 
     def check_entry(self, entry) -> tuple:
         """(index, status, reason) for one bundle entry; index None if it has none."""
@@ -394,7 +396,10 @@ class Judge:
                 bits = entry.get("bits")
                 if bits is not None and not (type(bits) is int and BITS[0] <= bits <= BITS[1]):
                     raise Rejected(f"bits must be an integer {BITS[0]}..{BITS[1]} or absent")
-                ball = self.ball(i, exact_eps=False, bits=bits)
+                deep = entry.get("deep", False)
+                if deep is not True and deep is not False:
+                    raise Rejected("deep must be true, false or absent")
+                ball = self.ball(i, exact_eps=False, bits=bits, deep=deep)
                 n = check_nodes(self.layers, ball, entry.get("proof"))
                 return i, "PROVED", f"proof checked ({n} leaves)"
             raise Rejected(f"unknown verdict {shown(v, 20)}")

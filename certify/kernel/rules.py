@@ -67,10 +67,11 @@ def root_up(q: Q, k: int) -> Q:
 class Ball:
     """The open ball ‖x − c‖_p < μ with label y (rp = μ^p, or μ for p = ∞: p None), and the
     arithmetic of its bounds: ``bits`` None is exact; an integer rounds every bound, slope
-    and symbolic coefficient outward to a dyadic of that many bits (see :mod:`dyadic`)."""
+    and symbolic coefficient outward to a dyadic of that many bits (see :mod:`dyadic`).
+    ``deep``: :func:`bounds` also back-substitutes every unit left unstable (DeepPoly)."""
 
-    def __init__(self, c, y, p, rp, bits=None):
-        self.c, self.y, self.p, self.rp, self.bits = c, y, p, rp, bits
+    def __init__(self, c, y, p, rp, bits=None, deep=False):
+        self.c, self.y, self.p, self.rp, self.bits, self.deep = c, y, p, rp, bits, deep
 
     def contains(self, x) -> bool:
         t = [abs(a - b) for a, b in zip(x, self.c)]
@@ -285,6 +286,12 @@ def bounds(layers, ball: Ball, fixed: dict):
         if alo is not None:  # plain interval arithmetic, when tighter
             lo = [max(x, v) for x, v in zip(lo, interval(L, alo, aup))]
             up = [min(x, v) for x, v in zip(up, interval(L, aup, alo))]
+            if ball.deep:  # each unit still unstable: back-substituted through layers < k
+                for i in [i for i, (l, u) in enumerate(zip(lo, up)) if l < 0 < u]:
+                    lo[i] = max(lo[i], back_substitute(layers[: k + 1], ball, fixed, lows, ups, i))
+                    up[i] = min(
+                        up[i], -back_substitute(layers[: k + 1], ball, fixed, lows, ups, i, -1)
+                    )
         if ball.bits is not None:  # outward: l down, u up (signs and zeros are kept)
             lo = [dyadic.down(v, ball.bits) for v in lo]
             up = [dyadic.up(v, ball.bits) for v in up]

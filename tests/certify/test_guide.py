@@ -92,6 +92,7 @@ def test_guide_bounds_follow_the_kernels_bounds(seed):
             ball.p,
             rules.exact(ball.radius_power),
             prep.bits,
+            prep.deep,
         )
         root = rules.bounds(prep.layers, kb, {})
         fixed = {}

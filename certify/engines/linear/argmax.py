@@ -39,7 +39,7 @@ def check_argmax(
     {x ∈ region : g_j(x) ≤ 0}. With ``guided`` and rounded bounds (``prep.bits``), a float
     guide (guide.py) proposes the nodes' leaves and splits; the kernel re-checks them."""
     mprep = margin_prep(prep, net, ball.label)
-    kb = kernel_ball(ball, prep.bits)
+    kb = kernel_ball(ball, prep.bits, prep.deep)
     layers = mprep.layers
 
     def lows(b, fixed) -> list:
@@ -58,6 +58,12 @@ def check_argmax(
     guide = FloatGuide(mprep, ball) if guided and prep.bits is not None else None
     res = refuted(ball, net, ball.center, ENGINE, "argmax at the centre is not the label")
     if res is None:
+        shallow = guide is not None and prep.deep  # the cheaper shallow bounds first
+        if shallow and FloatGuide(mprep, ball, deep=False).propose({}) == "output":
+            out = proved_at_root(ball, "margin bounds keep the label on the whole ball", t0)
+            out.stats["guided"] = 1
+            out.certificate["deep"] = False  # the kernel checks it without back-substitution
+            return out
         at_root = guide.propose({}) if guide is not None else None
         if at_root == "output":
             out = proved_at_root(ball, "margin bounds keep the label on the whole ball", t0)

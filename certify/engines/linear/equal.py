@@ -25,7 +25,7 @@ def check_equal(
 ) -> BallResult:
     """f ≡ label on the open ball for a network with one output: PROVED, REFUTED (exact
     counterexample) or UNKNOWN."""
-    kb = kernel_ball(ball, prep.bits)
+    kb = kernel_ball(ball, prep.bits, prep.deep)
     y = rules.exact(ball.label)
     root = None
     # the root first: most balls of a good memorizer close here, and need no attack

@@ -36,7 +36,7 @@ class FloatGuide:
     """The float bounds of one ball's nodes (margin network g = (f_y − f_j)_{j ≠ y}: the
     property holds where every g_j > 0)."""
 
-    def __init__(self, prep, ball: Ball) -> None:
+    def __init__(self, prep, ball: Ball, deep: bool | None = None) -> None:
         self.W = [W for W, _ in prep.floats]
         self.b = [b for _, b in prep.floats]
         self.Wp = [np.maximum(W, 0) for W in self.W]
@@ -44,6 +44,8 @@ class FloatGuide:
         self.step = [np.array(L.step, dtype=bool) for L in prep.layers]
         self.c = np.array([float(v) for v in ball.center])
         self.p = ball.p
+        # the kernel's back-substituted unit bounds (rules.Ball.deep): the prep's, or ``deep``
+        self.deep = bool(getattr(prep, "deep", False)) if deep is None else deep
         rp = float(ball.radius_power)
         self.mu = rp if ball.p is None or ball.p == 1 else rp ** (1.0 / ball.p)
 
@@ -78,6 +80,16 @@ class FloatGuide:
             if alo is not None:
                 lo = np.maximum(lo, Wp @ alo + Wn @ aup + b)
                 up = np.minimum(up, Wp @ aup + Wn @ alo + b)
+                if self.deep:  # back-substitution for the units still unstable (as the kernel)
+                    idx = np.flatnonzero((lo < 0) & (up > 0))
+                    if len(idx):
+                        bl, sl_ = self._back(self.W[k][idx], b[idx], k, rel)
+                        bu, su_ = self._back(-self.W[k][idx], -b[idx], k, rel)
+                        lo, up = lo.copy(), up.copy()
+                        lo[idx] = np.maximum(lo[idx], bl)
+                        up[idx] = np.minimum(up[idx], -bu)
+                        size = size.copy()
+                        size[idx] = np.maximum(size[idx], np.maximum(sl_, su_))
             lows.append(lo)
             ups.append(up)
             sizes.append(size)
@@ -113,13 +125,21 @@ class FloatGuide:
     def margins_low(self, lows, rel) -> tuple[np.ndarray, np.ndarray]:
         """Each margin's lower bound (forward, and back-substitution through the layers'
         relaxations: the larger), with the size of its terms."""
-        n = len(self.W)
-        lam = self.W[-1].copy()
-        const = self.b[-1].copy()
-        size = np.abs(self.b[-1]) + 1
         self.lams = {}  # per layer: the margins' coefficients on its units (for branching)
-        for k in range(n - 2, -1, -1):
-            self.lams[k] = lam
+        back, size = self._back(self.W[-1], self.b[-1], len(self.W) - 1, rel, self.lams)
+        fwd = lows[-1]
+        return np.maximum(fwd, back), np.maximum(size, 1 + np.abs(fwd))
+
+    def _back(self, rows, bias, k, rel, lams=None) -> tuple[np.ndarray, np.ndarray]:
+        """Lower bounds of rows·a_{k−1} + bias (pre-activations of layer k) over the ball by
+        back-substitution through the relaxations of layers k−1 … 0 (the kernel's
+        rules.back_substitute), with the size of their terms."""
+        lam = np.array(rows, dtype=float)
+        const = np.array(bias, dtype=float)
+        size = np.abs(const) + 1
+        for k in range(k - 1, -1, -1):  # noqa: B020 (k: the layer, counting down)
+            if lams is not None:
+                lams[k] = lam
             sl, su, off, pl, pu, step = rel[k]
             pos = lam > 0
             const = const + np.where(step, np.where(pos, lam * pl, lam * pu), 0.0).sum(axis=1)
@@ -129,10 +149,7 @@ class FloatGuide:
             size = size + np.abs(coef) @ np.abs(self.b[k])
             lam = coef @ self.W[k]
         cl, rl = lam @ self.c, self.reach(lam)
-        back = const + cl - rl
-        size = size + np.abs(const) + np.abs(cl) + rl
-        fwd = lows[-1]
-        return np.maximum(fwd, back), np.maximum(size, 1 + np.abs(fwd))
+        return const + cl - rl, size + np.abs(const) + np.abs(cl) + rl
 
     def propose(self, fixed: dict):
         """ "output", "empty", a unit (k, i) to split, or None (see the module docstring)."""
