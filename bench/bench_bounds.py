@@ -2,8 +2,8 @@
 
     python bench/bench_bounds.py [--points 100000] [--subset 300] [--seed 20251028]
 
-Draws random points (N log-uniform in [2, 1e7], d log-uniform in [1, 1e4], ρ log-uniform
-in [1e-9, 1), p from {1, 2, 3, ∞}), evaluates all parameter-count bounds under both counting
+Draws random points (N log-uniform in [2, 1e7], d log-uniform in [1, 1e6], ρ log-uniform
+in [1e-9, 1), p from {1, 3/2, 2, 3, ∞}), evaluates all parameter-count bounds under both counting
 conventions with ``bounds.vectorized.evaluate`` (timed cold, i.e. including the lambdify
 compile, and warm), and a random subset exactly with ``bounds.query.query`` (sympy,
 rational input: ρ is the exact binary value of the float sample). Prints throughput in
@@ -39,7 +39,7 @@ from bounds.symbols import rho as RHO_SYM  # noqa: E402
 from bounds.vectorized import REGIME_CODES, compiled, evaluate  # noqa: E402
 
 COUNTS = ("all", "nonzero")
-P_CHOICES = np.array([1.0, 2.0, 3.0, np.inf])
+P_CHOICES = np.array([1.0, 1.5, 2.0, 3.0, np.inf])
 REL_TOL = 1e-9
 BOUNDARY_TOL = 1e-9  # a mismatch is "at a boundary" when ρ is this close (relative) to one
 TARGET_RATIO = 100.0
@@ -48,7 +48,7 @@ TARGET_RATIO = 100.0
 def sample(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """n random points; N and d are integers (stored as floats), ρ ∈ [1e-9, 1)."""
     N = np.rint(np.exp(rng.uniform(math.log(2), math.log(1e7), n))).clip(2, 1e7)
-    d = np.rint(np.exp(rng.uniform(0.0, math.log(1e4), n))).clip(1, 1e4)
+    d = np.rint(np.exp(rng.uniform(0.0, math.log(1e6), n))).clip(1, 1e6)  # d > N: Case V
     rho = np.exp(rng.uniform(math.log(1e-9), 0.0, n))
     rho = np.minimum(rho, np.nextafter(1.0, 0.0))  # exp(−tiny) may round to 1.0
     p = rng.choice(P_CHOICES, n)
@@ -56,7 +56,7 @@ def sample(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
 
 
 def exact_point(s: dict[str, np.ndarray], i: int) -> Point:
-    pv = INF if np.isinf(s["p"][i]) else Fraction(int(s["p"][i]))
+    pv = INF if np.isinf(s["p"][i]) else Fraction(float(s["p"][i]))
     return Point(int(s["N"][i]), int(s["d"][i]), Fraction(float(s["rho"][i])), pv)
 
 
@@ -118,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     subset = rng.choice(args.points, size=min(args.subset, args.points), replace=False)
     print(f"seed = {args.seed}   points = {args.points}   exact subset = {len(subset)}")
     print(
-        "sampling: N ~ logU[2, 1e7] (int), d ~ logU[1, 1e4] (int), ρ ~ logU[1e-9, 1), "
-        "p ∈ {1, 2, 3, ∞}; counts: " + ", ".join(COUNTS)
+        "sampling: N ~ logU[2, 1e7] (int), d ~ logU[1, 1e6] (int), ρ ~ logU[1e-9, 1), "
+        "p ∈ {1, 3/2, 2, 3, ∞}; counts: " + ", ".join(COUNTS)
     )
 
     # ---------------------------------------------------------------- vectorised (floats)
