@@ -131,7 +131,7 @@ class Item:
     must be accepted (the unmutated kernel is checked to accept it)."""
 
     name: str
-    kind: str  # "proof" | "empty" | "bundle"
+    kind: str  # "proof" | "rounded" | "empty" | "bundle"
     args: tuple
     valid: bool
 
@@ -432,6 +432,163 @@ def _wide_items():
     return out
 
 
+# ================================================================== items at the edge of the rules
+# A pair of items around the exact point where the unmutated kernel stops accepting: a proof
+# (or counterexample) with the least slack it accepts, and the same with a slack 2^-EDGE_BITS
+# too small. Any mutant that moves a bound of such an item, in either direction, is killed: a
+# looser bound rejects the first, a tighter (or wrong) one accepts the second.
+EDGE_BITS = 100
+
+
+def _net(layers, d, acts=None) -> Network:
+    return Network([w for w, _ in layers], [b for _, b in layers], input_dim=d, activations=acts)
+
+
+def _shifted(net: Network, k: int, i: int, delta) -> Network:
+    """``net`` with the bias of unit i of layer k (−1: the outputs) raised by delta."""
+    W = [lay.weight for lay in net.layers]
+    B = [list(lay.bias) for lay in net.layers]
+    B[k][i] = F(B[k][i]) + delta
+    acts = [getattr(lay, "activation", "relu") for lay in net.layers[:-1]]
+    return Network(W, B, input_dim=net.input_dim, activations=acts)
+
+
+def _accepted(item: Item) -> bool:
+    return bool(run_item(kernel, item)[0])
+
+
+def _edge(name: str, make, lo=F(0)) -> list[Item]:
+    """The items make(δ) at the acceptance edge: make(δ) is accepted for δ ≤ δ*, rejected
+    beyond; δ* is found by bisection to 2^-EDGE_BITS."""
+    step = F(1)
+    while not _accepted(make(lo, True)):
+        lo -= step
+        step *= 4
+        assert step < 2**40, name
+    step = F(1)
+    while _accepted(make(lo + step, False)):
+        step *= 4
+        assert step < 2**40, name
+    hi = lo + step
+    while hi - lo > F(1, 2**EDGE_BITS):
+        mid = (lo + hi) / 2
+        if _accepted(make(mid, True)):
+            lo = mid
+        else:
+            hi = mid
+    return [make(lo, True), make(hi, False)]
+
+
+def _edge_proof(name, net, b, tree, k=-1, i=0, bits=None) -> list[Item]:
+    """The edge of an output bias (or of unit i's bias in layer k)."""
+
+    def make(delta, valid):
+        n2 = _shifted(net, k, i, delta)
+        args = (n2, b.center, b.label, b.p, b.radius_power, tree)
+        if bits is None:
+            return Item(f"edge: {name}{'' if valid else ', forged'}", "proof", args, valid)
+        return Item(f"edge: {name}{'' if valid else ', forged'}", "rounded", (*args, bits), valid)
+
+    return _edge(name, make)
+
+
+def _edge_nets():
+    """Small argmax networks whose output bounds use every rule: stable on/off and unstable
+    ReLUs (one with u = −l exactly), weights in (0, 1], rows with exactly WIDE and more than
+    WIDE nonzeros of both signs, two hidden layers, and step units (mixed with ReLUs)."""
+    h = F(1, 2)
+    mixed = _net(
+        [
+            ([[1, 1], [2, -1], [1, 0], [F(1, 3), -h], [0, 1]], [0, 3, -5, F(1, 4), F(-1, 5)]),
+            ([[1, -h, 1, F(1, 3), F(2, 3)], [h, F(1, 4), 0, -1, 1]], [0, 0]),
+        ],
+        2,
+    )
+    deep = _net(
+        [
+            ([[1, -1], [h, 1], [-1, F(1, 3)]], [F(1, 5), 0, F(-1, 7)]),
+            ([[1, 1, -1], [F(2, 3), -1, h], [0, 1, 1]], [0, F(1, 3), F(-1, 2)]),
+            ([[1, -1, h], [-h, 1, 1]], [0, 0]),
+        ],
+        2,
+    )
+    d = 8
+    first = [[F((i * j) % 5 - 2, (j % 3) + 1) if j < 6 else 0 for j in range(d)] for i in range(2)]
+    first += [[F((i + 2 * j) % 7 - 3, 2) or 1 for j in range(d)] for i in range(3)]
+    first += [[int(i == j) for j in range(d)] for i in range(3)]
+    second = [[F((i + j) % 5 - 2, 3) or F(1, 2) for j in range(8)] for i in range(2)]
+    second.append([1, -1, 1, F(1, 2), -1, 1, 0, 0])  # WIDE nonzeros exactly
+    wide = _net(
+        [
+            (first, [F(i % 3 - 1, 4) for i in range(8)]),
+            (second, [0, F(1, 8), F(-1, 8)]),
+            ([[1, -1, h], [F(-1, 3), 1, 1]], [0, 0]),
+        ],
+        d,
+    )
+    step = _net(
+        [
+            ([[1, 1], [1, -1], [h, 1], [0, 1]], [0, F(1, 10), F(-1, 3), h]),
+            ([[1, -1, h, 1], [h, 1, -1, F(1, 3)]], [0, 0]),
+        ],
+        2,
+        [["step", "relu", "step", "relu"]],
+    )
+    return {"mixed": mixed, "deep": deep, "wide": wide, "step": step}
+
+
+def _output_edge(name, net, b) -> list[Item]:
+    """The edge of an "output" leaf for label 2 of a two-class network: class 1's bias
+    shifted so that the failure row's upper bound (exact, so it moves with the bias) is 0
+    (rejected: a tie fails) or −2^-EDGE_BITS (accepted)."""
+    g, _ = kernel.goal_layers(kernel.exact_layers(net), 2)
+    kb = kernel.Ball(tuple(kernel.exact(v) for v in b.center), 2, b.p, kernel.exact(b.radius_power))
+    lows, ups = kernel.bounds(g, kb, {})
+    top = kernel.output_upper(g, kb, {}, lows, ups, 0)
+    top = F(int(top.p), int(top.q))
+    out = []
+    for delta, valid in ((-top - F(1, 2**EDGE_BITS), True), (-top, False)):
+        args = (_shifted(net, -1, 0, delta), b.center, 2, b.p, b.radius_power, {"leaf": "output"})
+        out.append(Item(f"edge: {name}{'' if valid else ', forged'}", "proof", args, valid))
+        assert _accepted(out[-1]) is valid, out[-1].name
+    return out
+
+
+def _random_edge_net(rng: random.Random, d: int, widths, step: bool) -> Network:
+    def w():
+        return F(rng.choice([-2, -1, -1, 1, 1, 2, 3]), rng.choice([1, 2, 3]))
+
+    layers, n = [], d
+    for m in [*widths, 2]:
+        rows = []
+        for _ in range(m):
+            k = rng.choice([1, 2, n, n, min(n, 6), min(n, 7)]) if n > 2 else rng.randint(1, n)
+            cols = set(rng.sample(range(n), k))
+            rows.append([w() if j in cols else 0 for j in range(n)])
+        layers.append((rows, [F(rng.randint(-3, 3), rng.choice([2, 3, 4])) for _ in range(m)]))
+        n = m
+    acts = [[rng.choice(["relu", "step"]) if step else "relu" for _ in range(m)] for m in widths]
+    return _net(layers, d, acts)
+
+
+def _edge_items() -> list[Item]:
+    """Output edges on hand-made and seeded random networks, several balls each."""
+    rng = random.Random(7)
+    nets = list(_edge_nets().items())
+    for t in range(10):
+        d = rng.choice([1, 2, 2, 8])
+        widths = rng.choice([[3], [4], [8], [3, 3], [8, 4]])
+        nets.append((f"random {t}", _random_edge_net(rng, d, widths, step=t % 3 == 2)))
+    out = []
+    for name, net in nets:
+        d = net.input_dim
+        for p in (None, 1, 2, 3):
+            for mu in (F(1, 16), F(1, 2)):
+                c = [F(rng.randint(-4, 4), 6) for _ in range(d)]
+                out += _output_edge(f"{name} p={p} mu={mu}", net, make_ball(c, 2, p, mu))
+    return out
+
+
 @cache
 def fixed_battery() -> tuple[Item, ...]:
     out = []
@@ -466,7 +623,7 @@ def fixed_battery() -> tuple[Item, ...]:
             )
         )
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
-    out += _bits_items()
+    out += _bits_items() + _edge_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (
@@ -551,6 +708,11 @@ def run_item(k, item: Item):
 def _run(k, item: Item):
     if item.kind == "proof":
         n = k.check_proof(*item.args)
+        return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
+    if item.kind == "rounded":  # a proof with outward-rounded bounds
+        net, center, label, p, rp, tree, bits = item.args
+        ball = k.Ball(tuple(k.exact(v) for v in center), label, p, k.exact(rp), bits)
+        n = k.check_tree(k.exact_layers(net), ball, tree)
         return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
     if item.kind == "empty":
         cert, r2 = item.args
@@ -971,26 +1133,30 @@ def judge_mutant(m: Mutant):
     """("killed", why) or ("survived", category, detail)."""
     fixed, rand = fixed_battery(), random_battery()
     base_f, base_r = baseline()
-    k, _, cleanup = load_kernel(m)
+    got_f, got_r = [], []
     try:
-        got_f = run_battery(k, fixed)
-        for it, (c0, _), (c1, v1) in zip(fixed, base_f, got_f):
+        k, _, cleanup = load_kernel(m)
+    except Exception as e:  # the mutant does not even load
+        return "killed", f"{type(e).__name__} on load"
+    try:  # item by item: the first item that kills the mutant ends its run
+        for it, (c0, _) in zip(fixed, base_f):
+            c1, v1 = run_item(k, it)
+            got_f.append((c1, v1))
             if v1 == "hung":
                 return "killed", f"hangs: {it.name}"
             if not c1 <= c0:
                 return "killed", f"accepts forged: {it.name}"
             if it.valid and c1 != c0:
                 return "killed", f"rejects valid: {it.name} ({v1})"
-        got_r = run_battery(k, rand)
-    except Exception as e:  # the mutant does not even load
-        return "killed", f"{type(e).__name__} on load"
+        for it, (c0, _) in zip(rand, base_r):
+            c1, v1 = run_item(k, it)
+            got_r.append((c1, v1))
+            if v1 == "hung":
+                return "killed", f"hangs (random battery): {it.name}"
+            if not c1 <= c0:
+                return "killed", f"accepts forged (random battery): {it.name}"
     finally:
         cleanup()
-    for it, (c0, _), (c1, v1) in zip(rand, base_r, got_r):
-        if v1 == "hung":
-            return "killed", f"hangs (random battery): {it.name}"
-        if not c1 <= c0:
-            return "killed", f"accepts forged (random battery): {it.name}"
     lost = sum(len(c0 - c1) for (c0, _), (c1, _) in zip(base_f + base_r, got_f + got_r))
     if lost:
         return "survived", "stricter", f"accepts a subset: {lost} claims fewer"
