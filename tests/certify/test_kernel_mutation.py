@@ -589,6 +589,215 @@ def _edge_items() -> list[Item]:
     return out
 
 
+def _hash_bundle(net_text: str, data_text: str, p, balls, **extra) -> dict:
+    _, net_sha = kernel.parse_network(net_text)
+    *_, data_sha = kernel.parse_dataset(data_text)
+    return {
+        "format": kernel.FORMAT,
+        "network_sha256": net_sha,
+        "dataset_sha256": data_sha,
+        "p": "inf" if p is None else p,
+        **extra,
+        "balls": balls,
+    }
+
+
+def _text_item(name, net_text, data_text, bundle, p, valid, rho=None, mu=None) -> Item:
+    return Item(name, "bundle", (net_text, data_text, json.dumps(bundle), p, rho, mu), valid)
+
+
+def _net_text(layers, d) -> str:
+    return json.dumps({"format": "robustmem-network/1", "input_dim": d, "layers": layers})
+
+
+def _rule_items() -> list[Item]:
+    """Hand-written certificates, each at a rule the engine certificates above never reach."""
+    out = []
+    PROVED = [{"leaf": "output"}]
+    relu = net_from([([[1]], [0]), ([[1]], [2])], 1)  # f = 2 + relu(x)
+    # an ℓ2 ball so small that ⌈μ²·2^128⌉ = 1: its reach is still 2^-64 > 0, and f > 2 in it
+    out.append(_proof("tiny l2 ball", relu, Ball((F(0),), 2, 2, F(1, 2**130)), PROVED[0], False))
+    # a ball of radius 0 is empty: the bounds at its centre (reach 0) prove it
+    out.append(_proof("l2 ball of radius 0", relu, Ball((F(0),), 2, 2, F(0)), PROVED[0], True))
+    # the slope net split on its first unit: on the active side z2 = x − 1 has u = 0 exactly,
+    # so the ReLU after it is off (u ≤ 0) and both affine pieces are the constant 2
+    slope = net_from([([[1]], [F(1, 3)]), ([[1]], [F(-4, 3)]), ([[1]], [2])], 1)
+    b = make_ball([0], 2, None, 1)
+    split = {
+        "split": [0, 0],
+        "active": {"leaf": "affine", "pattern": [[1], [0]]},
+        "inactive": {"leaf": "affine", "pattern": [[0], [0]]},
+    }
+    out.append(_proof("affine pieces, u = 0", slope, b, split, True))
+    out.append(
+        _proof("affine pieces, other label", slope, make_ball([0], 3, None, 1), split, False)
+    )
+    on = copy.deepcopy(split)
+    on["active"]["pattern"] = [[1], [1]]
+    out.append(_proof("affine pieces, an off unit said on", slope, b, on, False))
+    lin = net_from([([[1]], [5]), ([[1]], [2])], 1)  # f = x + 7 on the ball: not constant
+    out.append(
+        _proof("affine leaf, x-dependent", lin, b, {"leaf": "affine", "pattern": [[1]]}, False)
+    )
+    # a step unit that is on (H(x + 5) = 1) passes a constant: its affine piece is f = 2
+    hstep = _net([([[1]], [5]), ([[1]], [1])], 1, ["step"])
+    out.append(_proof("affine leaf, step on", hstep, b, {"leaf": "affine", "pattern": [[1]]}, True))
+    # an empty side: with z1 = x inactive, z3 = relu(z1) − 2 = −2 contradicts z3 ≥ 0
+    two = net_from([([[1]], [0]), ([[1]], [-2]), ([[0]], [2])], 1)
+    empty = {
+        "split": [0, 0],
+        "active": {"leaf": "output"},
+        "inactive": {
+            "split": [1, 0],
+            "active": {"leaf": "empty"},
+            "inactive": {"leaf": "output"},
+        },
+    }
+    out.append(_proof("empty side", two, b, empty, True))
+    said = copy.deepcopy(empty)
+    said["inactive"]["active"] = {"leaf": "output"}
+    out.append(_proof("empty side called output", two, b, said, False))
+    # step networks as text (uniform and mixed layers, numbers written "n/1" and "5e-1"): a
+    # REFUTED entry where the step unit sits at 0, where H(0) = 1 makes f = 2 ≠ 1
+    for acts in ("step", ["step", "relu"]):
+        w = [["1/1"], ["1/1"]] if acts != "step" else [["1/1"]]
+        lay = [
+            {"weight": w, "bias": ["0/1"] * len(w), "activation": acts},
+            {"weight": [["1"] * len(w)], "bias": ["1"]},
+        ]
+        nt, dt = _net_text(lay, 1), "x,label\n-5e-1,1\n"
+        for x, valid in (("0", True), ("-1/4", False)):
+            bundle = _hash_bundle(
+                nt, dt, None, [{"index": 0, "verdict": "REFUTED", "counterexample": [x]}]
+            )
+            out.append(_text_item(f"step text {acts} x={x}", nt, dt, bundle, None, valid, mu=1))
+    # p = 0 is not a norm, even for a constant network whose bounds never use the ball
+    zero = _net_text([{"weight": [[0]], "bias": [0]}, {"weight": [[0]], "bias": [2]}], 1)
+    bundle = _hash_bundle(zero, "0,2\n", 0, [{"index": 0, "verdict": "PROVED", "proof": PROVED}])
+    out.append(_text_item("p = 0", zero, "0,2\n", bundle, 0, False, mu=1))
+    # a decimal exponent of 8 or more characters is refused, whatever its value
+    for text, value in (("1e00000001", 10), ("1e+00000001", 10**4095), ("1e+00000001", 10**4096)):
+        data = f"{text},2\n"
+        bundle = {
+            **_hash_bundle(
+                zero, "0,2\n", None, [{"index": 0, "verdict": "PROVED", "proof": PROVED}]
+            ),
+            "dataset_sha256": kernel.dataset_sha256([(F(value),)], [2]),
+        }
+        out.append(
+            _text_item(
+                f"exponent {text} as {len(str(value))} digits",
+                zero,
+                data,
+                bundle,
+                None,
+                False,
+                mu=1,
+            )
+        )
+    # bits at both ends of their range, on the slope net with a margin of 1/100
+    margin = net_from([([[1]], [F(1, 3)]), ([[1]], [F(-4, 3) - F(1, 100)]), ([[1]], [2])], 1)
+    nt = margin.to_json_text()
+    for bits in (16, 4096):
+        e = {"index": 0, "verdict": "PROVED", "proof": PROVED, "bits": bits}
+        bundle = _hash_bundle(nt, "0,2\n", None, [e])
+        out.append(_text_item(f"bits={bits} with a margin", nt, "0,2\n", bundle, None, True, mu=1))
+    # REFUTED at the exact ε of a dataset with negative coordinates: a counterexample just
+    # inside the ball of ball 0 (rational sphere points: the cross pair differs by (3/4, 1))
+    cls1 = _net_text([{"weight": [[0, 0]], "bias": [0]}, {"weight": [[0], [0]], "bias": [1, 0]}], 2)
+    x0 = (F(-1, 3), F(1, 2))
+    data = "-1/3,1/2,2\n5/12,3/2,1\n"
+    for p, mu, v in (
+        (None, F(1, 4), (0, 1)),
+        (1, F(7, 16), (1, 0)),
+        (2, F(5, 16), (F(3, 5), F(4, 5))),
+    ):
+        for s, valid in ((1 - F(1, 2**EDGE_BITS), True), (F(1), False)):
+            x = [str(a + s * mu * t) for a, t in zip(x0, v)]
+            balls = [
+                {"index": 0, "verdict": "REFUTED", "counterexample": x},
+                {"index": 1, "verdict": "UNKNOWN"},
+            ]
+            bundle = _hash_bundle(cls1, data, p, balls, property="argmax")
+            name = f"refuted edge p={p}{'' if valid else ', on the sphere'}"
+            out.append(_text_item(name, cls1, data, bundle, p, valid, rho=F(1, 2)))
+    return out
+
+
+def _multiplier_items() -> list[Item]:
+    """Emptiness certificates on the tangent region at the rules' corners."""
+    out = []
+    mot = {"motzkin": {"splits": [[0, 0, "0"], [0, 1, "1"]], "out": "1", "ball": [[[0, 1], "1"]]}}
+    out.append(Item("motzkin scaled", "empty", (mot, F(1)), True))
+    no_out = copy.deepcopy(mot)
+    del no_out["motzkin"]["out"]  # out defaults to 0: not a combination that cancels
+    out.append(Item("motzkin without out", "empty", (no_out, F(1)), False))
+    bad = copy.deepcopy(mot)
+    bad["motzkin"]["ball"][0][0] = [False, 1]  # a facet index must be an integer, not a bool
+    out.append(Item("motzkin facet index false", "empty", (bad, F(1)), False))
+    sl = {"slemma": {"splits": [[0, 0, "1"], [0, 1, "1"]], "out": "0"}}  # nu defaults to 0
+    out.append(Item("slemma without nu", "empty", (sl, F(1)), False))
+    # λ = 0 everywhere: grad 0, const 0, and no strict row with λ > 0
+    out.append(Item("motzkin all zero", "empty", ({"motzkin": {}}, F(1)), False))
+    # out + facet x2 < 1 cancel with const 1 > 0: no contradiction
+    one = {"motzkin": {"out": "1", "ball": [[[1, 1], "1"]]}}
+    out.append(Item("motzkin const 1", "empty", (one, F(1)), False))
+    # p = 1: cross-polytope facets (1 − x1 ∓ x2 > 0) against one split each; a box facet is
+    # only for p ≥ 2 and ∞ (sound for p = 1 too, but not the rule)
+    for k, s in ((0, [1, 1]), (1, [1, -1])):
+        c = {"motzkin": {"splits": [[0, k, "1"]], "ball": [[s, "1"]]}}
+        out.append(Item(f"motzkin p=1 facet {s}", "empty", (c, F(1), 1), True))
+        out.append(Item(f"motzkin p=1 facet {s}, larger", "empty", (c, 1 + F(1, 10**6), 1), False))
+    box = {"motzkin": {"splits": [[0, 0, "1/2"], [0, 1, "1/2"]], "ball": [[[0, 1], "1"]]}}
+    out.append(Item("motzkin box facet p=inf", "empty", (box, F(1), None), True))
+    out.append(Item("motzkin box facet p=1", "empty", (box, F(1), 1), False))
+    # ℓ2 multipliers off-centre: the edge of the radius they certify
+    from certify.engines import multipliers
+
+    rows = [
+        ([F(1), F(1)], F(-1), False, ("split", 0, 0)),
+        ([F(1), F(-1)], F(-1), False, ("split", 0, 1)),
+        ([F(0), F(1)], F(0), True, ("out",)),
+    ]
+    c = (F(1, 5), F(-1, 7))
+    cert = json.loads(json.dumps(multipliers.l2_multipliers(rows, make_ball(c, 2, 2, F(1, 2)))))
+    out += _edge(
+        "l2 off-centre",
+        lambda r, valid: Item(
+            f"l2 off-centre {'' if valid else 'over'}", "empty", (cert, F(1, 8) + r, 2, c), valid
+        ),
+    )
+    return out
+
+
+def _rounded_items() -> list[Item]:
+    """Proofs with outward-rounded bounds at their edge: a non-dyadic network (the
+    back-substitution rounds its multipliers) and a dyadic one (only the constants round)."""
+    rng = random.Random(3)
+    out = []
+    for t, (d, widths) in enumerate(((2, [3]), (2, [3, 3]), (8, [8]))):
+        net = _random_edge_net(rng, d, widths, step=False)
+        if t == 1:  # dyadic weights with 16-bit numerators
+            W = [
+                [[F(round(F(w) * 2**12), 2**12) + F(1, 2**15) for w in r] for r in lay.weight]
+                for lay in net.layers
+            ]
+            net = Network(W, [lay.bias for lay in net.layers], input_dim=d)
+        for p, bits in ((None, 16), (2, 20), (1, 16)):
+            c = [F(rng.randint(-4, 4), 6) for _ in range(d)]
+            b = make_ball(c, 2, p, F(1, 4))
+            out += _edge_proof(
+                f"rounded {t} p={p} bits={bits}", net, b, {"leaf": "output"}, bits=bits
+            )
+    # multipliers of exactly 16 bits are short at bits = 16: the constant 1/3 is not rounded
+    top = F(2**16 - 1, 2**16)
+    third = F(1, 3)  # (rounded in the forward rows, not in the back-substitution)
+    net = _net([([[third, 0], [0, third]], [5, 5]), ([[top, F(1, 2)], [0, 0]], [third, 0])], 2)
+    b = make_ball([0, 0], 2, None, F(1, 4))
+    out += _edge_proof("rounded, 16-bit multiplier", net, b, {"leaf": "output"}, bits=16)
+    return out
+
+
 @cache
 def fixed_battery() -> tuple[Item, ...]:
     out = []
@@ -623,7 +832,8 @@ def fixed_battery() -> tuple[Item, ...]:
             )
         )
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
-    out += _bits_items() + _edge_items()
+    out += _bits_items() + _edge_items() + _rule_items() + _multiplier_items()
+    out += _rounded_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (
@@ -715,10 +925,11 @@ def _run(k, item: Item):
         n = k.check_tree(k.exact_layers(net), ball, tree)
         return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
     if item.kind == "empty":
-        cert, r2 = item.args
+        cert, r2, *rest = item.args  # (cert, r2[, p[, centre]]): p = 2 at 0 unless given
+        p, c = (rest + [2, (0, 0)][len(rest) :])[:2]
         layers = k.exact_layers(PLANES)
         forms = k.affine_forms(layers, [[1, 1]])
-        kb = k.Ball((k.Q(0), k.Q(0)), 2, 2, k.exact(r2))
+        kb = k.Ball(tuple(k.exact(v) for v in c), 2, p, k.exact(r2))
         k.check_empty_side(
             copy.deepcopy(cert), forms, {(0, 0): True, (0, 1): True}, kb, ([k.Q(0), k.Q(1)], k.Q(0))
         )
