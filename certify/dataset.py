@@ -22,6 +22,8 @@ import numpy as np
 
 from certify.errors import InputError
 from certify.io import atomic_write_text
+from certify.kernel.parse import Rejected, csv_rows
+from certify.kernel.parse import number as kernel_number
 from certify.numbers import float_to_fraction, format_number, parse_number
 from certify.separation import (
     closest_over,
@@ -122,6 +124,17 @@ def _coerce(v: object, where: str) -> Fraction:
     if isinstance(v, (float, np.floating)):
         return _check_coordinate(float_to_fraction(v, where), where)
     return _check_coordinate(parse_number(v, where), where)
+
+
+def _csv_coordinate(text: str, where: str) -> Fraction:
+    """A CSV coordinate in the kernel's number syntax (:func:`certify.kernel.parse.number`:
+    one definition of what a CSV number is); a refusal gets certify.numbers' message."""
+    try:
+        q = kernel_number(text)
+    except Rejected as e:
+        parse_number(text, where)  # raises, with the message users know
+        raise InputError(f"{where}: {e}") from None  # (a number the kernel limits)
+    return _check_coordinate(Fraction(int(q.p), int(q.q)), where)
 
 
 def _array_points(X: np.ndarray, what: str) -> list[Point]:
@@ -303,10 +316,18 @@ class Dataset:
     def load_csv(cls, path: str | os.PathLike[str]) -> Dataset:
         """Load comma-separated rows ``x_1,...,x_d,label``.
 
-        Coordinates are read exactly: integers, decimals ("0.125", "1e-3") or fractions
-        ("p/q"). The label must be an integer >= 1. The first row is taken as a header (and
-        recorded in :attr:`notes`) when its last field is not a number. Blank lines and lines
-        starting with ``#`` are skipped. Errors name the file, line and field (1-based).
+        The rows are split as the trusted kernel splits them
+        (:func:`certify.kernel.parse.csv_rows`: fields at commas, stripped, one pair of double
+        quotes removed, blank lines skipped) and coordinates are read by the kernel's number
+        syntax: integers, decimals ("0.125", "1e-3") or fractions ("p/q"). The first row is
+        taken as a header (and recorded in :attr:`notes`) when its last field is not a number,
+        as the kernel decides. This reader accepts more than the kernel's
+        (:func:`certify.kernel.parse.parse_dataset`), on purpose: lines starting with ``#``
+        are skipped, a label may be any integral number ("2.0", "4/2"), and repeated points
+        are merged with a note (so its indices are the kernel's data rows at :attr:`origin`).
+        It is stricter in |coordinates| < 10^MAX_COORDINATE_DIGITS and labels <= MAX_LABEL.
+        On every file both read, they read the same points and labels (tested). Errors name
+        the file, line and field (1-based).
         """
         name = os.fspath(path)
         try:
@@ -319,42 +340,36 @@ class Dataset:
         notes: list[str] = []
         width = None
         width_line = 0
-        reader = csv.reader(io.StringIO(text))
         first = True
-        try:
-            for fields in reader:
-                line = reader.line_num
-                if not fields or all(not f.strip() for f in fields):
-                    continue
-                if fields[0].lstrip().startswith("#"):
-                    continue
-                if len(fields) < 2:
-                    raise InputError(
-                        f"{name}: line {line} has {len(fields)} field; expected comma-separated "
-                        "x_1,...,x_d,label (at least 2 fields)"
-                    )
-                if first:
-                    first = False
-                    if _is_header(fields):
-                        notes.append(f"{name}: line {line} read as a header: {','.join(fields)}")
-                        continue
-                if width is None:
-                    width, width_line = len(fields), line
-                elif len(fields) != width:
-                    raise InputError(
-                        f"{name}: line {line} has {len(fields)} fields but line {width_line} has "
-                        f"{width}; every row needs d coordinates and a label"
-                    )
-                points.append(
-                    tuple(
-                        _coerce(f, f"{name}: line {line} field {k}")
-                        for k, f in enumerate(fields[:-1], start=1)
-                    )
+        for n, fields, _ in csv_rows(text):
+            line = n + 1
+            if fields[0].startswith("#"):
+                continue
+            if len(fields) < 2:
+                raise InputError(
+                    f"{name}: line {line} has {len(fields)} field; expected comma-separated "
+                    "x_1,...,x_d,label (at least 2 fields)"
                 )
-                labels.append(_parse_label(fields[-1], f"{name}: line {line} label (last field)"))
-                row_names.append(f"line {line}")
-        except csv.Error as e:
-            raise InputError(f"{name}: line {reader.line_num}: CSV syntax error: {e}") from None
+            if first:
+                first = False
+                if _is_header(fields):
+                    notes.append(f"{name}: line {line} read as a header: {','.join(fields)}")
+                    continue
+            if width is None:
+                width, width_line = len(fields), line
+            elif len(fields) != width:
+                raise InputError(
+                    f"{name}: line {line} has {len(fields)} fields but line {width_line} has "
+                    f"{width}; every row needs d coordinates and a label"
+                )
+            points.append(
+                tuple(
+                    _csv_coordinate(f, f"{name}: line {line} field {k}")
+                    for k, f in enumerate(fields[:-1], start=1)
+                )
+            )
+            labels.append(_parse_label(fields[-1], f"{name}: line {line} label (last field)"))
+            row_names.append(f"line {line}")
         if not points:
             raise InputError(f"{name}: no data rows; expected lines x_1,...,x_d,label")
         ds = cls.__new__(cls)
@@ -515,10 +530,11 @@ class Dataset:
 
 
 def _is_header(fields: list[str]) -> bool:
-    """A first row is a header when its last (label) field is not a number."""
+    """A first row is a header when its last (label) field is not a number in the kernel's
+    syntax (the kernel's rule); "nan" and "inf" are data, refused below with a message."""
     try:
-        parse_number(fields[-1], "header check")
-    except InputError:
+        kernel_number(fields[-1])
+    except Rejected:
         token = fields[-1].strip().lower().lstrip("+-")
         return token not in {"nan", "inf", "infinity"}
     return False

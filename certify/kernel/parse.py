@@ -174,35 +174,35 @@ def parse_dataset(text) -> tuple[list, list, str]:
         if first and not _numeric(fields[-1]):
             continue  # the header
         if len(fields) < 2 or (X and len(fields) != len(X[0]) + 1):
-            raise Rejected(f"dataset line {n}: expected d coordinates and a label")
+            raise Rejected(f"dataset line {n + 1}: expected d coordinates and a label")
         if not _INT.fullmatch(fields[-1]) or int(fields[-1]) < 1 or len(fields[-1]) > 18:
-            raise Rejected(f"dataset line {n}: the label must be an integer 1..10^18")
+            raise Rejected(f"dataset line {n + 1}: the label must be an integer 1..10^18")
         try:
             X.append(tuple(number(v) for v in fields[:-1]))
         except Rejected as e:
-            raise Rejected(f"dataset line {n}: {e}") from None
+            raise Rejected(f"dataset line {n + 1}: {e}") from None
         y.append(int(fields[-1]))
     if not X:
         raise Rejected("the dataset has no points")
     return X, y, dataset_sha256(X, y)
 
 
-def csv_rows(text):
-    """(line number, fields, first) for every line of the CSV text (str, or UTF-8 bytes
-    with an optional BOM) that is not blank: fields split at commas, stripped, one pair of
-    surrounding double quotes removed; ``first`` for the first such line."""
+def csv_rows(text) -> list:
+    """(line index from 0, fields, first) for every line of the CSV text (str, or UTF-8
+    bytes with an optional BOM) that is not blank: fields split at commas, stripped, one pair
+    of surrounding double quotes removed; ``first`` for the first such line."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise Rejected(f"dataset is not UTF-8 text: {e}") from None
-    first = True
-    for n, line in enumerate(text.splitlines(), start=1):
+    out = []
+    for n, line in enumerate(text.splitlines()):
         fields = [f.strip() for f in line.split(",")]
         fields = [f[1:-1].strip() if len(f) > 1 and f[0] == f[-1] == '"' else f for f in fields]
         if any(fields):
-            yield n, fields, first
-            first = False
+            out.append((n, fields, not out))
+    return out
 
 
 def _numeric(s: str) -> bool:

@@ -119,8 +119,8 @@ class Layer:
         self.J = sorted({j for i in self.wide for j, _ in self.nz[i]})
         sub = [[W[i][j] for j in self.J] for i in self.wide]
         flat = [w for row in sub for w in row]
-        self.wP = M(len(sub), len(self.J), [w if w > 0 else Q(0) for w in flat])
-        self.wN = M(len(sub), len(self.J), [w if w < 0 else Q(0) for w in flat])
+        self.wP = M(len(sub), len(self.J), [max(w, Q(0)) for w in flat])
+        self.wN = M(len(sub), len(self.J), [min(w, Q(0)) for w in flat])
 
 
 def rows(A) -> list:

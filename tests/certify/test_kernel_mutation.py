@@ -479,7 +479,7 @@ def _edge(name: str, make, lo=F(0)) -> list[Item]:
     return [make(lo, True), make(hi, False)]
 
 
-def _edge_proof(name, net, b, tree, k=-1, i=0, bits=None) -> list[Item]:
+def _edge_proof(name, net, b, tree, k=-1, i=0, bits=None, deep=False) -> list[Item]:
     """The edge of an output bias (or of unit i's bias in layer k)."""
 
     def make(delta, valid):
@@ -487,7 +487,9 @@ def _edge_proof(name, net, b, tree, k=-1, i=0, bits=None) -> list[Item]:
         args = (n2, b.center, b.label, b.p, b.radius_power, tree)
         if bits is None:
             return Item(f"edge: {name}{'' if valid else ', forged'}", "proof", args, valid)
-        return Item(f"edge: {name}{'' if valid else ', forged'}", "rounded", (*args, bits), valid)
+        return Item(
+            f"edge: {name}{'' if valid else ', forged'}", "rounded", (*args, bits, deep), valid
+        )
 
     return _edge(name, make)
 
@@ -671,6 +673,13 @@ def _rule_items() -> list[Item]:
                 nt, dt, None, [{"index": 0, "verdict": "REFUTED", "counterexample": [x]}]
             )
             out.append(_text_item(f"step text {acts} x={x}", nt, dt, bundle, None, valid, mu=1))
+    # a lone double quote is a field, not a blank line
+    zero1 = _net_text([{"weight": [[0]], "bias": [0]}, {"weight": [[0]], "bias": [2]}], 1)
+    lone = '0,2\n"\n'
+    bundle = _hash_bundle(
+        zero1, "0,2\n", None, [{"index": 0, "verdict": "PROVED", "proof": PROVED}]
+    )
+    out.append(_text_item("a lone quote line", zero1, lone, bundle, None, False, mu=1))
     # p = 0 is not a norm, even for a constant network whose bounds never use the ball
     zero = _net_text([{"weight": [[0]], "bias": [0]}, {"weight": [[0]], "bias": [2]}], 1)
     bundle = _hash_bundle(zero, "0,2\n", 0, [{"index": 0, "verdict": "PROVED", "proof": PROVED}])
@@ -736,6 +745,7 @@ def _multiplier_items() -> list[Item]:
     bad["motzkin"]["ball"][0][0] = [False, 1]  # a facet index must be an integer, not a bool
     out.append(Item("motzkin facet index false", "empty", (bad, F(1)), False))
     sl = {"slemma": {"splits": [[0, 0, "1"], [0, 1, "1"]], "out": "0"}}  # nu defaults to 0
+    out.append(Item("slemma nu 0, no multipliers", "empty", ({"slemma": {"nu": "0"}}, F(1)), False))
     out.append(Item("slemma without nu", "empty", (sl, F(1)), False))
     # λ = 0 everywhere: grad 0, const 0, and no strict row with λ > 0
     out.append(Item("motzkin all zero", "empty", ({"motzkin": {}}, F(1)), False))
@@ -774,7 +784,7 @@ def _rounded_items() -> list[Item]:
     """Proofs with outward-rounded bounds at their edge: a non-dyadic network (the
     back-substitution rounds its multipliers) and a dyadic one (only the constants round)."""
     rng = random.Random(3)
-    out = []
+    out, PROVED = [], {"leaf": "output"}
     for t, (d, widths) in enumerate(((2, [3]), (2, [3, 3]), (8, [8]))):
         net = _random_edge_net(rng, d, widths, step=False)
         if t == 1:  # dyadic weights with 16-bit numerators
@@ -789,6 +799,15 @@ def _rounded_items() -> list[Item]:
             out += _edge_proof(
                 f"rounded {t} p={p} bits={bits}", net, b, {"leaf": "output"}, bits=bits
             )
+    # deep bounds (every unstable unit back-substituted), exact and rounded; more rounded edges
+    for t in range(4):
+        net = _random_edge_net(rng, 2, [3, 3, 2], step=False)
+        for p, bits in ((None, None), (2, 20), (1, None)):
+            c = [F(rng.randint(-4, 4), 6) for _ in range(2)]
+            b = make_ball(c, 2, p, F(1, 2))
+            out += _edge_proof(f"deep {t} p={p} bits={bits}", net, b, PROVED, bits=bits, deep=True)
+            if bits is not None:
+                out += _edge_proof(f"rounded 2-layer {t} p={p}", net, b, PROVED, bits=bits)
     # multipliers of exactly 16 bits are short at bits = 16: the constant 1/3 is not rounded
     top = F(2**16 - 1, 2**16)
     third = F(1, 3)  # (rounded in the forward rows, not in the back-substitution)
@@ -920,8 +939,8 @@ def _run(k, item: Item):
         n = k.check_proof(*item.args)
         return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
     if item.kind == "rounded":  # a proof with outward-rounded bounds
-        net, center, label, p, rp, tree, bits = item.args
-        ball = k.Ball(tuple(k.exact(v) for v in center), label, p, k.exact(rp), bits)
+        net, center, label, p, rp, tree, bits, deep = (*item.args, False)[:8]
+        ball = k.Ball(tuple(k.exact(v) for v in center), label, p, k.exact(rp), bits, deep)
         n = k.check_tree(k.exact_layers(net), ball, tree)
         return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
     if item.kind == "empty":
