@@ -393,8 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--memorizer",
         choices=("auto", "plain", "sqrt"),
         default="auto",
-        help="small: integer memorizer (plain 12N+1 params, sqrt the Õ(√N) [VYS21] design; "
-        "auto = the smaller by exact size)",
+        help="small: integer memorizer (plain 12N+1 params; sqrt the lean Õ(√N) bit-stream "
+        "design, smaller from about 27 keys; auto = the smaller by exact size)",
     )
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")
