@@ -7,7 +7,7 @@ explicit stack (:mod:`~certify.kernel.judge`). It calls no solver, uses no float
 nothing from the rest of robustmem (stdlib json, hashlib and re, and python-flint's exact
 fmpz/fmpq arithmetic). The engines call the primitives of rules.py for their own bounds, so
 each rule has one definition. Trusted computing base: the five files of this package (about
-1,150 lines, 830 of them code; rules.py and dyadic.py are also what the engines use), CPython
+1,190 lines, 850 of them code; rules.py and dyadic.py are also what the engines use), CPython
 and python-flint.
 """
 

@@ -31,7 +31,11 @@ Anything else (the same claims, but the mutated expression took another value so
 was never evaluated in a live file) is unjustified and fails the test: the battery must grow.
 The survivors are printed as a table (run with -s). The whole run is @slow and strict; the
 default suite runs a fixed-seed sample of SAMPLE mutants and asserts a floor (at least half
-killed, at most a fifth unjustified), since the kernel's text and so the sample keep changing.
+killed, at most two unjustified), since the kernel's text and so the sample keep changing.
+
+Much of the battery sits at the edge of the rules: a proof (or counterexample) with the least
+slack the unmutated kernel accepts, and the same with 2^-EDGE_BITS less, which it rejects. A
+mutant that moves a bound such an item depends on, either way, is killed by one of the two.
 """
 
 from __future__ import annotations
@@ -1493,16 +1497,10 @@ def test_kernel_mutants_sample():
     killed, rows = _report(sample)
     unjustified = [r for r in rows if r[1] == "UNJUSTIFIED"]
     assert killed >= len(sample) // 2, (killed, len(sample))
-    assert len(unjustified) <= len(sample) // 5, unjustified
+    assert len(unjustified) <= 2, unjustified
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 15): on 2026-12-02, 61 of 547 mutants survive without a "
-    "justification (21 unreached sites, 22 in raise-only helpers, 18 value changes that do "
-    "not change a verdict); the battery must grow. The table is printed with -s.",
-)
 def test_kernel_mutants_all():
     """Every mutant of every kernel file: each survivor must be justified."""
     killed, rows = _report(all_mutants())
