@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from certify.errors import InputError
-from certify.io import atomic_write_text
+from certify.io import write_output
 from certify.kernel.parse import Rejected, csv_rows
 from certify.kernel.parse import number as kernel_number
 from certify.numbers import float_to_fraction, format_number, parse_number
@@ -415,13 +415,14 @@ class Dataset:
             raise InputError(f"{name}: {e}") from None
         return ds
 
-    def save_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write ``x_1,...,x_d,label`` rows (exact: ints or p/q) atomically, no header."""
+    def save_csv(self, path: str | os.PathLike[str], *, inputs=()) -> None:
+        """Write ``x_1,...,x_d,label`` rows (exact: ints or p/q), no header, with
+        :func:`certify.io.write_output` (which refuses ``inputs`` as the target)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         for row, label in zip(self._X, self._y):
             w.writerow([format_number(v) for v in row] + [label])
-        atomic_write_text(path, buf.getvalue())
+        write_output(path, buf.getvalue(), inputs=inputs)
 
     # ------------------------------------------------------------------ properties
 

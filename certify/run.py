@@ -19,7 +19,7 @@ from certify import kernel
 from certify.ball import Ball, BallResult
 from certify.dataset import Dataset, norm_p
 from certify.errors import InputError
-from certify.io import atomic_write_text
+from certify.io import write_output
 from certify.kernel.judge import MALFORMED
 from certify.network import Network
 from certify.numbers import format_number, parse_number
@@ -280,8 +280,9 @@ class Report:
             "balls": [r.to_json() for r in self.results],
         }
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        atomic_write_text(path, json.dumps(self.to_json(), indent=1) + "\n")
+    def save(self, path: str | os.PathLike[str], *, inputs=()) -> None:
+        """The JSON report, with :func:`certify.io.write_output` (refusing ``inputs``)."""
+        write_output(path, json.dumps(self.to_json(), indent=1) + "\n", inputs=inputs)
 
     def certificate_bundle(self, ds: Dataset) -> dict[str, Any]:
         """The robustmem-certificate/2 bundle: one entry per ball (UNKNOWN: no claim)."""

@@ -50,7 +50,7 @@ from typing import Any
 
 from certify.dataset import Dataset
 from certify.errors import InputError
-from certify.io import atomic_write_text
+from certify.io import write_output
 from certify.network import Network
 from certify.numbers import format_number, parse_number
 
@@ -312,11 +312,11 @@ def export_vnnlib(
             f"{net.content_hash()[:12]}, dataset sha256 {dataset_hash(ds)[:12]}"
         )
         text, exact = vnnlib_property(ds.X[i], m, ds.y[i], dl, comment, net.output_dim)
-        atomic_write_text(out / name, text)
+        write_output(out / name, text)
         result.instances.append(
             {"index": i, "label": ds.y[i], "vnnlib": name, "exact": exact, "timeout": timeout}
         )
     csv = "".join(f"{onnx_name},{r['vnnlib']},{timeout}\n" for r in result.instances)
-    atomic_write_text(out / "instances.csv", csv)
-    atomic_write_text(out / "manifest.json", json.dumps(result.to_json(), indent=1) + "\n")
+    write_output(out / "instances.csv", csv)
+    write_output(out / "manifest.json", json.dumps(result.to_json(), indent=1) + "\n")
     return result

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from robustmem.exits import UsageError
+
 
 def add_net_data_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
     sp.add_argument("net", help="network JSON (robustmem-network/1)")
@@ -21,3 +23,29 @@ def add_data_radius_args(sp: argparse.ArgumentParser, cert: bool = False) -> Non
         default="2",
         help="norm: 1, 2, inf or an integer 1 ≤ k ≤ 1000 (default 2; inf for larger k)",
     )
+
+
+# ----------------------------------------------------------------------------- validators
+# Each raises the one-line UsageError (exit 3); the commands call them before any work.
+
+
+def positive_finite(value: float | None, opt: str, unit: str = "") -> None:
+    """``value`` (when given) is a positive finite number: refuses 0, negatives, nan, inf."""
+    if value is not None and not 0 < value < float("inf"):  # nan fails both comparisons
+        what = f" ({unit})" if unit else ""
+        raise UsageError(f"{opt} must be positive and finite{what}, got {value}")
+
+
+def at_least(value: int | None, opt: str, low: int, unit: str = "") -> None:
+    """``value`` (when given) is an integer ≥ ``low``."""
+    if value is not None and value < low:
+        what = f" ({unit})" if unit else ""
+        need = "a positive integer" if low == 1 else f"at least {low}"
+        raise UsageError(f"{opt} must be {need}{what}, got {value}")
+
+
+def only_with(given: bool, opt: str, needs: str, hint: str = "drop it") -> None:
+    """An option that does not apply is an error, not silently ignored: ``opt`` was given
+    but only means something with ``needs`` (a phrase such as "--error")."""
+    if given:
+        raise UsageError(f"{opt} applies only with {needs}; {hint}")

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from robustmem.argspec import add_data_radius_args
+from robustmem.argspec import add_data_radius_args, at_least, only_with
 from robustmem.exits import (  # noqa: F401 (re-exported)
     EXIT_INPUT,
     EXIT_INTERNAL,
@@ -161,20 +161,37 @@ examples:
 def cmd_plot(args: argparse.Namespace) -> int:
     from bounds.plot import plot_vs_N, plot_vs_rho
     from bounds.point import parse_count, parse_p, parse_rho
+    from certify.io import check_output, write_output
 
     d = parse_count(args.d, "d", 1)
     pv = parse_p(args.p)
     if not str(args.output).lower().endswith((".png", ".svg")):
         raise UsageError(f"-o {args.output}: the plot file must end in .png or .svg")
-    if args.sweep_N or args.sweep == "N":
+    sweep_n = args.sweep_N or args.sweep == "N"
+    only_with(
+        sweep_n and args.N is not None,
+        "--N",
+        "--sweep rho (the default)",
+        "--sweep N plots against N, so drop --N",
+    )
+    only_with(
+        not sweep_n and args.rho is not None,
+        "--rho",
+        "--sweep N",
+        "a plot against ρ takes no fixed --rho; drop it or add --sweep N",
+    )
+    check_output(args.output)  # before the plot is computed
+    if sweep_n:
         if args.rho is None:
             raise UsageError("--sweep N needs --rho (the fixed robustness ratio)")
-        out = plot_vs_N(d, parse_rho(args.rho), pv, count=args.count, out=args.output)
+        rho = parse_rho(args.rho)
+        write_output(args.output, lambda tmp: plot_vs_N(d, rho, pv, count=args.count, out=tmp))
     else:
         if args.N is None:
             raise UsageError("--N is required (or --sweep N with --rho)")
-        out = plot_vs_rho(parse_count(args.N, "N", 2), d, pv, count=args.count, out=args.output)
-    print(f"wrote {out}")
+        n = parse_count(args.N, "N", 2)
+        write_output(args.output, lambda tmp: plot_vs_rho(n, d, pv, count=args.count, out=tmp))
+    print(f"wrote {args.output}")
     return EXIT_OK
 
 
@@ -214,19 +231,34 @@ examples:
 
 
 def cmd_construct(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from certify.dataset import Dataset
-    from certify.io import atomic_write_text
+    from certify.io import check_output, write_output
     from certify.run import make_radius
     from constructions.build import construct
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
-    if not Path(args.output).resolve().parent.is_dir():
-        raise UsageError(
-            f"-o {args.output}: the directory {Path(args.output).parent} does not exist"
-        )
+    m = args.method
+    only_with(
+        args.memorizer is not None and m not in ("auto", "small"),
+        "--memorizer",
+        "the small builder (--method small or auto)",
+        f"--method {m} has no integer memorizer stage; drop --memorizer",
+    )
+    only_with(
+        args.project is not None and m == "baseline",
+        "--project",
+        "a builder with a projection stage (not --method baseline)",
+        f"--method {m} has no projection stage; drop --project",
+    )
+    only_with(
+        args.eta is not None and m not in ("auto", "moderate"),
+        "--eta",
+        "--method moderate or auto",
+        f"--method {m} is exact (no error η); drop --eta",
+    )
+    only_with(args.threshold and m != "moderate", "--threshold", "--method moderate")
+    check_output(args.output, inputs=[args.data])  # before the construction
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):
         print(f"note: {note}", file=sys.stderr)
@@ -236,12 +268,12 @@ def cmd_construct(args: argparse.Namespace) -> int:
         radius,
         args.method,
         seed=args.seed,
-        project=args.project,
-        memorizer=args.memorizer,
-        eta=args.eta,
+        project=args.project or "auto",
+        memorizer=args.memorizer or "auto",
+        eta="1/10" if args.eta is None else args.eta,
         threshold=args.threshold,
     )
-    atomic_write_text(args.output, net.to_json_text())
+    write_output(args.output, net.to_json_text(), inputs=[args.data])
     out = {**rep, "output": str(args.output), **radius.describe()}
     if args.json:
         print(json.dumps(out, indent=1))
@@ -292,15 +324,19 @@ def cmd_construct(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from robustmem.demo import run_demo
 
-    if args.n_per_class < 1:
-        raise UsageError(f"--n-per-class must be at least 1, got {args.n_per_class}")
-    if args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    only_with(
+        args.full and args.n_per_class is not None,
+        "--n-per-class",
+        "a subset (without --full)",
+        "--full uses every digit; drop --n-per-class",
+    )
+    at_least(args.n_per_class, "--n-per-class", 1)
+    at_least(args.jobs, "--jobs", 1)
     return run_demo(
         out_dir=args.out_dir,
         json_out=args.json,
         full=args.full,
-        n_per_class=args.n_per_class,
+        n_per_class=2 if args.n_per_class is None else args.n_per_class,
         jobs=args.jobs,
     )
 
@@ -373,8 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     co.add_argument(
         "--eta",
-        default="1/10",
-        help="moderate: error measure allowed per ball, 0 < η < 1 (default 1/10)",
+        help="moderate (and auto): error measure allowed per ball, 0 < η < 1 (default 1/10)",
     )
     co.add_argument(
         "--threshold",
@@ -385,16 +420,15 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument(
         "--project",
         choices=("auto", "none", "span", "random", "adaptive"),
-        default="auto",
-        help="projection stage: auto follows the paper's cases; span (large), adaptive "
-        "(small: the smallest m meeting the stage contract), random, none",
+        help="small, large (and auto): projection stage; auto (default) follows the paper's "
+        "cases; span (large), adaptive (small: the smallest m meeting the stage contract), "
+        "random, none",
     )
     co.add_argument(
         "--memorizer",
         choices=("auto", "plain", "sqrt"),
-        default="auto",
-        help="small: integer memorizer (plain 12N+1 params; sqrt the lean Õ(√N) bit-stream "
-        "design, smaller from about 27 keys; auto = the smaller by exact size)",
+        help="small (and auto): integer memorizer (plain 12N+1 params; sqrt the lean Õ(√N) "
+        "bit-stream design, smaller from about 27 keys; auto = the smaller by exact size)",
     )
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")
@@ -416,7 +450,6 @@ def build_parser() -> argparse.ArgumentParser:
     dm.add_argument(
         "--n-per-class",
         type=int,
-        default=2,
         help="images of each digit in the construct+certify subset (default 2: N = 20)",
     )
     dm.add_argument(
@@ -439,7 +472,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     try:
-        return int(args.func(args))
+        from certify.io import protect_inputs
+
+        with protect_inputs(command_inputs(args)):
+            return int(args.func(args))
     except _input_errors() as e:
         print(f"robustmem: error: {e}", file=sys.stderr)
         return EXIT_INPUT
@@ -462,6 +498,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _internal(e)
         return EXIT_INTERNAL
+
+
+def command_inputs(args: argparse.Namespace) -> list[str]:
+    """The files a parsed command reads (network, dataset, certificate, convert's input):
+    no output of the command may be written over one of them (:func:`certify.io.write_output`
+    refuses them; the commands also pass them explicitly)."""
+    names = ["net", "data", "input"] + (["cert"] if args.command == "check" else [])
+    return [v for v in (getattr(args, k, None) for k in names) if isinstance(v, str) and v]
 
 
 def _internal(e: BaseException) -> None:

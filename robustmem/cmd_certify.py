@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 
-from robustmem.argspec import add_net_data_args
+from robustmem.argspec import add_net_data_args, at_least, only_with, positive_finite
 from robustmem.exits import UsageError
 
 # --------------------------------------------------------------------------------- certify
@@ -83,19 +83,26 @@ def _error_summary(net, ds, radius, rep, args) -> dict:
 
 def cmd_certify(args: argparse.Namespace) -> int:
     from certify.dataset import Dataset
-    from certify.io import load_network
+    from certify.io import check_output, load_network, write_output
     from certify.run import certify, make_radius
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
-    if args.timeout is not None and not 0 < args.timeout < float("inf"):  # refuses nan
-        raise UsageError(f"--timeout must be positive and finite (seconds), got {args.timeout}")
+    positive_finite(args.timeout, "--timeout", "seconds per ball")
     for opt, n in (("--samples", args.samples), ("--error-budget", args.error_budget)):
-        if n < 1:
-            raise UsageError(f"{opt} must be a positive integer, got {n}")
+        at_least(n, opt, 1)
+        only_with(n is not None and not args.error, opt, "--error")
+    args.samples = 200 if args.samples is None else args.samples
+    args.error_budget = 48 if args.error_budget is None else args.error_budget
+    at_least(args.jobs, "--jobs", 1, "worker processes")
+    only_with(
+        args.jobs is not None and args.scheduler is not None,
+        "--jobs",
+        "a local executor or a local Dask cluster (no --scheduler)",
+        "the cluster at --scheduler has its own workers; drop --jobs",
+    )
+    at_least(args.memory, "--memory", 64, "MiB per ball")
     if args.memory is not None:
-        if args.memory < 64:
-            raise UsageError(f"--memory must be at least 64 (MiB per ball), got {args.memory}")
         import os
 
         from certify.budget import MEMORY_ENV
@@ -103,11 +110,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
         os.environ[MEMORY_ENV] = str(args.memory)  # worker processes inherit it
     if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler ADDRESS needs --executor dask")
-    from pathlib import Path
-
-    for opt, target in (("-o", args.output), ("--cert", args.cert)):
-        if target and not Path(target).resolve().parent.is_dir():
-            raise UsageError(f"{opt} {target}: the directory {Path(target).parent} does not exist")
+    inputs = [args.net, args.data]
+    for target in (args.output, args.cert):  # every output refused now, before any work
+        if target is not None:
+            check_output(target, inputs=inputs)
+    if args.output and args.cert and check_output(args.output) == check_output(args.cert):
+        raise UsageError(f"-o {args.output} and --cert {args.cert} name the same file")
     net = load_network(args.net)
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):
@@ -137,7 +145,7 @@ def cmd_certify(args: argparse.Namespace) -> int:
             radius,
             engine=args.engine,
             timeout=args.timeout,
-            jobs=args.jobs,
+            jobs=min(args.jobs or 1, max(ds.N, 1)),  # a ceiling: no more workers than balls
             progress=progress,
             executor=args.executor,
             scheduler=args.scheduler,
@@ -149,11 +157,10 @@ def cmd_certify(args: argparse.Namespace) -> int:
             bar.close()
     err = _error_summary(net, ds, radius, rep, args) if args.error else None
     if args.output:
-        rep.save(args.output)
+        rep.save(args.output, inputs=inputs)
     if args.cert:
-        from certify.io import atomic_write_text
-
-        atomic_write_text(args.cert, json.dumps(rep.certificate_bundle(ds)) + "\n")
+        bundle = json.dumps(rep.certificate_bundle(ds)) + "\n"
+        write_output(args.cert, bundle, inputs=[*inputs, args.output])
     if args.json:
         out = rep.to_json()
         if err is not None:
@@ -284,14 +291,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     except OSError as e:
         raise UsageError(f"cannot read certificate {args.cert}: {e}") from None
     try:
-        verdict = judge.check_bundle(kernel.load_json(raw))
+        verdict = judge.check_bundle(_bundle(args.cert, raw, kernel))
     except kernel.Rejected as e:
         if args.json:
             print(json.dumps({"ok": False, "verdict": "REJECTED", "reason": str(e)}, indent=1))
         else:
             print(f"robustmem check: certificate rejected: {e}")
         return 1
-    counts = {s: sum(st == s for _, st, _ in verdict.balls) for s in kernel.STATUSES}
+    counts, missing = _ball_counts(verdict.balls, len(judge.X), kernel.STATUSES)
     ok = not verdict.problems and counts["REJECTED"] == counts["UNKNOWN"] == 0
     if args.json:
         out = {
@@ -314,9 +321,79 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(
             f"robustmem check: kernel verdict {verdict.verdict}: {counts['PROVED']} proved, "
             f"{counts['REFUTED']} refuted, {counts['UNKNOWN']} unknown, "
-            f"{counts['REJECTED']} rejected of {len(judge.X)} balls"
+            f"{counts['REJECTED']} rejected"
+            + (f", {missing} without an entry" if missing else "")
+            + f" of {len(judge.X)} balls"
         )
     return 0 if ok else 1
+
+
+def _bundle(path: str, raw: bytes, kernel):
+    """The parsed bundle, or a one-line UsageError (exit 3) for a file that is not a
+    certificate bundle at all: not JSON, not a JSON object, or an object whose ``format`` is
+    not robustmem-certificate/* (the ``-o`` report of certify, a dataset, a network, ``[]``,
+    ``{}``, an empty file). A bundle that does not check is a rejection (exit 1,
+    ``kernel.Rejected``): one of another version or without its ``format`` (but with a
+    bundle's network hash and balls), one the kernel's strict JSON reader
+    refuses (a float, a huge number) and a damaged one (unreadable JSON that names the
+    certificate format) included."""
+    family = kernel.FORMAT.split("/")[0] + "/"  # "robustmem-certificate/"
+    strict = None
+    try:
+        obj = kernel.load_json(raw)
+    except kernel.Rejected as e:
+        strict = e
+        obj = _lenient_json(raw)  # what the file is, for the message (floats read too)
+        if obj is None and f'"{family}'.encode() in raw:
+            raise  # a damaged bundle (truncated, huge numbers, ...): a rejection
+        if not isinstance(obj, dict):
+            raise UsageError(f"{path}: not a certificate bundle ({e})") from None
+    if not isinstance(obj, dict):
+        kind = {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
+            type(obj), "number"
+        )
+        raise UsageError(
+            f"{path}: not a certificate bundle (a JSON {kind}, not an object); write one with "
+            "robustmem certify --cert FILE"
+        )
+    fmt = obj.get("format")
+    headless = fmt is None and {"network_sha256", "balls"} <= obj.keys() and "verdict" not in obj
+    if not str(fmt).startswith(family) and not headless:  # the kernel rejects the rest
+        if "verdict" in obj and "counts" in obj:
+            what = "the JSON report of robustmem certify -o/--json"
+        elif fmt == "robustmem-network/1":
+            what = "a network file"
+        elif fmt is None:
+            what = 'a JSON object without "format"'
+        else:
+            what = f"format {str(fmt)[:40]!r}"
+        raise UsageError(
+            f"{path}: not a {kernel.FORMAT} bundle ({what}); write one with "
+            "robustmem certify --cert FILE"
+        )
+    if strict is not None:  # a bundle the kernel's strict reader refuses (a float): rejected
+        raise strict
+    return obj
+
+
+def _lenient_json(raw: bytes):
+    """``raw`` read by Python's json (floats allowed), or None when it is not JSON."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _ball_counts(balls, n: int, statuses) -> tuple[dict, int]:
+    """Counts per ball, never per entry: a ball with more than one entry is REJECTED once
+    (the bundle is rejected), entries without a valid index count nowhere, and the balls
+    without an entry are returned apart. The counts sum to at most ``n``."""
+    per: dict = {}
+    for i, st, _ in balls:
+        if isinstance(i, int) and 0 <= i < n:
+            per[i] = "REJECTED" if i in per else st
+    counts = {s: sum(st == s for st in per.values()) for s in statuses}
+    return counts, n - len(per)
 
 
 def register(sub) -> None:
@@ -342,7 +419,7 @@ def register(sub) -> None:
         "past it the ball is UNKNOWN with the reason (default: 4096 or half the machine's "
         "memory, whichever is less; z3 gets the same limit)",
     )
-    ce.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    ce.add_argument("--jobs", type=int, help="worker processes (default 1; at most one per ball)")
     ce.add_argument(
         "--executor",
         choices=("local", "dask"),
@@ -363,10 +440,8 @@ def register(sub) -> None:
         help="also measure each ball's error: a sound upper bound (kernel-gated sub-box "
         "splitting) and a Monte-Carlo estimate from exactly evaluated samples (p = 1, 2, inf)",
     )
-    ce.add_argument("--samples", type=int, default=200, help="--error: samples per ball (200)")
-    ce.add_argument(
-        "--error-budget", type=int, default=48, help="--error: certifier calls per ball (48)"
-    )
+    ce.add_argument("--samples", type=int, help="--error: samples per ball (200)")
+    ce.add_argument("--error-budget", type=int, help="--error: certifier calls per ball (48)")
     ce.add_argument("-v", "--verbose", action="store_true", help="list PROVED balls too")
     ce.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ce.set_defaults(func=cmd_certify)

@@ -158,13 +158,15 @@ def _p(text: str) -> int | str:
     return int(t) if t.isdigit() else t
 
 
-def _check_output(path: str, opt: str = "-o") -> None:
-    from pathlib import Path
-
+def _check_outputs(args: argparse.Namespace) -> None:
+    """-o and --memorizer: each a writable target (certify.io.check_output), not the same
+    file, checked before anything is built."""
+    from certify.io import check_output
     from robustmem.exits import UsageError
 
-    if not Path(path).resolve().parent.is_dir():
-        raise UsageError(f"{opt} {path}: the directory {Path(path).parent} does not exist")
+    out = check_output(args.output)
+    if args.memorizer and check_output(args.memorizer) == out:
+        raise UsageError(f"-o {args.output} and --memorizer {args.memorizer} name the same file")
 
 
 def _fmt(v: Fraction) -> str:
@@ -185,14 +187,13 @@ def _dump(obj: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------------------ dataset width
 def cmd_dataset_width(args: argparse.Namespace) -> int:
-    from certify.io import atomic_write_text
+    from certify.io import write_output
     from constructions.witness import build_dstar_memorizer, dstar_dataset, width_bound
     from robustmem.exits import EXIT_OK, UsageError
 
     N, d = _count(args.N, "N", 2), _count(args.d, "d", 1)
-    _check_output(args.output)
+    _check_outputs(args)
     if args.memorizer:
-        _check_output(args.memorizer, "--memorizer")
         if args.rho is None:
             raise UsageError("--memorizer needs --rho (the robustness ratio it must serve)")
     elif args.rho is not None:
@@ -210,7 +211,7 @@ def cmd_dataset_width(args: argparse.Namespace) -> int:
     }
     if args.memorizer:
         net = build_dstar_memorizer(N, d, args.rho)
-        atomic_write_text(args.memorizer, net.to_json_text())
+        write_output(args.memorizer, net.to_json_text(), inputs=[args.output])
         from certify.numbers import parse_number
 
         rho = parse_number(args.rho, "rho")
@@ -254,20 +255,18 @@ def _vc_construction(args: argparse.Namespace, d: int):
 
 
 def cmd_dataset_vc(args: argparse.Namespace) -> int:
-    from certify.io import atomic_write_text
+    from certify.io import write_output
     from constructions.witness import build_vc_memorizer
     from robustmem.exits import EXIT_OK
 
     d = _count(args.d, "d", 2)
-    _check_output(args.output)
-    if args.memorizer:
-        _check_output(args.memorizer, "--memorizer")
+    _check_outputs(args)
     con = _vc_construction(args, d)
     con.dataset().save_csv(args.output)
     out = {"dataset": "vc", "output": args.output, **con.to_json()}
     if args.memorizer:
         net = build_vc_memorizer(con)
-        atomic_write_text(args.memorizer, net.to_json_text())
+        write_output(args.memorizer, net.to_json_text(), inputs=[args.output])
         out["memorizer"] = args.memorizer
     if args.json:
         _dump(out)
@@ -297,12 +296,24 @@ def cmd_width(args: argparse.Namespace) -> int:
     from certify.io import load_network
     from certify.numbers import parse_number
     from constructions.witness import width_witness
+    from robustmem.argspec import only_with, positive_finite
     from robustmem.exits import EXIT_OK, EXIT_REFUTED, UsageError
 
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
-    if not args.timeout > 0:
-        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    only_with(
+        args.timeout is not None and not args.certify,
+        "--timeout",
+        "--certify",
+        "it is the certifier's budget per ball; drop it or add --certify",
+    )
+    positive_finite(args.timeout, "--timeout", "seconds per ball")
+    only_with(
+        args.search_limit is not None and args.no_search,
+        "--search-limit",
+        "the float-guided search",
+        "--no-search turns it off; drop one of them",
+    )
     N = _count(args.N, "N", 2)
     net = load_network(args.net)
     if args.d is not None and _count(args.d, "d", 1) != net.input_dim:
@@ -317,9 +328,11 @@ def cmd_width(args: argparse.Namespace) -> int:
         mu=args.mu,
         p=_p(args.p),
         search=not args.no_search,
-        search_limit=_count(args.search_limit, "search-limit", 1),
+        search_limit=_count(
+            64 if args.search_limit is None else args.search_limit, "search-limit", 1
+        ),
         use_certifier=args.certify,
-        timeout=args.timeout,
+        timeout=30.0 if args.timeout is None else args.timeout,
     )
     cex = (w.certifier or {}).get("counterexample")
     if args.json:
@@ -482,12 +495,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="if no pair is found, run the certifier on D* (it may find a single-point "
         "counterexample)",
     )
-    ww.add_argument(
-        "--timeout", type=float, default=30.0, help="seconds per ball for --certify (default 30)"
-    )
+    ww.add_argument("--timeout", type=float, help="seconds per ball for --certify (default 30)")
     ww.add_argument(
         "--search-limit",
-        default="64",
         help="how many points e_j the float-guided search tries (default 64)",
     )
     ww.add_argument("--json", action="store_true", help="one JSON object on stdout")

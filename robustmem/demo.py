@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -28,6 +29,7 @@ from bounds.query import query
 from bounds.report import text_table
 from certify.dataset import Dataset
 from certify.errors import InputError
+from certify.io import write_output
 
 
 def load_digits_dataset() -> Dataset:
@@ -344,11 +346,31 @@ def plot_builders(
         fontsize=11,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    tmp.replace(out)
+    try:
+        write_output(out, lambda tmp: fig.savefig(tmp, dpi=110))
+    finally:
+        plt.close(fig)
     return out
+
+
+def output_dir(out_dir: str | Path) -> Path:
+    """``--out-dir``: an existing directory, or one created here (with its parents); a path
+    naming an existing file, or one that cannot be created, is a one-line InputError. Each
+    plot inside it is written with :func:`certify.io.write_output`."""
+    target = Path(out_dir)
+    if not str(out_dir):
+        raise InputError("--out-dir is empty; give a directory")
+    if target.exists() and not target.is_dir():
+        raise InputError(f"--out-dir {out_dir}: exists and is not a directory; give a directory")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(
+            f"--out-dir {out_dir}: cannot create the directory: {e.strerror}"
+        ) from None
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise InputError(f"--out-dir {out_dir}: the directory is not writable (permission denied)")
+    return target
 
 
 def run_demo(
@@ -361,6 +383,7 @@ def run_demo(
     timeout: float = 120,
 ) -> int:
     say = (lambda *a: print(*a, file=sys.stderr)) if json_out else print
+    target = output_dir(out_dir)  # before any work: a bad --out-dir fails at once
     say("robustmem demo — scikit-learn digits (embedded), exact arithmetic throughout\n")
     ds = load_digits_dataset()
     for note in getattr(ds, "notes", []):
@@ -394,11 +417,10 @@ def run_demo(
             say(text_table(res))
             say(f"  {'radius':<20} {mu}\n")
             out["queries"].append(res.to_json())
-    target = Path(out_dir)
-    target.mkdir(parents=True, exist_ok=True)
     for p_text in DEMO_RHOS:
         pv = INF if p_text == "inf" else Fraction(2)
-        path = plot_vs_rho(ds.N, ds.d, pv, out=target / f"bounds_p{p_text}.png")
+        path = target / f"bounds_p{p_text}.png"
+        write_output(path, lambda tmp, pv=pv: plot_vs_rho(ds.N, ds.d, pv, out=tmp))
         say(f"wrote {path}")
         out["plots"].append(str(path))
     out["certified"] = _certify_subset(ds, say)

@@ -240,10 +240,10 @@ def test_check_rejects_tampering(files, capsys):
     cert.write_text(json.dumps(bad))
     code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "2/3")
     assert code == 1 and "1 balls have no entry (first: [2])" in out
-    # not a certificate at all
+    # not a certificate at all: a usage error (issue 16), not a rejection
     cert.write_text("{}")
     code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "2/3")
-    assert code == 1
+    assert code == 3
 
 
 @pytest.mark.parametrize("method", ["baseline", "large"])
