@@ -33,6 +33,8 @@ from certify.network import Network
 from certify.numbers import _str_to_int
 from certify.onnx_io import OnnxExport, load_onnx, network_to_onnx
 
+PathLike = str | os.PathLike
+
 __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
@@ -99,8 +101,6 @@ def atomic_write_bytes(
 
 
 # ------------------------------------------------------------------------- the one writer
-PathLike = str | os.PathLike
-
 _PROTECTED: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "robustmem_protected_inputs", default=()
 )

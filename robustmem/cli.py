@@ -258,6 +258,17 @@ def cmd_construct(args: argparse.Namespace) -> int:
         f"--method {m} is exact (no error η); drop --eta",
     )
     only_with(args.threshold and m != "moderate", "--threshold", "--method moderate")
+    only_with(
+        args.seed is not None and m == "baseline",
+        "--seed",
+        "a builder that draws at random (not --method baseline)",
+        "the baseline builder is deterministic; drop --seed",
+    )
+    at_least(args.seed, "--seed", 0)
+    if args.eta is not None:  # refused here (nan, 1e999, text), its range by the builder
+        from certify.numbers import parse_number
+
+        parse_number(args.eta, "eta")
     check_output(args.output, inputs=[args.data])  # before the construction
     ds = Dataset.load(args.data)
     for note in getattr(ds, "notes", []):
@@ -267,7 +278,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
         ds,
         radius,
         args.method,
-        seed=args.seed,
+        seed=0 if args.seed is None else args.seed,
         project=args.project or "auto",
         memorizer=args.memorizer or "auto",
         eta="1/10" if args.eta is None else args.eta,
@@ -416,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="moderate: use step (Heaviside) units, exact on every ball (docs/threshold.md)",
     )
-    co.add_argument("--seed", type=int, default=0, help="seed of every random choice (0)")
+    co.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
     co.add_argument(
         "--project",
         choices=("auto", "none", "span", "random", "adaptive"),

@@ -550,9 +550,12 @@ def test_certify_jobs_is_capped_by_the_balls(files, capsys, monkeypatch):
         (["--method", "baseline", "--project", "random"], ["--project applies only with"]),
         (["--method", "large", "--eta", "1/5"], ["--eta applies only with"]),
         (["--method", "small", "--threshold"], ["--threshold applies only with"]),
+        (["--method", "baseline", "--seed", "3"], ["--seed applies only with"]),
+        (["--seed", "-1"], ["--seed must be at least 0"]),
+        (["--method", "moderate", "--eta", "nan"], ["eta", "not a finite number"]),
     ],
 )
-def test_construct_options_that_do_not_apply(files, capsys, extra, words):
+def test_construct_options(files, capsys, extra, words):
     refused(
         capsys,
         files,
