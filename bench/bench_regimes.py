@@ -24,6 +24,15 @@
     bounds.plot (KMY upper/lower, prior upper/lower; constants 1, logs dropped) with ρ₁, ρ₂
     marked.
 
+(c) ``--rate``: the moderate builder's rate (issue 13 item 3). At fixed N (d = 4, the same
+    generator) and RATE_POINTS log-spaced ρ from 1.01·ρ₁ to ρ₂ (every one in regime (ii) by
+    bounds.query): the exact size formula ``constructions.moderate.moderate_size`` for the
+    paper's grouping (the default) and the cover grouping, the built network's count next to
+    it where built (they must agree), groups K, and the slope of log params on log ρ. Then at
+    ρ = √(ρ₁ρ₂) (rounded to a rational, regime (ii)) for N = 2^5 … 2^10: moderate (paper and
+    cover, built), large (built), the lower bound of large that ``auto`` uses, and what
+    ``construct(..., "auto")`` picks — N₀ is the least N from which moderate is smaller.
+
 Build time is the time of ``constructions.build.construct`` (ε is computed before, untimed).
 """
 
@@ -127,26 +136,9 @@ def _build(ds: Dataset, rho: Fraction, method: str, seed: int) -> dict[str, Any]
             group_size=rep["group_size"],
             group_networks=rep["stages"]["group_networks"],
             error_bound_max=rep["error_bound_max_float"],
+            bits_grid=rep["bits_grid"],
         )
     return row
-
-
-def _grid_bits(ds: Dataset, rho: Fraction) -> int:
-    """n, the bit count of the moderate builder's floor gadgets (its report does not carry
-    it): constructions.moderate's own rule replayed (scale, offset, top coordinate)."""
-    from certify.ball import root_upper
-    from constructions.baseline import box_radius
-    from constructions.moderate import _sqrt_lower
-
-    rad = make_radius(ds, "2", rho=rho)
-    r = box_radius(rad.radius_power, 2)
-    eps2 = _sqrt_lower(ds.epsilon_power(2))
-    s = root_upper(Fraction(ds.d), 2) / (2 * eps2 - r)
-    sr = s * r
-    Z = [[s * v for v in x] for x in ds.X]
-    off = [1 - math.floor(min(z[j] for z in Z) - sr) for j in range(ds.d)]
-    top = max(max(z[j] + off[j] for j in range(ds.d)) for z in Z) + 2
-    return max(1, math.ceil(top).bit_length())
 
 
 def n_sweep(
@@ -162,7 +154,6 @@ def n_sweep(
             row = _build(ds, rho, method, seed)
             row["rho1"], row["rho2"] = b["rho1"], b["rho2"]
             if method == "moderate":
-                row["bits_grid"] = _grid_bits(ds, rho)
                 row["model"] = moderate_model(row, N, d)
             rows[method].append(row)
         log(
@@ -254,6 +245,152 @@ def rho_slopes(res: dict[str, Any]) -> dict[str, float]:
         [float(r["rho"]) for r in mod], [r["nonzero"] for r in mod]
     )
     return out
+
+
+# ------------------------------------------------------------------------------- (c) rate
+RATE_NS = [256, 1024]
+RATE_BUILT_MAX_N = 256  # build (and compare with the formula) at every ρ up to this N
+RATE_POINTS = 9
+CROSS_NS = [32, 64, 128, 256, 512, 1024]
+
+
+def rate_rhos(N: int, d: int, points: int = RATE_POINTS) -> list[Fraction]:
+    """Log-spaced ρ from 1.01·ρ₁ to ρ₂, rounded to rationals, all in regime (ii) (checked)."""
+    b = boundaries(Point(N, d, Fraction(1, 2), P2))
+    out = []
+    for x in np.geomspace(b["rho1"] * 1.01, b["rho2"], points):
+        rho = Fraction(float(x)).limit_denominator(10**7)
+        while query(Point(N, d, rho, P2)).regime != "moderate":  # ρ₂ rounded up: step down
+            rho = Fraction(rho.numerator - 1, rho.denominator)
+        out.append(rho)
+    return out
+
+
+def rate_sweep(
+    Ns: list[int] = RATE_NS, d: int = D, points: int = RATE_POINTS, seed: int = SEED, log=print
+) -> dict[str, Any]:
+    """Part (c1): moderate size against ρ at fixed N, paper and cover grouping."""
+    from constructions.moderate import build_moderate, plan_moderate
+
+    out: dict[str, Any] = {"d": d, "seed": seed, "sweeps": []}
+    for N in Ns:
+        ds = dataset(N, d, seed)
+        rows = []
+        for rho in rate_rhos(N, d, points):
+            rad = make_radius(ds, "2", rho=rho)
+            row: dict[str, Any] = {"N": N, "rho": rho}
+            for grouping in ("paper", "cover"):
+                t0 = time.perf_counter()
+                plan = plan_moderate(ds, rad.radius_power, 2, ETA, grouping=grouping)
+                row[grouping] = plan.params
+                row[f"{grouping} K"] = len(plan.groups)
+                row[f"{grouping} sqrt"] = sum(g.memorizer == "sqrt" for g in plan.groups)
+                row[f"{grouping} plan s"] = time.perf_counter() - t0
+                if N <= RATE_BUILT_MAX_N:
+                    t0 = time.perf_counter()
+                    net, rep = build_moderate(ds, rad.radius_power, 2, ETA, grouping=grouping)
+                    row[f"{grouping} built"] = net.num_params()
+                    row[f"{grouping} build s"] = time.perf_counter() - t0
+                    row[f"{grouping} η-bound"] = float(rep.max_error_bound)
+            rows.append(row)
+            log(
+                f"  N = {N}, ρ = {float(rho):.4g}: paper {row['paper']} (K {row['paper K']}), "
+                f"cover {row['cover']} (K {row['cover K']})",
+                flush=True,
+            )
+        xs = [float(r["rho"]) for r in rows]
+        out["sweeps"].append(
+            {
+                "N": N,
+                "rows": rows,
+                "slope paper": slope(xs, [r["paper"] for r in rows]),
+                "slope cover": slope(xs, [r["cover"] for r in rows]),
+            }
+        )
+    return out
+
+
+def crossover(Ns: list[int] = CROSS_NS, d: int = D, seed: int = SEED, log=print) -> dict[str, Any]:
+    """Part (c2): at ρ = √(ρ₁ρ₂), moderate (paper, cover) against large, and auto's pick."""
+    from constructions.build import _large_size_lower
+    from constructions.moderate import build_moderate, moderate_size
+
+    rows = []
+    for N in Ns:
+        b = boundaries(Point(N, d, Fraction(1, 2), P2))
+        rho = Fraction(math.sqrt(b["rho1"] * b["rho2"])).limit_denominator(10**7)
+        assert query(Point(N, d, rho, P2)).regime == "moderate"
+        ds = dataset(N, d, seed)
+        rad = make_radius(ds, "2", rho=rho)
+        row: dict[str, Any] = {"N": N, "rho": rho}
+        for grouping in ("paper", "cover"):
+            t0 = time.perf_counter()
+            net, rep = build_moderate(ds, rad.radius_power, 2, ETA, grouping=grouping)
+            row[grouping] = net.num_params()
+            row[f"{grouping} formula"] = moderate_size(
+                ds, rad.radius_power, 2, ETA, grouping=grouping
+            )
+            row[f"{grouping} K"] = rep.groups
+            row[f"{grouping} s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        row["large"] = construct(ds, rad, "large", seed=seed)[1]["params"]
+        row["large s"] = time.perf_counter() - t0
+        row["large lower"] = _large_size_lower(ds, rad, "auto")
+        t0 = time.perf_counter()
+        _, arep = construct(ds, rad, "auto", seed=seed, eta=ETA)
+        row["auto"] = arep["method"]
+        row["auto params"] = arep["params"]
+        row["auto s"] = time.perf_counter() - t0
+        row["auto built large"] = not (
+            arep["method"] == "moderate" and row["paper"] < row["large lower"]
+        )
+        rows.append(row)
+        log(
+            f"  N = {N}, ρ = {float(rho):.4g}: moderate {row['paper']} (cover {row['cover']}), "
+            f"large {row['large']} (≥ {row['large lower']}), auto → {row['auto']}",
+            flush=True,
+        )
+    n0 = None
+    for r in reversed(rows):
+        if r["paper"] < r["large"]:
+            n0 = r["N"]
+        else:
+            break
+    return {"d": d, "seed": seed, "rows": rows, "N0": n0}
+
+
+def report_rate(res: dict[str, Any], cross: dict[str, Any]) -> None:
+    for sw in res["sweeps"]:
+        print(f"\n== (c1) moderate builder against ρ, ℓ2, N = {sw['N']}, d = {res['d']}, η = {ETA}")
+        print(
+            f"{'ρ':>10} {'paper':>9} {'built':>9} {'K':>4} {'√':>4} {'η-bnd':>7}"
+            f" {'cover':>9} {'built':>9} {'K':>4} {'√':>4} {'η-bnd':>7} {'build s':>8}"
+        )
+        for r in sw["rows"]:
+            print(
+                f"{float(r['rho']):>10.4g} {r['paper']:>9} {_g(r.get('paper built')):>9} "
+                f"{r['paper K']:>4} {r['paper sqrt']:>4} {_g(r.get('paper η-bound'), '.3g'):>7} "
+                f"{r['cover']:>9} {_g(r.get('cover built')):>9} {r['cover K']:>4} "
+                f"{r['cover sqrt']:>4} {_g(r.get('cover η-bound'), '.3g'):>7} "
+                f"{_g(r.get('paper build s'), '.2f'):>8}"
+            )
+        print(
+            f"  slope d log params / d log ρ: paper grouping {sw['slope paper']:.3f}, "
+            f"cover grouping {sw['slope cover']:.3f} (THEORY 0.5)"
+        )
+    print(f"\n== (c2) at ρ = √(ρ₁ρ₂), ℓ2, d = {cross['d']}: moderate against large")
+    print(
+        f"{'N':>6} {'ρ':>10} {'moderate':>9} {'formula':>9} {'K':>4} {'cover':>9} {'K':>4}"
+        f" {'large':>9} {'large ≥':>9} {'auto':>9} {'auto s':>7} {'large built':>11}"
+    )
+    for r in cross["rows"]:
+        print(
+            f"{r['N']:>6} {float(r['rho']):>10.4g} {r['paper']:>9} {r['paper formula']:>9} "
+            f"{r['paper K']:>4} {r['cover']:>9} {r['cover K']:>4} {r['large']:>9} "
+            f"{r['large lower']:>9} {r['auto']:>9} {r['auto s']:>7.2f} "
+            f"{str(r['auto built large']):>11}"
+        )
+    print(f"  N₀ (moderate, paper grouping, smaller than large from here on): {cross['N0']}")
 
 
 # --------------------------------------------------------------------------------- figure
@@ -425,7 +562,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--figure", metavar="PNG", help="write the builders-vs-ρ figure")
     ap.add_argument("--json", metavar="OUT", help="write the numbers as JSON")
+    ap.add_argument("--rate", action="store_true", help="only part (c), the moderate rate")
     a = ap.parse_args(argv)
+    if a.rate:
+        print(
+            f"bench_regimes --rate: d = {D}, seed = {a.seed}, {CLASSES} classes, η = {ETA}; "
+            f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+        )
+        t0 = time.perf_counter()
+        res_c = rate_sweep(RATE_NS, D, RATE_POINTS, a.seed)
+        cross = crossover(CROSS_NS, D, a.seed)
+        report_rate(res_c, cross)
+        print(f"\ntime: {time.perf_counter() - t0:.1f} s")
+        if a.json:
+            Path(a.json).write_text(
+                json.dumps({"rate": res_c, "crossover": cross}, indent=1, default=str)
+            )
+        return
     Ns, pts = (QUICK_NS, QUICK_RHOS) if a.quick else (FULL_NS, FULL_RHOS)
     print(
         f"bench_regimes: d = {D}, seed = {a.seed}, {CLASSES} classes, η = {ETA}; "

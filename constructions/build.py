@@ -5,7 +5,8 @@ params, depth, width, bits), the regime, the THEORY formula with its value (rate
 constants 1, logs dropped) and the ratio actual/formula, per-stage counts and the seed.
 ``auto`` picks by regime: small → ``small`` (falls back to ``large`` if the data violate the
 small builder's contract); moderate → ``moderate`` or the exact ``large``, whichever has fewer
-parameters (both are built; the notes give both counts); large/none → ``large`` (exact for
+parameters, decided by the size formulas (``_auto_moderate``; the notes give the counts);
+large/none → ``large`` (exact for
 every ρ < 1).
 """
 
@@ -52,30 +53,76 @@ def regime_of(ds: Dataset, radius: Radius) -> str | None:
     return query(Point(ds.N, ds.d, rho, pv)).regime
 
 
-def _auto_moderate(ds, radius, eta, project, seed, notes) -> tuple[str, dict[str, Any]]:
-    """``auto`` in the moderate regime: build the regime's own construction (``moderate``,
-    error ≤ η per ball) and the exact ``large`` one, keep the one with fewer parameters (the
-    exact one on a tie), and say so in the notes. The paper's rates are asymptotic; at the
-    sizes we measured (bench/RESULTS_regimes.md) the exact builder is the smaller."""
-    from constructions.large import build_large
-    from constructions.moderate import build_moderate
+def _large_size_lower(ds: Dataset, radius: Radius, project: str) -> int:
+    """A lower bound of ``build_large``'s parameter count, from its layer widths
+    [d, m, m+C'+F_1, m+C'+1, …, m+C'+F_B, m+C'+1, C', 1] (B = points off the majority label,
+    C' = classes − 1) with every facet count F_k ≥ 1, and m = d where its projection rule
+    keeps the input (ℓp ≠ ℓ2, or d < N and d < 600 ln N), m ≥ 1 otherwise."""
+    from constructions.large import CASE_LN
 
-    large = build_large(ds, radius.radius_power, radius.p, project=project, seed=seed)
+    N, d = ds.N, ds.d
+    counts: dict[int, int] = {}
+    for y in ds.y:
+        counts[y] = counts.get(y, 0) + 1
+    B, C1 = N - max(counts.values()), len(counts) - 1
+    keeps = project in ("auto", "none") and (radius.p != 2 or (d < N and d < CASE_LN * math.log(N)))
+    m = d if keeps or project == "none" else 1
+    a = m + C1
+    return (
+        (d + 1) * m
+        + (m + 1) * (a + 1)
+        + (a + 2) * (a + 1)
+        + (B - 1) * 2 * (a + 2) * (a + 1)
+        + (a + 2) * C1
+        + C1
+        + 1
+    )
+
+
+def _auto_moderate(ds, radius, eta, project, memorizer, seed, notes) -> tuple[str, dict[str, Any]]:
+    """``auto`` in the moderate regime, by the size formulas: the moderate network's exact
+    count (``moderate_size``: its plan, nothing built) against a lower bound of the exact
+    ``large`` network's (:func:`_large_size_lower`). Moderate below that bound: only moderate
+    is built. Otherwise large is built and kept unless moderate's exact count is smaller (then
+    moderate is built too — the only case that builds both); the exact one wins a tie.
+    Measured (bench/RESULTS_regimes.md, "moderate builder rate"): at ρ = √(ρ₁ρ₂), d = 4,
+    moderate (paper grouping) is the smaller from N₀ = 512 on (N = 32 … 1024 measured), and the
+    formula alone decides (large not built) at N = 1024."""
+    from constructions.large import build_large
+    from constructions.moderate import build_moderate, moderate_size
+
+    mproj = project if project in ("auto", "none", "random", "adaptive") else "auto"
+    lproj = project if project in ("auto", "none", "span", "random", "span-random") else "auto"
+    kw = {"project": mproj, "memorizer": memorizer, "seed": seed}
     try:
-        moderate = build_moderate(ds, radius.radius_power, radius.p, eta)
+        pm = moderate_size(ds, radius.radius_power, radius.p, eta, **kw)
     except InputError as e:
         notes.append(f"auto: the moderate builder refused ({e}); built large (exact)")
-        return "large", {"large": large}
-    pm, pl = moderate[0].num_params(), large[0].num_params()
+        return "large", {}
+    low = _large_size_lower(ds, radius, lproj)
+    if pm < low:
+        notes.append(
+            f"auto: moderate ({pm} parameters by its exact formula, error ≤ η = {eta} per ball) "
+            f"is below the exact large builder's lower bound {low}: built moderate only; use "
+            "--method large for an exact network"
+        )
+        return "moderate", {
+            "moderate": build_moderate(ds, radius.radius_power, radius.p, eta, **kw)
+        }
+    large = build_large(ds, radius.radius_power, radius.p, project=lproj, seed=seed)
+    pl = large[0].num_params()
     if pm < pl:
         notes.append(
             f"auto: moderate ({pm} parameters, error ≤ η = {eta} per ball) is smaller than the "
-            f"exact large builder ({pl}); use --method large for an exact network"
+            f"exact large builder ({pl}; its lower bound {low} did not decide); use --method "
+            "large for an exact network"
         )
-        return "moderate", {"moderate": moderate}
+        return "moderate", {
+            "moderate": build_moderate(ds, radius.radius_power, radius.p, eta, **kw)
+        }
     notes.append(
-        f"auto: the exact large builder ({pl} parameters) is not larger than moderate ({pm}, "
-        f"error ≤ η = {eta}): built large"
+        f"auto: the exact large builder ({pl} parameters) is not larger than moderate ({pm} by "
+        f"its exact formula, error ≤ η = {eta}; not built): built large"
     )
     return "large", {"large": large}
 
@@ -115,7 +162,7 @@ def construct(
     if method == "auto":
         chosen = "small" if regime == "small" else "large"
         if regime == "moderate":
-            chosen, prebuilt = _auto_moderate(ds, radius, eta, project, seed, notes)
+            chosen, prebuilt = _auto_moderate(ds, radius, eta, project, memorizer, seed, notes)
     if chosen == "small":
         from constructions.small import build_small
 
@@ -167,13 +214,32 @@ def construct(
         if "moderate" in prebuilt:
             net, mrep = prebuilt["moderate"]
         else:
-            net, mrep = build_moderate(ds, radius.radius_power, radius.p, eta, threshold=threshold)
+            if project not in ("auto", "none", "random", "adaptive"):
+                raise InputError(
+                    f"the moderate builder's project must be auto, none, random or adaptive, "
+                    f"got {project!r}"
+                )
+            net, mrep = build_moderate(
+                ds,
+                radius.radius_power,
+                radius.p,
+                eta,
+                threshold=threshold,
+                project=project,
+                memorizer=memorizer,
+                seed=seed,
+            )
         stages = dict(mrep.stages)
         g = gamma(radius.p, d)
         formula_text = "N·d^(1/4)·(γρ)^(1/2) + d  (KMY Thm 4.2(ii) / C.11(ii), constants 1)"
         formula = N * d**0.25 * (g * rho) ** 0.5 + d
-        seed_used = None
+        seed_used = mrep.seed
+        notes.extend(mrep.notes)
         extra = {
+            "m": mrep.m,
+            "projection": mrep.projection,
+            "memorizers": {k: mrep.memorizers.count(k) for k in ("plain", "sqrt")},
+            "bits_grid": mrep.bits,
             "eta": str(mrep.eta),
             "threshold": threshold,
             "group_size": mrep.group_size,
