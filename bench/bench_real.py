@@ -29,8 +29,8 @@ Sets:
    recovery is checked to round-trip: max(0, x − ε) and min(1, x + ε) give the file's box
    back within 10^-6 (the files' boxes were computed in float32; the maximum deviation is
    printed). robustmem's radius is that ε.
-3. ``--mnist-clipped`` (b): the official clipped boxes, for Marabou only: robustmem cannot
-   read VNN-LIB boxes yet (issue 12 item 4), its column says "n/a (--vnnlib pending)".
+3. ``--mnist-clipped`` (b): the official clipped boxes, for Marabou only here (robustmem's
+   ``certify --vnnlib`` runs on them in bench/bench_vnnlib.py; this column says "n/a").
    Marabou's sat points are checked exactly against the official (closed) property, and,
    where set (a) ran on the same image, against robustmem's (a) verdict: an exactly checked
    point strictly inside the open unclipped ball with argmax ≠ label contradicts a PROVED.
@@ -100,6 +100,7 @@ sys.path.insert(0, str(REPO / "bench"))
 import bench_peers  # noqa: E402
 from bench_peers import HAVE_MARABOU, MarabouWorker  # noqa: E402
 
+from certify import kernel  # noqa: E402
 from certify.ball import Ball, argmax_holds  # noqa: E402
 from certify.io import atomic_write_text  # noqa: E402
 from certify.vnnlib import decimal_text, vnnlib_property  # noqa: E402
@@ -111,7 +112,7 @@ ACAS_BITS = 16
 MNIST_EPS = ("0.03", "0.05")
 MNIST_IMAGES = tuple(range(15))
 MEM_LIMIT = 4 << 30
-NA_RM = "n/a (--vnnlib pending)"
+NA_RM = "n/a (see bench_vnnlib.py)"
 RM_GRACE = 30  # wall seconds past --timeout before a robustmem child is killed
 ROUNDTRIP_TOL = F(1, 10**6)
 PULLS = (None, 20, 10)  # the point itself, then pulled towards the centre by 1 − 2^-k
@@ -143,43 +144,29 @@ class VnnBox:
     outputs: int
 
 
-_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-_BOUND = re.compile(r"\(\s*(<=|>=)\s+X_(\d+)\s+" + _NUM + r"\s*\)")
-_BOUND_REV = re.compile(r"\(\s*(<=|>=)\s+" + _NUM + r"\s+X_(\d+)\s*\)")
-_DECL = re.compile(r"\(\s*declare-const\s+([XY])_(\d+)\s+Real\s*\)")
-_YY = re.compile(r"\(\s*>=\s+Y_(\d+)\s+Y_(\d+)\s*\)")
-
-
 def parse_vnnlib_box(text: str) -> VnnBox:
-    """The box ``lo ≤ X_i ≤ hi`` of a VNN-LIB property (numbers read exactly; the tightest
-    bound wins if a variable has several) and the argmax label of its output constraint.
-    Raises ValueError if a declared input lacks a bound or a box is empty."""
-    text = "\n".join(line.split(";", 1)[0] for line in text.splitlines())
-    decl = {"X": set(), "Y": set()}
-    for kind, i in _DECL.findall(text):
-        decl[kind].add(int(i))
-    d = len(decl["X"])
-    if d == 0 or decl["X"] != set(range(d)):
-        raise ValueError(f"inputs must be declared as X_0 .. X_(d-1); got {sorted(decl['X'])}")
-    lo: list[F | None] = [None] * d
-    hi: list[F | None] = [None] * d
-    found = [(op, int(i), F(v)) for op, i, v in _BOUND.findall(text)]
-    found += [("<=" if op == ">=" else ">=", int(i), F(v)) for op, v, i in _BOUND_REV.findall(text)]
-    for op, i, v in found:
-        if i >= d:
-            raise ValueError(f"X_{i} is bounded but not declared")
-        if op == "<=":
-            hi[i] = v if hi[i] is None else min(hi[i], v)
+    """The box ``lo ≤ X_i ≤ hi`` of a VNN-LIB property and the argmax label of its output
+    constraint, as the trusted kernel reads the property (certify.kernel.parse_spec: numbers
+    exact, the tightest bound wins). The label is k + 1 when every conjunction of the unsafe
+    set is one row Y_j − Y_k ≥ 0 with the same k (the VNN-COMP argmax form), else None.
+    Raises ValueError for a property the kernel refuses (a missing bound, an empty box)."""
+    try:
+        spec = kernel.parse_spec(text)
+    except kernel.Rejected as e:
+        raise ValueError(str(e)) from None
+
+    def frac(q) -> F:
+        return F(int(q.p), int(q.q))
+
+    rhs = set()
+    for g in spec.groups:
+        a = [frac(v) for v in g[0][0]] if len(g) == 1 and g[0][1] == 0 else []
+        if sorted(a) != [-1] + [0] * (len(a) - 2) + [1]:
+            rhs.add(None)
         else:
-            lo[i] = v if lo[i] is None else max(lo[i], v)
-    for i in range(d):
-        if lo[i] is None or hi[i] is None:
-            raise ValueError(f"X_{i} has no {'lower' if lo[i] is None else 'upper'} bound")
-        if lo[i] > hi[i]:
-            raise ValueError(f"X_{i}: empty box ({lo[i]} > {hi[i]})")
-    rhs = {int(k) for _, k in _YY.findall(text)}
-    label = rhs.pop() + 1 if len(rhs) == 1 else None
-    return VnnBox(lo, hi, label, len(decl["Y"]))
+            rhs.add(a.index(-1))
+    label = rhs.pop() + 1 if len(rhs) == 1 and None not in rhs else None
+    return VnnBox([frac(v) for v in spec.lo], [frac(v) for v in spec.hi], label, spec.n_out)
 
 
 def box_half_width(box: VnnBox, eps_name: F) -> F:

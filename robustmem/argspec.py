@@ -9,13 +9,26 @@ from robustmem.exits import UsageError
 
 def add_net_data_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
     sp.add_argument("net", help="network JSON (robustmem-network/1)")
-    add_data_radius_args(sp, cert)
+    add_data_radius_args(sp, cert, vnnlib=True)
+    sp.add_argument(
+        "--vnnlib",
+        nargs="+",
+        action="extend",
+        metavar="P",
+        help="VNN-LIB property files instead of a dataset (a box and an unsafe output set "
+        "each; see 'VNN-LIB properties' below); put it after the positionals",
+    )
 
 
-def add_data_radius_args(sp: argparse.ArgumentParser, cert: bool = False) -> None:
-    sp.add_argument("data", help="dataset (.csv or .npz)")
+def add_data_radius_args(
+    sp: argparse.ArgumentParser, cert: bool = False, vnnlib: bool = False
+) -> None:
+    """DATA (and CERT) positionals with the radius options; with ``vnnlib`` they are optional
+    (a --vnnlib run has no dataset; ``check NET CERT --vnnlib P`` reads CERT in DATA's place)."""
+    opt = {"nargs": "?"} if vnnlib else {}
+    sp.add_argument("data", help="dataset (.csv or .npz)", **opt)
     if cert:
-        sp.add_argument("cert", help="certificate bundle (robustmem-certificate/2)")
+        sp.add_argument("cert", help="certificate bundle (robustmem-certificate/2)", **opt)
     sp.add_argument("--rho", help="relative radius in (0,1): μ = ρ·ε_{D,p}")
     sp.add_argument("--mu", help="absolute radius μ > 0")
     sp.add_argument(

@@ -35,10 +35,18 @@ SMT: LRA for ℓ1/ℓ∞, NRA for ℓ2), auto (linear, then z3 on what stays UNK
 exit codes: 0 every ball PROVED, 1 some ball REFUTED, 2 some UNKNOWN (none refuted),
 3 bad input.
 
+VNN-LIB properties: robustmem certify NET --vnnlib P1.vnnlib [P2.vnnlib ...]
+  Each property declares inputs X_i with a lower and an upper bound (a closed box) and an
+  unsafe output set (linear comparisons of the Y_j, and/or). PROVED: no point of the box
+  reaches it (VNN-COMP "unsat"); REFUTED: an exact point of the box that does ("sat");
+  checked by the kernel, which reads every property itself. No dataset, --rho, --mu, --p or
+  --error; --timeout is per property. Re-check: robustmem check NET CERT --vnnlib P...
+
 examples:
   robustmem certify net.json data.csv --rho 1/2 --p inf
   robustmem certify net.json data.npz --mu 0.01 --p 2 --engine z3 --timeout 30 --json
   robustmem certify net.json data.csv --rho 0.3 --jobs 2 -o report.json
+  robustmem certify acas_1_1.onnx --vnnlib prop_1.vnnlib prop_7.vnnlib --cert c.json
   robustmem certify net.json data.csv --rho 0.3 --executor dask --scheduler tcp://host:8786
 
 executors: local (default: --jobs forked processes on this machine) or dask (a Dask
@@ -86,6 +94,12 @@ def cmd_certify(args: argparse.Namespace) -> int:
     from certify.io import check_output, load_network, write_output
     from certify.run import certify, make_radius
 
+    if args.vnnlib:
+        from robustmem.cmd_vnnlib import certify_vnnlib
+
+        return certify_vnnlib(args)
+    if args.data is None:
+        raise UsageError("certify needs NET DATA (a dataset), or NET --vnnlib P.vnnlib ...")
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
     positive_finite(args.timeout, "--timeout", "seconds per ball")
@@ -268,6 +282,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from certify.dataset import norm_p
     from certify.numbers import parse_number
 
+    if args.vnnlib:
+        from robustmem.cmd_vnnlib import check_vnnlib
+
+        return check_vnnlib(args)
+    if args.data is None or args.cert is None:
+        raise UsageError("check needs NET DATA CERT, or NET CERT --vnnlib P.vnnlib ...")
     if (args.rho is None) == (args.mu is None):
         raise UsageError("give exactly one of --rho R or --mu M")
     p = args.p.strip()

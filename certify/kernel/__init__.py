@@ -6,9 +6,10 @@ exact rational arithmetic (:mod:`~certify.kernel.rules`), and walks the proofs w
 explicit stack (:mod:`~certify.kernel.judge`). It calls no solver, uses no float and imports
 nothing from the rest of robustmem (stdlib json, hashlib and re, and python-flint's exact
 fmpz/fmpq arithmetic). The engines call the primitives of rules.py for their own bounds, so
-each rule has one definition. Trusted computing base: the five files of this package (about
-1,190 lines, 850 of them code; rules.py and dyadic.py are also what the engines use), CPython
-and python-flint.
+each rule has one definition. Trusted computing base: the six files of this package (about
+1,660 lines, 1,200 of them code, blank lines, comments and docstrings aside; rules.py and
+dyadic.py are also what the engines use), CPython and python-flint. VNN-LIB properties (a box
+and an unsafe output set) are read and judged by :mod:`~certify.kernel.spec`.
 """
 
 from certify.kernel.rules import *  # noqa: F401,F403,I001  (first: judge and parse win)
@@ -28,6 +29,7 @@ from certify.kernel.judge import (  # noqa: F401
     check_tree,
     min_cross_distance,
     preorder,
+    walk,
 )
 from certify.kernel.parse import (  # noqa: F401
     dataset_sha256,
@@ -36,4 +38,14 @@ from certify.kernel.parse import (  # noqa: F401
     parse_dataset,
     parse_network,
     text_of,
+)
+from certify.kernel.spec import (  # noqa: F401
+    Box,
+    Spec,
+    SpecJudge,
+    check_spec_bundle_text,
+    check_spec_leaf,
+    fails_at,
+    parse_spec,
+    spec_layers,
 )

@@ -19,6 +19,12 @@ def _shift(q: Q, bits: int) -> int:
     return bits - (abs(p).bit_length() - d.bit_length()) - 1
 
 
+def log2_floor(n: int, d: int) -> int:
+    """⌊log2(n/d)⌋ for integers n, d > 0."""
+    e = n.bit_length() - d.bit_length()
+    return e if (n << max(-e, 0)) >= (d << max(e, 0)) else e - 1
+
+
 def is_short(q: Q, bits: int) -> bool:
     """q is already a dyadic m/2^k with |m| < 2^bits (nothing to round)."""
     d = int(q.q)

@@ -196,25 +196,40 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
 
 
 def check_nodes(layers, ball: Ball, nodes, fixed: dict | None = None) -> int:
-    """Checks a preorder proof (a list of nodes) for one ball; returns its number of leaves.
-    Iterative: the depth of the tree costs no stack."""
+    """Checks a preorder proof (a list of nodes) for one ball; returns its number of leaves."""
+    goal, strict = goal_layers(layers, ball.y)
+    return walk(
+        nodes,
+        goal,
+        ball,
+        lambda region, node, fx: check_leaf(goal, strict, region, node, fx),
+        fixed=fixed,
+    )
+
+
+def walk(nodes, layers, region, leaf, *, cuts: bool = False, fixed: dict | None = None) -> int:
+    """Walks a preorder proof (a list of nodes) with an explicit stack, so the depth of the
+    tree costs no stack, calling ``leaf(region, node, fixed)`` on every leaf; returns the
+    number of leaves. A split node {"split": [k, i]} is followed by its active, then its
+    inactive subtree; with ``cuts`` (a box region), a node {"cut": [j, v]} by the subtree on
+    the box's half x_j ≤ v, then the one on x_j ≥ v (lo_j < v < hi_j)."""
     if not isinstance(nodes, list) or not nodes:
         raise Rejected("a proof is a non-empty list of nodes")
-    goal, strict = goal_layers(layers, ball.y)
     fixed = dict(fixed or {})
-    todo: list = [(None, None)]  # (split to set before the next node, phase) or (UNDO, key)
-    pos = leaves = 0
     undo = object()
+    todo: list = [(None, None, region)]  # (split to set first, phase, region) or (undo, key)
+    pos = leaves = 0
     while todo:
-        key, ph = todo.pop()
+        key, ph, *reg = todo.pop()
         if key is undo:
             del fixed[ph]
             continue
         if key is not None:
             fixed[key] = ph
-        if pos >= len(nodes):
-            raise Rejected("the proof ends before its tree does")
-        node = nodes[pos]
+        try:
+            node, here = nodes[pos], reg[0]
+        except IndexError:
+            raise Rejected("the proof ends before its tree does") from None
         pos += 1
         if isinstance(node, dict) and "split" in node:
             s = node["split"]
@@ -228,27 +243,41 @@ def check_nodes(layers, ball: Ball, nodes, fixed: dict | None = None) -> int:
                 raise Rejected(f"split {shown(s)} is not a hidden unit [layer, unit]")
             if tuple(s) in fixed:
                 raise Rejected(f"split {s} repeats a split on its path")
+            children = [(tuple(s), False, here), (tuple(s), True, here)]
+        elif cuts and isinstance(node, dict) and "cut" in node:
+            s = node["cut"]
+            if not (isinstance(s, list) and len(s) == 2 and type(s[0]) is int):
+                raise Rejected(f"cut {shown(s)} is not [input, value]")
+            j, v = s[0], number(s[1])
+            if not (0 <= j < len(here.lo) and here.lo[j] < v < here.hi[j]):
+                raise Rejected(f"cut {shown(s)} is not inside the box on its path")
+            children = [(None, None, here.cut(j, v, True)), (None, None, here.cut(j, v, False))]
+        else:
+            leaf(here, node, fixed)
+            leaves += 1
             if key is not None:
-                todo.append((undo, key))
-            todo += [(tuple(s), False), (tuple(s), True)]
+                del fixed[key]
             continue
-        check_leaf(goal, strict, ball, node, fixed)
-        leaves += 1
         if key is not None:
-            del fixed[key]
+            todo.append((undo, key))
+        todo += children
     if pos != len(nodes):
         raise Rejected(f"{len(nodes) - pos} nodes after the end of the proof tree")
     return leaves
 
 
 def preorder(tree) -> list:
-    """A nested tree {"split", "active", "inactive"} / leaf as a preorder list (iterative)."""
+    """A nested tree ({"split", "active", "inactive"}, {"cut", "low", "high"}, or a leaf) as a
+    preorder list (iterative)."""
     out, todo = [], [tree]
     while todo:
         node = todo.pop()
         if isinstance(node, dict) and "split" in node:
             out.append({"split": node["split"]})
             todo += [node.get("inactive"), node.get("active")]
+        elif isinstance(node, dict) and "cut" in node:
+            out.append({"cut": node["cut"]})
+            todo += [node.get("high"), node.get("low")]
         else:
             out.append(node)
     return out

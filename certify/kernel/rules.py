@@ -68,10 +68,13 @@ class Ball:
     """The open ball ‖x − c‖_p < μ with label y (rp = μ^p, or μ for p = ∞: p None), and the
     arithmetic of its bounds: ``bits`` None is exact; an integer rounds every bound, slope
     and symbolic coefficient outward to a dyadic of that many bits (see :mod:`dyadic`).
-    ``deep``: :func:`bounds` also back-substitutes every unit left unstable (DeepPoly)."""
+    ``deep``: :func:`bounds` also back-substitutes every unit left unstable (DeepPoly).
+    ``tick``: None, or a no-argument callable that :func:`bounds` and :func:`back_rows` call
+    between layers and batches of rows (an engine's deadline: it may raise)."""
 
-    def __init__(self, c, y, p, rp, bits=None, deep=False):
+    def __init__(self, c, y, p, rp, bits=None, deep=False, tick=None):
         self.c, self.y, self.p, self.rp, self.bits, self.deep = c, y, p, rp, bits, deep
+        self.tick = tick
 
     def contains(self, x) -> bool:
         t = [abs(a - b) for a, b in zip(x, self.c)]
@@ -100,6 +103,7 @@ def dot(a, b) -> Q:
     return sum((u * v for u, v in zip(a, b)), Q(0))
 
 
+BATCH = 128  # deep bounds: rows back-substituted together (a tick between batches)
 WIDE = 6  # rows with more nonzeros than this go through one flint product per layer
 
 
@@ -276,7 +280,9 @@ def bounds(layers, ball: Ball, fixed: dict):
             hit = seen[id(r)] = (r, (r * c)[0, 0], ball.reach(r.entries()))
         return hit[1], hit[2]
 
+    terms = []  # per layer: its units' pulls (back-substitution), made once
     for k, L in enumerate(layers):
+        tick(ball)
         zL = combine(L, AL, AU, d)
         diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
         zU = zL if not diff else combine(L, AU, AL, d, zL, diff)
@@ -287,11 +293,15 @@ def bounds(layers, ball: Ball, fixed: dict):
             lo = [max(x, v) for x, v in zip(lo, interval(L, alo, aup))]
             up = [min(x, v) for x, v in zip(up, interval(L, aup, alo))]
             if ball.deep:  # each unit still unstable: back-substituted through layers < k
-                for i in [i for i, (l, u) in enumerate(zip(lo, up)) if l < 0 < u]:
-                    lo[i] = max(lo[i], back_substitute(layers[: k + 1], ball, fixed, lows, ups, i))
-                    up[i] = min(
-                        up[i], -back_substitute(layers[: k + 1], ball, fixed, lows, ups, i, -1)
-                    )
+                todo = [i for i, (l, u) in enumerate(zip(lo, up)) if l < 0 < u]
+                while todo:
+                    tick(ball)
+                    part, todo = todo[:BATCH], todo[BATCH:]
+                    lam = [L.W[i] for i in part] + [[-w for w in L.W[i]] for i in part]
+                    con = [L.b[i] for i in part] + [-L.b[i] for i in part]
+                    got = back_rows(layers[: k + 1], ball, terms, lam, con)
+                    for i, a, b in zip(part, got, got[len(part) :]):
+                        lo[i], up[i] = max(lo[i], a), min(up[i], -b)
         if ball.bits is not None:  # outward: l down, u up (signs and zeros are kept)
             lo = [dyadic.down(v, ball.bits) for v in lo]
             up = [dyadic.up(v, ball.bits) for v in up]
@@ -299,6 +309,8 @@ def bounds(layers, ball: Ball, fixed: dict):
         ups.append(up)
         if k == len(layers) - 1:
             break
+        if ball.deep:
+            terms.append(pulls(L, k, fixed, lo, up, ball.bits))
         sl, su, off, pl, pu = [], [], [], [], []
         for i, (l, u) in enumerate(zip(lo, up)):
             ph = fixed.get((k, i))
@@ -353,46 +365,104 @@ def shorten(AL, AU, bL, bU, ball: Ball, c, seen: dict):
     return outL, outU, nbL, nbU
 
 
-def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: int = 1) -> Q:
-    """A lower bound of sign·(output j) on the region, by back-substitution: the output's
-    linear form is pushed back through the layers, each unit replaced by the side of its
-    :func:`relaxation` that its coefficient needs (stable units pass exactly, so
-    cancellations survive), then concretised over the ball."""
-    lam = [sign * w for w in layers[-1].W[j]]
-    const = sign * layers[-1].b[j]
+def pulls(L: Layer, k: int, fixed: dict, lo, up, bits=None) -> tuple:
+    """What back-substitution puts for a coefficient λ on the output a of each unit i of
+    hidden layer k (the side of its :func:`relaxation` that keeps λ·a bounded below), in
+    terms of that layer's inputs: λ > 0: λ·(sl·z + cl), λ < 0: λ·(su·z + cu), z = W·a' + b.
+    Returned as (diag(sl)·W, diag(su)·W, sl∘b + cl, su∘b + cu, pm) with pm = min(pl, pu) ≤ a
+    (columns); a step unit is a constant in [pl, pu], so the worse end for λ."""
+    sl, su, cl, cu, pm = [], [], [], [], []
+    for i, (l, u) in enumerate(zip(lo, up)):
+        step, ph = L.step[i], fixed.get((k, i))
+        a, b, off, p, q = relaxation(step, ph, l, u, bits)
+        sl.append(a)
+        su.append(b)
+        cl.append(p if step else Q(0))
+        cu.append(off)
+        pm.append(min(p, q))
+    n = len(sl)
+    return (
+        scale_rows(L.M, sl),
+        scale_rows(L.M, su),
+        M(n, 1, [v * w + c for v, w, c in zip(sl, L.b, cl)]),
+        M(n, 1, [v * w + c for v, w, c in zip(su, L.b, cu)]),
+        M(n, 1, pm),
+    )
+
+
+def tick(ball: Ball) -> None:
+    """The caller's hook between steps of a bound computation (a deadline; the judge sets
+    none)."""
+    if ball.tick is not None:
+        ball.tick()
+
+
+def round_rows(A, bits: int):
+    """A with each row rounded down to the grid 2^−s, s = bits − 1 − ⌊log2 max_j |a_j|⌋ (the
+    row's largest entry keeps ``bits`` bits): Â ≤ A entrywise, every entry a short dyadic."""
+    num, den = A.numer_denom()
+    D, m, e = int(den), A.ncols(), num.entries()
+    out = []
+    for r in range(A.nrows()):
+        row = [int(v) for v in e[r * m : (r + 1) * m]]
+        big = max(abs(v) for v in row)
+        if not big:
+            out += [Q(0)] * m
+            continue
+        s = bits - 1 - dyadic.log2_floor(big, D)
+        if s >= 0:
+            out += [Q((v << s) // D, 1 << s) for v in row]
+        else:
+            out += [Q((v // (D << -s)) << -s) for v in row]
+    return M(A.nrows(), m, out)
+
+
+def back_rows(layers, ball: Ball, terms: list, lam: list, const: list) -> list:
+    """Lower bounds of the rows lam_r·a + const_r on the region, a the inputs of the last
+    layer, by back-substitution: all rows at once (flint products), pushed back through
+    layers len − 2 … 0 by each layer's ``terms`` (:func:`pulls`: stable units pass exactly, so
+    cancellations survive), then concretised over the ball. With ``ball.bits`` the rows are
+    rounded down before each layer (:func:`round_rows`), the change δ = λ − λ̂ ≥ 0 moved into
+    the constant (λ·a ≥ λ̂·a + δ·pm)."""
+    R = len(lam)
+    A = M(R, len(lam[0]), [v for r in lam for v in r])
+    cst = M(R, 1, list(const))
+    zero = Q(0)
     for k in range(len(layers) - 2, -1, -1):
-        if ball.bits is not None and not all(dyadic.is_short(v, ball.bits) for v in lam):
-            # lam·a ≥ lam̂·a + Σ min(δ_i·pl_i, δ_i·pu_i), a_i ∈ [pl_i, pu_i], δ = lam − lam̂
-            short = [dyadic.down(v, ball.bits) for v in lam]
-            for i, (v, w, l, u) in enumerate(zip(lam, short, lows[k], ups[k])):
-                if v != w:
-                    rel = relaxation(layers[k].step[i], fixed.get((k, i)), l, u, ball.bits)
-                    const += min((v - w) * rel[3], (v - w) * rel[4])
-            lam, const = short, dyadic.down(const, ball.bits)
-        coef = []
-        for i, (lm, l, u) in enumerate(zip(lam, lows[k], ups[k])):
-            step, ph = layers[k].step[i], fixed.get((k, i))
-            if lm == 0 or (not step and ph is None and u <= 0):  # ReLU(z) = 0 where z ≤ 0
-                coef.append(Q(0))
-                continue
-            sl, su, off, pl, pu = relaxation(step, ph, l, u, ball.bits)
-            if step:  # a constant in [pl, pu]: the worse end for lm
-                const += lm * (pl if lm > 0 else pu)
-                coef.append(Q(0))
-            elif lm > 0:  # lm·a ≥ lm·sl·z
-                coef.append(lm * sl)
-            else:  # lm·a ≥ lm·(su·z + off)
-                coef.append(lm * su)
-                const += lm * off
-        row = M(1, len(coef), coef)
-        const += (row * layers[k].bm)[0, 0]
-        lam = (row * layers[k].M).entries()
-    return dot(lam, ball.c) + const - ball.reach(lam)
+        tick(ball)
+        Sl, Su, bl, bu, pm = terms[k]
+        if ball.bits is not None:
+            short = round_rows(A, ball.bits)
+            cst += (A - short) * pm
+            A = short
+        e = A.entries()
+        P = M(R, A.ncols(), [v if v > 0 else zero for v in e])
+        N = M(R, A.ncols(), [v if v < 0 else zero for v in e])
+        cst += P * bl + N * bu
+        A = P * Sl + N * Su
+    at_c = (A * M(len(ball.c), 1, list(ball.c))).entries()
+    return [v + w - ball.reach(r) for v, w, r in zip(at_c, cst.entries(), rows(A))]
+
+
+def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: int = 1) -> Q:
+    """A lower bound of sign·(output j) on the region, by back-substitution (:func:`back_rows`
+    with every layer's :func:`pulls`)."""
+    terms = [pulls(layers[k], k, fixed, lows[k], ups[k], ball.bits) for k in range(len(layers) - 1)]
+    L = layers[-1]
+    return back_rows(layers, ball, terms, [[sign * w for w in L.W[j]]], [sign * L.b[j]])[0]
 
 
 def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
     """An upper bound of output j: the forward bound, tightened by back-substitution."""
     return min(ups[-1][j], -back_substitute(layers, ball, fixed, lows, ups, j, -1))
+
+
+def output_uppers(layers, ball: Ball, fixed: dict, lows, ups) -> list:
+    """Upper bounds of every output (each as :func:`output_upper`), back-substituted together."""
+    terms = [pulls(layers[k], k, fixed, lows[k], ups[k], ball.bits) for k in range(len(layers) - 1)]
+    L = layers[-1]
+    got = back_rows(layers, ball, terms, [[-w for w in r] for r in L.W], [-v for v in L.b])
+    return [min(u, -g) for u, g in zip(ups[-1], got)]
 
 
 def affine_forms(layers, pattern):

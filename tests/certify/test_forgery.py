@@ -626,11 +626,11 @@ CASES = [
     ("issue", "property-argmax-for-scalar", _set(["property"], "argmax"), "'equal'", None),
     ("issue", "format-1", _set(["format"], "robustmem-certificate/1"), "certificate/2", None),
     ("issue", "format-missing", _del("format"), "robustmem-certificate/2", None),
-    ("issue", "not-an-object-list", lambda b: [b], "a JSON object", None),
-    ("issue", "not-an-object-string", lambda b: '"bundle"', "a JSON object", None),
-    ("issue", "not-an-object-null", lambda b: "null", "a JSON object", None),
-    ("issue", "empty-file", lambda b: "", "not valid JSON", None),
-    ("issue", "whitespace-file", lambda b: " \n", "not valid JSON", None),
+    ("issue", "not-an-object-list", lambda b: [b], "a JSON object", "usage"),
+    ("issue", "not-an-object-string", lambda b: '"bundle"', "a JSON object", "usage"),
+    ("issue", "not-an-object-null", lambda b: "null", "a JSON object", "usage"),
+    ("issue", "empty-file", lambda b: "", "not valid JSON", "usage"),
+    ("issue", "whitespace-file", lambda b: " \n", "not valid JSON", "usage"),
     ("issue", "invalid-utf8", lambda b: b"\xff\xfe" + json.dumps(b).encode(), "UTF-8", None),
     ("issue", "utf8-bom", lambda b: b"\xef\xbb\xbf" + json.dumps(b).encode(), "JSON", None),
     ("issue", "truncated-json", lambda b: json.dumps(b)[:-7], "not valid JSON", None),
@@ -1034,9 +1034,15 @@ assert len(IDS) == len(set(IDS)), [i for i in IDS if IDS.count(i) > 1]
 def test_forged_bundle_is_rejected_via_cli(fixtures, name, mutate, match, ball, capsys, tmp_path):
     fx = fixtures(name)
     forged = mutate(fx.copy())
-    ball, status = ball if isinstance(ball, tuple) else (ball, "REJECTED")
     t0 = time.monotonic()
-    rejects(fx, forged, capsys, tmp_path, match, ball=ball, status=status)
+    if ball == "usage":  # not a certificate bundle at all: an input error (exit 3)
+        for json_out in (False, True):
+            code, _ = run_check(fx, forged, capsys, tmp_path, json_out=json_out)
+            assert code == 3
+        ball = None
+    else:
+        ball, status = ball if isinstance(ball, tuple) else (ball, "REJECTED")
+        rejects(fx, forged, capsys, tmp_path, match, ball=ball, status=status)
     assert time.monotonic() - t0 < 10  # two CLI runs, each quick however hostile the file
     try:  # the kernel's own answer agrees, on a fresh judge
         v = fx.judge().check_bundle(

@@ -135,9 +135,9 @@ class Item:
     must be accepted (the unmutated kernel is checked to accept it)."""
 
     name: str
-    kind: str  # "proof" | "rounded" | "empty" | "bundle"
+    kind: str  # "proof" | "rounded" | "empty" | "bundle" | "spec"
     args: tuple
-    valid: bool
+    valid: bool | None  # None: no claim either way (an UNKNOWN entry, a tree order)
 
 
 def _proof(name, net, b, tree, valid) -> Item:
@@ -821,6 +821,260 @@ def _rounded_items() -> list[Item]:
     return out
 
 
+def _spec_item(name, nt, props, entries, valid) -> Item:
+    from certify.kernel.spec import FORMAT as SPEC_FORMAT
+
+    bundle = {
+        "format": SPEC_FORMAT,
+        "network_sha256": kernel.parse_network(nt)[1],
+        "properties": list(entries),
+    }
+    return Item(name, "spec", (nt, tuple(props), json.dumps(bundle)), valid)
+
+
+def _spec_items() -> list[Item]:
+    """VNN-LIB bundles: proofs with input cuts and counterexamples from the tiny prover of
+    test_spec.py, their forgeries, and items at the edges of the box and of the unsafe set."""
+    from . import test_spec as ts
+
+    out = []
+    nt, pt, spec, tree = ts.clamp_case()
+    out.append(_spec_item("vnnlib clamp proof", nt, [pt], [ts.entry(spec, tree)], True))
+    for kind in ts.FORGED:
+        e = ts._forge(kind, spec, tree)
+        if "float" not in kind:
+            out.append(_spec_item(f"vnnlib clamp: {kind}", nt, [pt], [e], False))
+    # swapped cut children: the high subtree proves the low half only if it also holds there
+    swapped = ts.preorder(_swap_cuts(tree))
+    e = {"property_sha256": spec.sha256, "verdict": "PROVED", "proof": swapped}
+    out.append(_spec_item("vnnlib clamp: cut children swapped", nt, [pt], [e], None))
+    # f = clamp(x) on [0, 1/2] is x: the unsafe set f ≥ 1/2 meets the box at its corner x = 1/2
+    half = ts.prop(1, 1, [("0", "1/2")], "(assert (>= Y_0 1/2))")
+    above = ts.prop(
+        1, 1, [("0", "1/2")], f"(assert (>= Y_0 {2**EDGE_BITS + 1}/{2 ** (EDGE_BITS + 1)}))"
+    )
+    sh, sa = kernel.parse_spec(half).sha256, kernel.parse_spec(above).sha256
+    leaf = [{"leaf": "output"}]
+    tiny = F(1, 2**EDGE_BITS)
+    for name, props, entries, valid in (
+        ("corner counterexample", [half], [("REFUTED", ["1/2"])], True),
+        ("counterexample past the corner", [half], [("REFUTED", [f"{F(1, 2) + tiny}"])], False),
+        (
+            "counterexample below the unsafe set",
+            [half],
+            [("REFUTED", [f"{F(1, 2) - tiny}"])],
+            False,
+        ),
+        ("counterexample below the box", [half], [("REFUTED", [f"{-tiny}"])], False),
+        ("proof just above the unsafe set", [above], [("PROVED", leaf)], True),
+        ("proof touching the unsafe set", [half], [("PROVED", leaf)], False),
+        ("two properties", [above, half], [("PROVED", leaf), ("REFUTED", ["1/2"])], True),
+        ("two properties, swapped", [above, half], [("REFUTED", ["1/2"]), ("PROVED", leaf)], False),
+        ("two properties, one entry", [above, half], [("PROVED", leaf)], False),
+        ("UNKNOWN entry", [half], [("UNKNOWN", None)], None),
+    ):
+        es = []
+        for (verdict, arg), t in zip(entries, props if len(entries) == len(props) else props[:1]):
+            sha = sh if t is half else sa
+            e = {"property_sha256": sha, "verdict": verdict}
+            if verdict == "REFUTED":
+                e["counterexample"] = arg
+            elif verdict == "PROVED":
+                e["proof"] = arg
+            es.append(e)
+        out.append(_spec_item(f"vnnlib {name}", nt, props, es, valid))
+    # compound terms: on [0, 1/2] f = x exactly (every unit stable), so max T(f) is T at
+    # x = 1/2 (α > 0) or x = 0 (α < 0); "(>= T θ)" with θ = that max is refuted exactly there
+    # and not proved, with θ + 2^-EDGE_BITS proved by the root leaf and not refuted
+    for term, alpha, beta in (
+        ("(+ Y_0 1)", 1, 1),
+        ("(+ Y_0 Y_0 1/4)", 2, F(1, 4)),
+        ("(- Y_0 1/2)", 1, F(-1, 2)),
+        ("(- Y_0)", -1, 0),
+        ("(- 3 Y_0 1)", -1, 2),
+        ("(* 2 Y_0)", 2, 0),
+        ("(* Y_0 3)", 3, 0),
+        ("(* 2 (+ Y_0 1))", 2, 2),
+        ("(* -1/2 (- Y_0 1) 2)", -1, 1),
+        ("(* 2 3)", 0, 6),
+    ):
+        x = F(1, 2) if alpha > 0 else F(0)
+        top = alpha * x + beta
+        for theta, holds in ((top, False), (top + tiny, True)):
+            t = ts.prop(1, 1, [("0", "1/2")], f"(assert (>= {term} {theta}))")
+            sha = kernel.parse_spec(t).sha256
+            cex = {"property_sha256": sha, "verdict": "REFUTED", "counterexample": [str(x)]}
+            prf = {"property_sha256": sha, "verdict": "PROVED", "proof": leaf}
+            out.append(
+                _spec_item(f"vnnlib {term} ≥ max{'+' if holds else ''}", nt, [t], [cex], not holds)
+            )
+            out.append(
+                _spec_item(
+                    f"vnnlib {term} ≥ max{'+' if holds else ''}: proof", nt, [t], [prf], holds
+                )
+            )
+    # constant atoms: (>= 0 0) is true (kept: its conjunction is then all of Y), (>= 0 1/2)
+    # false (the conjunction is dropped); an empty unsafe set is proved by any leaf
+    for name, unsafe, holds in (
+        ("true constant", "(assert (>= 0 0))", False),
+        ("false constant", "(assert (>= 0 1/2))", True),
+        ("false constant or Y", "(assert (or (>= 0 1/2) (>= Y_0 1)))", True),
+        ("true constant and Y", "(assert (and (<= 0 0) (>= Y_0 1/2)))", False),
+    ):
+        t = ts.prop(1, 1, [("0", "1/2")], unsafe)
+        sha = kernel.parse_spec(t).sha256
+        cex = {"property_sha256": sha, "verdict": "REFUTED", "counterexample": ["1/2"]}
+        prf = {"property_sha256": sha, "verdict": "PROVED", "proof": leaf}
+        out.append(_spec_item(f"vnnlib {name}", nt, [t], [cex], not holds))
+        out.append(_spec_item(f"vnnlib {name}: proof", nt, [t], [prf], holds))
+    # a split that empties the region: unit (0, 1) is z = x − 1 < 0 on [0, 1/2]
+    split = [{"split": [0, 1]}, {"leaf": "empty"}, {"leaf": "output"}]
+    for name, proof, valid in (
+        ("empty split", split, True),
+        ("empty split, leaves swapped", [split[0], split[2], split[1]], False),
+        ("shallow leaf", [{"leaf": "output", "deep": False}], True),
+        ("deep leaf", [{"leaf": "output", "deep": True}], True),
+        ("leaf deep 1", [{"leaf": "output", "deep": 1}], False),
+    ):
+        e = {"property_sha256": sa, "verdict": "PROVED", "proof": proof}
+        out.append(_spec_item(f"vnnlib {name}", nt, [above], [e], valid))
+    for bits, valid in ((16, True), (4096, True), (15, False), (4097, False)):
+        e = {"property_sha256": sa, "verdict": "PROVED", "proof": leaf, "bits": bits}
+        out.append(_spec_item(f"vnnlib bits {bits}", nt, [above], [e], valid))
+    # the tight cut: at lo + 2^-EDGE_BITS (accepted) and at lo (refused)
+    box = kernel.Box(spec.lo, spec.hi)
+    goal, groups = kernel.spec_layers(kernel.parse_network(nt)[0], spec)
+    v = spec.lo[0] + kernel.exact(tiny)
+    low = ts.prove(goal, groups, box.cut(0, v, False), 3)
+    high = ts.prove(goal, groups, box.cut(0, v, True), 10)
+    for at, valid in ((v, True), (spec.lo[0], False)):
+        t = {"cut": [0, f"{at.p}/{at.q}"], "low": low, "high": high}
+        out.append(
+            _spec_item(
+                f"vnnlib cut at lo{'+tiny' if valid else ''}", nt, [pt], [ts.entry(spec, t)], valid
+            )
+        )
+    # random properties: proofs, counterexamples, and the root alone where the prover cut
+    for seed in range(12):
+        rnt, rpt = ts.random_case(seed)
+        rs = kernel.parse_spec(rpt)
+        goal, groups = kernel.spec_layers(kernel.parse_network(rnt)[0], rs)
+        t = ts.prove(goal, groups, kernel.Box(rs.lo, rs.hi), 6)
+        bad = next((x for x in ts.grid(rs, 5) if kernel.fails_at(goal, groups, x)), None)
+        if t is not None:
+            out.append(_spec_item(f"vnnlib random {seed}", rnt, [rpt], [ts.entry(rs, t)], True))
+            e = ts.entry(rs, t, bits=24, deep=True)
+            out.append(_spec_item(f"vnnlib random {seed}, 24 bits, deep", rnt, [rpt], [e], None))
+            if "cut" in t:
+                lone = ts.entry(rs, {"leaf": "output"})
+                out.append(_spec_item(f"vnnlib random {seed}: root", rnt, [rpt], [lone], False))
+        if bad is not None:
+            e = {"property_sha256": rs.sha256, "verdict": "REFUTED"}
+            e["counterexample"] = [f"{v.p}/{v.q}" for v in bad]
+            out.append(_spec_item(f"vnnlib random {seed}: cex", rnt, [rpt], [e], True))
+            for proof in ([{"leaf": "output"}], [{"leaf": "empty"}]):
+                e = ts.entry(rs, {"leaf": "output"})
+                e["proof"] = proof
+                out.append(_spec_item(f"vnnlib random {seed}: false proof", rnt, [rpt], [e], False))
+    return out
+
+
+def _spec_edge_items() -> list[Item]:
+    """VNN-LIB items at the acceptance edge of "Y_0 ≥ θ" proved by one root leaf: θ* found by
+    bisection (to 2^-EDGE_BITS) with the kernel, for exact and 16-bit bounds, shallow and deep
+    leaves, on a two-hidden-layer network with non-dyadic weights and a row of large ones (so
+    rounding moves every bound); the same leaf evaluated with the other depth where the two
+    edges differ; nested trees (put in preorder by the kernel under test); cuts at the box's
+    ends wrapping a valid tree; an output with zero weights."""
+    from . import test_spec as ts
+
+    rng = random.Random(1)  # (seed 1: the deep bounds are tighter than the shallow ones)
+
+    def mat(m, n):
+        return [
+            [F(rng.randint(-6, 6), rng.choice([1, 2, 3, 5])) for _ in range(n)] for _ in range(m)
+        ]
+
+    layers = [(mat(3, n), [F(rng.randint(-2, 2), 3) for _ in range(3)]) for n in (2, 3, 3)]
+    layers.append((mat(1, 3) + [[F(0)] * 3], [F(0), F(2, 5)]))
+    layers[2][0][0][1] = F(2**18, 3)  # back-substituted rows past 2^16: rounded to a coarse grid
+    nt = ts.net_text([([[F(v) for v in r] for r in W], [F(v) for v in b]) for W, b in layers])
+    box = [("-1/3", "1/2"), ("-1/5", "2/7")]
+    out = []
+
+    def item(theta, leaf, valid, bits=None, deep=None, tag=""):
+        t = ts.prop(2, 2, box, f"(assert (>= Y_0 {theta.numerator}/{theta.denominator}))")
+        e = {"property_sha256": kernel.parse_spec(t).sha256, "verdict": "PROVED", "proof": leaf}
+        if bits is not None:
+            e["bits"] = bits
+        if deep is not None:
+            e["deep"] = deep
+        return _spec_item(f"vnnlib edge{tag}", nt, [t], [e], valid)
+
+    edges = {}
+    for bits in (None, 16):
+        for deep in (False, True):
+            leaf = [{"leaf": "output"}]
+            lo, hi = F(-64), F(64)
+            assert _accepted(item(hi, leaf, True, bits, deep))
+            assert not _accepted(item(lo, leaf, True, bits, deep))
+            while hi - lo > F(1, 2**EDGE_BITS):
+                mid = (lo + hi) / 2
+                if _accepted(item(mid, leaf, True, bits, deep)):
+                    hi = mid
+                else:
+                    lo = mid
+            edges[bits, deep] = (lo, hi)
+            tag = f" bits={bits} deep={deep}"
+            out += [item(hi, leaf, True, bits, deep, tag), item(lo, leaf, False, bits, deep, tag)]
+    for bits in (None, 16):
+        (shallow, _), (_, deep) = edges[bits, False], edges[bits, True]
+        assert deep < shallow  # the network needs the deep bounds for some θ
+        if deep < shallow:  # θ between the edges: closes deep, not shallow
+            theta = (deep + shallow) / 2
+            for entry_deep, leaf_deep, valid in (
+                (False, True, True),
+                (True, False, False),
+                (True, None, True),
+                (False, None, False),
+            ):
+                leaf = [
+                    {"leaf": "output"}
+                    if leaf_deep is None
+                    else {"leaf": "output", "deep": leaf_deep}
+                ]
+                tag = f" between, bits={bits}, entry {entry_deep}, leaf {leaf_deep}"
+                out.append(item(theta, leaf, valid, bits, entry_deep, tag))
+    # an output with zero weights is its bias: "Y_1 ≥ 2/5" fails everywhere, "≥ 2/5 + tiny" holds
+    tiny = F(1, 2**EDGE_BITS)
+    for bits in (None, 16):
+        for theta, valid in ((F(2, 5), False), (F(2, 5) + tiny, True)):
+            t = ts.prop(2, 2, box, f"(assert (>= Y_1 {theta.numerator}/{theta.denominator}))")
+            e = {"property_sha256": kernel.parse_spec(t).sha256, "verdict": "PROVED"}
+            e.update(proof=[{"leaf": "output"}], bits=bits)
+            out.append(_spec_item(f"vnnlib zero row {theta} bits={bits}", nt, [t], [e], valid))
+    # nested trees and cuts at the box's ends (sound, but refused: a cut splits the box)
+    cnt, cpt, cspec, ctree = ts.clamp_case()
+    e = {"property_sha256": cspec.sha256, "verdict": "PROVED", "proof": ctree}
+    out.append(Item("vnnlib nested clamp tree", "spectree", (cnt, (cpt,), (e,)), True))
+    leaf = {"leaf": "output"}
+    for at in ("-1", "2"):
+        wrapped = {
+            "cut": [0, at],
+            "low": leaf if at == "-1" else ctree,
+            "high": ctree if at == "-1" else leaf,
+        }
+        e = {"property_sha256": cspec.sha256, "verdict": "PROVED", "proof": wrapped}
+        out.append(Item(f"vnnlib cut at the end {at}", "spectree", (cnt, (cpt,), (e,)), False))
+    return out
+
+
+def _swap_cuts(tree):
+    if "cut" not in tree:
+        return tree
+    return {"cut": tree["cut"], "low": _swap_cuts(tree["high"]), "high": _swap_cuts(tree["low"])}
+
+
 @cache
 def fixed_battery() -> tuple[Item, ...]:
     out = []
@@ -856,7 +1110,7 @@ def fixed_battery() -> tuple[Item, ...]:
         )
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
     out += _bits_items() + _edge_items() + _rule_items() + _multiplier_items()
-    out += _rounded_items()
+    out += _rounded_items() + _spec_items() + _spec_edge_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (
@@ -957,6 +1211,24 @@ def _run(k, item: Item):
             copy.deepcopy(cert), forms, {(0, 0): True, (0, 1): True}, kb, ([k.Q(0), k.Q(1)], k.Q(0))
         )
         return frozenset({"EMPTY"}), None
+    if item.kind == "spectree":  # nested trees, put in preorder by the kernel under test
+        net_text, props, entries = item.args
+        from certify.kernel.spec import FORMAT as SPEC_FORMAT
+
+        es = [{**e, "proof": k.preorder(e["proof"])} if "proof" in e else e for e in entries]
+        bundle = {
+            "format": SPEC_FORMAT,
+            "network_sha256": kernel.parse_network(net_text)[1],
+            "properties": es,
+        }
+        item = Item(item.name, "spec", (net_text, props, json.dumps(bundle)), item.valid)
+    if item.kind == "spec":  # a VNN-LIB bundle (certify/kernel/spec.py)
+        net_text, props, bundle_text = item.args
+        v = k.check_spec_bundle_text(net_text, list(props), bundle_text)
+        claims = {(i, st) for i, st, _ in v.balls if st in ("PROVED", "REFUTED")}
+        if v.verdict in ("PROVED", "REFUTED"):
+            claims.add(("bundle", v.verdict))
+        return frozenset(claims), (v.verdict, tuple((i, st) for i, st, _ in v.balls))
     net_text, data_text, bundle_text, p, rho, mu = item.args
     v = k.check_bundle_text(net_text, data_text, bundle_text, p, rho=rho, mu=mu)
     claims = {(i, st) for i, st, _ in v.balls if st in ("PROVED", "REFUTED")}
@@ -1458,9 +1730,11 @@ def test_unmutated_kernel_decides_the_battery():
     forged one, and agrees with the installed kernel; the random battery has both kinds."""
     base_f, base_r = baseline()
     for it, (c, v) in zip(fixed_battery(), base_f):
+        if it.valid is None:  # either way (an UNKNOWN entry, a tree whose order may not matter)
+            continue
         if it.valid:
             assert c, (it.name, v)
-        elif it.kind == "bundle":  # per-ball claims may stand; the bundle as a whole may not
+        elif it.kind in ("bundle", "spec"):  # per-ball claims may stand, not the whole bundle
             assert not any(x[0] == "bundle" for x in c), it.name
         elif it.name.split(": ")[-1] != "flip a pattern bit":  # (see the test above)
             assert not c, (it.name, v)

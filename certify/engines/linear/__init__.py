@@ -19,7 +19,8 @@ For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether 
    - otherwise an exact solver (z3: LRA for ℓ1/ℓ∞, NRA for ℓ2 and integer p) decides whether
      the region contains a point with a·x + β ≠ y — a model is turned into an exact
      counterexample (re-evaluated on the real network), unsat closes the leaf.
-Budget exhausted (time or nodes) gives UNKNOWN.
+Budget exhausted (time, memory or nodes) gives UNKNOWN, also inside one bound computation
+(the kernel's rules call the engine's tick between layers and batches of rows).
 
 Step units (H(t) = 1 if t ≥ 0 else 0; a layer may mix them with ReLU units, so every
 decision below is taken unit by unit) are piecewise constant: a unit with lower bound ≥ 0
@@ -49,7 +50,13 @@ from certify.engines.linear.argmax import check_argmax
 from certify.engines.linear.attack import attack, attack_margins
 from certify.engines.linear.equal import check_equal
 from certify.engines.linear.leaves import affine_piece, piece
-from certify.engines.linear.prepare import _Prepared, kernel_ball, margin_prep, prepare
+from certify.engines.linear.prepare import (
+    OutOfBudget,
+    _Prepared,
+    kernel_ball,
+    margin_prep,
+    prepare,
+)
 from certify.engines.linear.search import ENGINE
 from certify.kernel.rules import WIDE
 from certify.network import Network
@@ -85,10 +92,15 @@ def check_ball(
     let the float guide propose nodes (argmax with rounded bounds; see guide.py)."""
     t0 = time.monotonic()
     prep = prep or prepare(net)
-    if net.output_dim > 1:
-        res = check_argmax(net, ball, prep, timeout, max_nodes, seed, t0, guided)
-    else:
-        res = check_equal(net, ball, prep, timeout, max_nodes, seed, t0)
+    try:
+        if net.output_dim > 1:
+            res = check_argmax(net, ball, prep, timeout, max_nodes, seed, t0, guided)
+        else:
+            res = check_equal(net, ball, prep, timeout, max_nodes, seed, t0)
+    except OutOfBudget as e:  # inside a bound computation (the kernel's rules call the tick)
+        return BallResult(
+            ball.index, "UNKNOWN", ENGINE, reason=str(e), seconds=time.monotonic() - t0
+        )
     if res.certificate is not None and prep.bits is not None:
         res.certificate["bits"] = prep.bits  # the kernel rounds its bounds the same way
     if res.certificate is not None and prep.deep:  # and back-substitutes unstable units

@@ -15,7 +15,13 @@ from certify.engines.linear.leaves import (
     split_constraints,
     split_rows,
 )
-from certify.engines.linear.prepare import _F, _Prepared, kernel_ball, margin_prep
+from certify.engines.linear.prepare import (
+    _F,
+    _Prepared,
+    budget_tick,
+    kernel_ball,
+    margin_prep,
+)
 from certify.engines.linear.search import ENGINE, branch_and_bound, proved_at_root
 from certify.engines.multipliers import emptiness_certificate
 from certify.kernel import rules
@@ -39,7 +45,7 @@ def check_argmax(
     {x ∈ region : g_j(x) ≤ 0}. With ``guided`` and rounded bounds (``prep.bits``), a float
     guide (guide.py) proposes the nodes' leaves and splits; the kernel re-checks them."""
     mprep = margin_prep(prep, net, ball.label)
-    kb = kernel_ball(ball, prep.bits, prep.deep)
+    kb = kernel_ball(ball, prep.bits, prep.deep, budget_tick(t0, timeout))
     layers = mprep.layers
 
     def lows(b, fixed) -> list:

@@ -8,7 +8,7 @@ from typing import Any
 from certify.ball import Ball, BallResult
 from certify.engines.linear.attack import attack
 from certify.engines.linear.leaves import decide_leaf
-from certify.engines.linear.prepare import _Prepared, kernel_ball
+from certify.engines.linear.prepare import _Prepared, budget_tick, kernel_ball
 from certify.engines.linear.search import branch_and_bound, output_bounds, proved_at_root
 from certify.kernel import rules
 from certify.network import Network
@@ -25,7 +25,7 @@ def check_equal(
 ) -> BallResult:
     """f ≡ label on the open ball for a network with one output: PROVED, REFUTED (exact
     counterexample) or UNKNOWN."""
-    kb = kernel_ball(ball, prep.bits, prep.deep)
+    kb = kernel_ball(ball, prep.bits, prep.deep, budget_tick(t0, timeout))
     y = rules.exact(ball.label)
     root = None
     # the root first: most balls of a good memorizer close here, and need no attack

@@ -69,10 +69,14 @@ class FloatGuide:
         n_layers = len(self.W)
         for k in range(n_layers):
             Wp, Wn, b = self.Wp[k], self.Wn[k], self.b[k]
-            zL = Wp @ AL + Wn @ AU
-            zU = Wp @ AU + Wn @ AL
-            zbL = Wp @ bL + Wn @ bU + b
-            zbU = Wp @ bU + Wn @ bL + b
+            if k == 0:  # A = I, b = 0: the layer's own rows (no d×d product)
+                zL = zU = self.W[0]
+                zbL = zbU = b
+            else:
+                zL = Wp @ AL + Wn @ AU
+                zU = Wp @ AU + Wn @ AL
+                zbL = Wp @ bL + Wn @ bU + b
+                zbU = Wp @ bU + Wn @ bL + b
             rl, ru = self.reach(zL), self.reach(zU)
             cl, cu = zL @ self.c, zU @ self.c
             lo, up = zbL + cl - rl, zbU + cu + ru

@@ -4,6 +4,7 @@ that only guide the attack."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -11,6 +12,7 @@ import numpy as np
 from flint import fmpq
 
 from certify.ball import Ball
+from certify.budget import memory_limit_mib, rss_mib
 from certify.kernel import rules
 from certify.network import Network
 
@@ -73,8 +75,30 @@ def margin_prep(prep: _Prepared, net: Network, label: int) -> _Prepared:
     return prep.margins[label]
 
 
-def kernel_ball(ball: Ball, bits: int | None = None, deep: bool = False) -> rules.Ball:
-    """The ball as the kernel's rules take it (exact rationals; μ^p, or μ for p = ∞)."""
+class OutOfBudget(Exception):
+    """Raised by a ball's :func:`budget_tick` inside the kernel's bound computation; the
+    engine turns it into UNKNOWN with its message as the reason."""
+
+
+def budget_tick(t0: float, timeout: float | None):
+    """The hook (rules.Ball.tick) that the kernel's bounds call between layers and batches of
+    rows: past the ball's deadline (t0 + timeout) or the per-ball memory limit it raises
+    :class:`OutOfBudget`, so a budget holds inside one long bound computation too."""
+    deadline = None if timeout is None else t0 + timeout
+    limit = memory_limit_mib()
+
+    def tick() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfBudget("time budget exhausted in the bound computation")
+        if rss_mib() > limit:
+            raise OutOfBudget(f"memory limit ({limit} MiB) reached in the bound computation")
+
+    return tick
+
+
+def kernel_ball(ball: Ball, bits: int | None = None, deep: bool = False, tick=None) -> rules.Ball:
+    """The ball as the kernel's rules take it (exact rationals; μ^p, or μ for p = ∞);
+    ``tick``: the engine's budget hook (:func:`budget_tick`), None outside a search."""
     return rules.Ball(
         tuple(rules.exact(v) for v in ball.center),
         ball.label,
@@ -82,4 +106,5 @@ def kernel_ball(ball: Ball, bits: int | None = None, deep: bool = False) -> rule
         rules.exact(ball.radius_power),
         bits,
         deep,
+        tick,
     )

@@ -1,0 +1,372 @@
+"""VNN-LIB properties (a box and a disjunction of linear output constraints): the linear
+engine's search for a proof the kernel checks (:mod:`certify.kernel.spec`) or an exact
+counterexample.
+
+The property is read by the kernel (kernel.parse_spec): the unsafe set is a disjunction of
+conjunctions of rows h_m(x) = a_m·f(x) + c_m ≥ 0, and kernel.spec_layers folds the rows into
+the network's last layer (the "goal" network). It holds on a region when every conjunction
+has a row with h_m < 0 throughout (a leaf {"leaf": "output"}).
+
+1. *Attack*: projected gradient ascent in float (numpy) on max_t min_{m ∈ t} h_m from the
+   box's centre and random points, each promising point clamped to the box exactly and
+   re-evaluated in exact arithmetic (kernel.fails_at): only that decides REFUTED.
+2. *Branch and bound* over regions (box, split phases). Low input dimension (d ≤
+   ``CUT_DIMS``, e.g. ACAS Xu's 5): input cuts at a coordinate's midpoint, the coordinate
+   whose share of the worst open row's reach Σ_j r_j·|λ_j| is largest (λ: the row's
+   back-substituted coefficients on x); high dimension (MNIST's 784): neuron splits, chosen
+   BaBSR-like by the float guide. A float guide (guide.FloatGuide on the box) proposes each
+   node's leaf; where it is unsure, the kernel's exact (outward-rounded) bounds decide.
+   Every leaf is a claim the kernel re-checks; ``guided=False`` checks every leaf exactly
+   here first (the runner's fallback when the kernel rejects a guided tree).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from certify.budget import memory_limit_mib, rss_mib
+from certify.engines.linear.guide import TOL, FloatGuide
+from certify.engines.linear.prepare import OutOfBudget, _Prepared, budget_tick, prepare
+from certify.kernel import Box, Rejected, fails_at, preorder, rules, spec_layers
+from certify.network import Network
+
+CUT_DIMS = 16  # input cuts up to this many inputs, neuron splits beyond
+LOOKAHEAD = 3  # a deep leaf gives way to at most 2^LOOKAHEAD shallow ones (~10× cheaper each)
+ENGINE = "linear"
+
+
+@dataclass
+class SpecResult:
+    """One property's outcome: status PROVED / REFUTED / UNKNOWN with the bundle entry
+    (``entry``: the certificate, for the kernel) and statistics."""
+
+    status: str
+    reason: str
+    entry: dict[str, Any]
+    seconds: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _floats(layers) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [
+        (
+            np.array([[float(e) for e in r] for r in L.W], dtype=float),
+            np.array([float(e) for e in L.b], dtype=float),
+        )
+        for L in layers
+    ]
+
+
+class BoxGuide(FloatGuide):
+    """The float guide on boxes: the rows to prove positive are −h_m (the goal's last layer
+    negated), so the guide's "margins" are the unsafe rows with their sign flipped."""
+
+    def __init__(self, goal, floats, deep: bool) -> None:
+        neg = [*floats[:-1], (-floats[-1][0], -floats[-1][1])]
+        self.lams = {}
+        self.W = [W for W, _ in neg]
+        self.b = [b for _, b in neg]
+        self.Wp = [np.maximum(W, 0) for W in self.W]
+        self.Wn = [np.minimum(W, 0) for W in self.W]
+        self.step = [np.array(L.step, dtype=bool) for L in goal]
+        self.deep = deep
+        self.p = None
+
+    def on(self, lo: np.ndarray, hi: np.ndarray) -> BoxGuide:
+        self.c, self.r = (lo + hi) / 2, (hi - lo) / 2
+        return self
+
+    def reach(self, A: np.ndarray) -> np.ndarray:
+        return np.abs(A) @ self.r
+
+    def rows(self, fixed: dict):
+        """(safe, unsure, lo, λ, (lows, ups, sizes)): per goal row, −h_m clearly > 0 (safe) or
+        within the margin of it (unsure), the lower bounds of −h_m, and their coefficients λ
+        on x; "empty"; or None (unsure whether a split is contradicted)."""
+        b = self.bounds(fixed)
+        if b is None or isinstance(b, str):
+            return b
+        lows, ups, sizes, rel = b
+        lo, size = self.margins_low(lows, rel)
+        lam = np.array(self.W[-1], dtype=float)  # back to the input: the margins' λ on x
+        for k in range(len(self.W) - 2, -1, -1):
+            sl, su, _off, _pl, _pu, step = rel[k]
+            lam = np.where(step, 0.0, np.where(lam > 0, lam * sl, lam * su)) @ self.W[k]
+        safe = lo > TOL * size
+        return safe, ~safe & (lo > -TOL * size), lo, lam, (lows, ups, sizes)
+
+
+def _exact_point(x: np.ndarray, lo, hi) -> list:
+    """A float point as exact rationals, clamped to the closed box [lo, hi]."""
+    out = []
+    for v, a, b in zip(x, lo, hi):
+        q = rules.exact(Fraction(float(v)))
+        out.append(min(max(q, a), b))
+    return out
+
+
+def _score(floats, groups, X: np.ndarray):
+    """Per row of X: max over conjunctions of min over their rows of h (float), and per row
+    of X the goal row that attains it (for its gradient)."""
+    h = X
+    for k, (W, b) in enumerate(floats):
+        z = h @ W.T + b
+        h = np.maximum(z, 0) if k < len(floats) - 1 else z
+    best = np.full(len(X), -np.inf)
+    pick = np.zeros(len(X), dtype=int)
+    for g in groups:
+        sub = h[:, g]
+        m = sub.min(axis=1)
+        arg = np.asarray(g)[sub.argmin(axis=1)]
+        better = m > best
+        best, pick = np.where(better, m, best), np.where(better, arg, pick)
+    return best, pick
+
+
+def _grad(floats, X: np.ndarray, pick: np.ndarray, leak: float) -> np.ndarray:
+    masks, h = [], X
+    for W, b in floats[:-1]:
+        z = h @ W.T + b
+        masks.append(np.where(z > 0, 1.0, leak))
+        h = np.maximum(z, 0)
+    g = floats[-1][0][pick]
+    for k in range(len(floats) - 2, -1, -1):
+        g = (g * masks[k]) @ floats[k][0]
+    return g
+
+
+def attack_box(goal, groups, floats, lo, hi, seed: int = 0, starts: int = 24, steps: int = 40):
+    """PGD (ℓ∞ sign steps, clipped to the box) on the float score; the first point whose
+    exact evaluation fails the property, as exact rationals, or None."""
+    if not groups:
+        return None
+    if any(not g for g in groups):  # an empty conjunction: every point is unsafe
+        return list(lo)
+    flo = np.array([float(v) for v in lo])
+    fhi = np.array([float(v) for v in hi])
+    rng = np.random.default_rng(seed)
+    X = np.vstack([(flo + fhi) / 2, flo + (fhi - flo) * rng.random((starts - 1, len(flo)))])
+    width = fhi - flo
+    tried = 0
+    for t in range(steps):
+        s, pick = _score(floats, groups, X)
+        for r in np.argsort(-s)[:2]:
+            if s[r] >= -1e-9 and tried < 64:
+                tried += 1
+                x = _exact_point(X[r], lo, hi)
+                if fails_at(goal, groups, x):
+                    return x
+        g = _grad(floats, X, pick, 0.0 if t % 2 else 0.1)
+        step = width * (0.25 * (1 - t / steps) + 0.01)
+        X = np.clip(X + step * np.sign(g), flo, fhi)
+    return None
+
+
+def check_spec(
+    net: Network,
+    spec,
+    *,
+    timeout: float | None = None,
+    max_nodes: int = 100_000,
+    prep: _Prepared | None = None,
+    seed: int = 0,
+    guided: bool = True,
+) -> SpecResult:
+    """Decide one parsed property (kernel.Spec) on ``net``: PROVED (with a proof tree the
+    kernel checks), REFUTED (an exact counterexample) or UNKNOWN (the reason)."""
+    t0 = time.monotonic()
+    prep = prep or prepare(net)
+    goal, groups = spec_layers(prep.layers, spec)
+    entry: dict[str, Any] = {"property_sha256": spec.sha256, "verdict": "UNKNOWN"}
+    stats: dict[str, Any] = {"nodes": 0}
+    try:
+        out = _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed, guided)
+    except OutOfBudget as e:
+        out = SpecResult("UNKNOWN", str(e), entry)
+    out.seconds, out.stats = time.monotonic() - t0, stats
+    return out
+
+
+def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed, guided):
+    tick = budget_tick(t0, timeout)
+    floats = _floats(goal)
+    x = attack_box(goal, groups, floats, spec.lo, spec.hi, seed)
+    if x is not None:
+        entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in x])
+        return SpecResult("REFUTED", "counterexample found by the attack, checked exactly", entry)
+    guide = BoxGuide(goal, floats, prep.deep)
+    cuts = len(spec.lo) <= CUT_DIMS
+    limit = memory_limit_mib()
+    tree: dict[str, Any] = {}
+    leaves: dict[str, int] = {}
+    stack = [(Box(spec.lo, spec.hi, prep.bits, prep.deep), {}, tree)]
+    deadline = None if timeout is None else t0 + timeout
+    while stack:
+        if stats["nodes"] >= max_nodes:
+            return SpecResult("UNKNOWN", f"budget exhausted after {stats['nodes']} nodes", entry)
+        if deadline is not None and time.monotonic() > deadline:
+            return SpecResult(
+                "UNKNOWN", f"time budget exhausted after {stats['nodes']} nodes", entry
+            )
+        if stats["nodes"] % 64 == 0 and rss_mib() > limit:
+            return SpecResult("UNKNOWN", f"memory limit ({limit} MiB) reached", entry)
+        region, fixed, node = stack.pop()
+        stats["nodes"] += 1
+        flo = np.array([float(v) for v in region.lo])
+        fhi = np.array([float(v) for v in region.hi])
+        leaf, g = None, None
+        for deep in (False, True) if prep.deep and cuts else (prep.deep,):  # shallow: ~10× cheaper
+            guide.deep = deep
+            g = guide.on(flo, fhi).rows(fixed)
+            if g is None or (isinstance(g, tuple) and _near(g, groups)) or not guided:
+                leaf = _exact_leaf(goal, groups, region, fixed, tick, deep)
+                kind = leaf
+            elif g == "empty" or all(g[0][t].any() for t in groups):
+                kind = leaf = "empty" if g == "empty" else "output"
+            if leaf is not None:
+                break
+        if leaf == "output" and deep and cuts and guided:
+            cover = _shallow_tree(guide, groups, region, fixed, LOOKAHEAD)
+            guide.deep = True
+            if cover is not None:  # a few shallow leaves cost the kernel less than a deep one
+                node.update(cover)
+                leaves["output"] = leaves.get("output", 0) + _count_leaves(cover)
+                continue
+        if leaf is not None:
+            node["leaf"] = leaf
+            if deep is not prep.deep:
+                node["deep"] = deep
+            leaves[kind] = leaves.get(kind, 0) + 1
+            continue
+        if cuts:  # is the region's centre a counterexample? (float first, exact decides)
+            s, _ = _score(floats, groups, ((flo + fhi) / 2)[None, :])
+            if s[0] >= -1e-9:
+                x = _exact_point((flo + fhi) / 2, region.lo, region.hi)
+                if fails_at(goal, groups, x):
+                    entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in x])
+                    return SpecResult(
+                        "REFUTED", "counterexample found by the search, checked exactly", entry
+                    )
+            j = _cut_choice(g, groups, fhi - flo)
+            v = (region.lo[j] + region.hi[j]) / 2
+            node.update(cut=[j, f"{v.p}/{v.q}"], low={}, high={})
+            stack.append((region.cut(j, v, True), fixed, node["high"]))
+            stack.append((region.cut(j, v, False), fixed, node["low"]))
+            continue
+        unit = _split_choice(guide, g, fixed, goal, region, tick)
+        if unit is None:
+            return SpecResult(
+                "UNKNOWN",
+                "a node with every unit stable or split that the bounds do not close "
+                f"(after {stats['nodes']} nodes)",
+                entry,
+            )
+        node.update(split=list(unit), active={}, inactive={})
+        stack.append((region, {**fixed, unit: False}, node["inactive"]))
+        stack.append((region, {**fixed, unit: True}, node["active"]))
+    stats["leaves"] = leaves
+    entry.update(verdict="PROVED", proof=preorder(tree), bits=prep.bits, deep=prep.deep)
+    n = sum(leaves.values())
+    return SpecResult("PROVED", f"every branch closed ({n} leaves)", entry)
+
+
+def _near(g, groups) -> bool:
+    """The float guide is unsure: a conjunction it does not close has a row within the
+    margin of closing it."""
+    safe, unsure = g[0], g[1]
+    return any(not safe[t].any() and unsure[t].any() for t in groups)
+
+
+def _shallow_tree(guide: BoxGuide, groups, region: Box, fixed: dict, depth: int):
+    """A subtree of input cuts (at most ``depth`` deep) whose leaves all close with the
+    shallow bounds (no back-substitution), by the float guide with a clear margin; None if
+    there is none."""
+    flo = np.array([float(v) for v in region.lo])
+    fhi = np.array([float(v) for v in region.hi])
+    guide.deep = False
+    h = guide.on(flo, fhi).rows(fixed)
+    if h == "empty":
+        return {"leaf": "empty", "deep": False}
+    if not isinstance(h, tuple) or _near(h, groups):
+        return None
+    if all(h[0][t].any() for t in groups):
+        return {"leaf": "output", "deep": False}
+    if depth == 0:
+        return None
+    j = _cut_choice(h, groups, fhi - flo)
+    v = (region.lo[j] + region.hi[j]) / 2
+    low = _shallow_tree(guide, groups, region.cut(j, v, False), fixed, depth - 1)
+    high = low and _shallow_tree(guide, groups, region.cut(j, v, True), fixed, depth - 1)
+    return high and {"cut": [j, f"{v.p}/{v.q}"], "low": low, "high": high}
+
+
+def _count_leaves(tree) -> int:
+    return 1 if "leaf" in tree else _count_leaves(tree["low"]) + _count_leaves(tree["high"])
+
+
+def _exact_leaf(goal, groups, region: Box, fixed: dict, tick, deep: bool) -> str | None:
+    """The kernel's exact (outward-rounded) bounds on the region (back-substituted unit
+    bounds if ``deep``): "empty", "output", or None (they do not close it)."""
+    region = Box(region.lo, region.hi, region.bits, deep)
+    region.tick = tick
+    try:
+        b = rules.bounds(goal, region, fixed)
+        if b is None:
+            return "empty"
+        up = rules.output_uppers(goal, region, fixed, *b)
+        for g in groups:
+            if not any(up[m] < 0 for m in g):
+                return None
+        return "output"
+    except Rejected:
+        return None
+
+
+def _cut_choice(g, groups, width: np.ndarray) -> int:
+    """The input to cut: the largest share r_j·|λ_j| of the worst open row's reach (λ its
+    coefficients on x from the guide); the widest input when the guide has none."""
+    if isinstance(g, tuple):
+        safe, _, lo, lam, _ = g
+        open_rows = [m for t in groups if not safe[t].any() for m in t]
+        if open_rows:
+            worst = min(open_rows, key=lambda m: lo[m])
+            share = np.abs(lam[worst]) * width
+            if share.max() > 0:
+                return int(np.argmax(share))
+    return int(np.argmax(width))
+
+
+def _split_choice(guide: BoxGuide, g, fixed, goal, region: Box, tick):
+    """The unit to split: BaBSR-like from the guide's float bounds, else the earliest layer's
+    exact unstable unit with the largest u·(−l)/(u − l); None when every unit is stable or
+    split."""
+    if isinstance(g, tuple):
+        lo = g[2]
+        lows, ups, sizes = g[4]
+        size = np.ones_like(lo)
+        unit = guide._babsr(fixed, lows, ups, sizes, lo, size)
+        if unit is not None:
+            return unit
+    region.tick = tick
+    try:
+        b = rules.bounds(goal, region, fixed)
+    finally:
+        region.tick = None
+    if b is None:
+        return None
+    for k in range(len(goal) - 1):
+        best = None
+        for i, (l, u) in enumerate(zip(b[0][k], b[1][k])):
+            if (k, i) in fixed or rules.phase(goal[k].step[i], None, l, u) is not None:
+                continue
+            score = u * (-l) / (u - l)
+            if best is None or score > best[0]:
+                best = (score, i)
+        if best is not None:
+            return (k, best[1])
+    return None
