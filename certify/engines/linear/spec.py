@@ -36,6 +36,7 @@ from certify.kernel import Box, Rejected, fails_at, preorder, rules, spec_layers
 from certify.network import Network
 
 CUT_DIMS = 16  # input cuts up to this many inputs, neuron splits beyond
+BRANCH = "fsb"  # input cuts: "fsb" (score both halves per input) or "smear" (reach share)
 LOOKAHEAD = 3  # a deep leaf gives way to at most 2^LOOKAHEAD shallow ones (~10× cheaper each)
 ENGINE = "linear"
 
@@ -252,7 +253,8 @@ def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed
                     return SpecResult(
                         "REFUTED", "counterexample found by the search, checked exactly", entry
                     )
-            j = _cut_choice(g, groups, fhi - flo)
+            j = _best_cut(guide, groups, flo, fhi, fixed) if BRANCH == "fsb" else None
+            j = _cut_choice(g, groups, fhi - flo) if j is None else j
             v = (region.lo[j] + region.hi[j]) / 2
             node.update(cut=[j, f"{v.p}/{v.q}"], low={}, high={})
             stack.append((region.cut(j, v, True), fixed, node["high"]))
@@ -280,6 +282,32 @@ def _near(g, groups) -> bool:
     margin of closing it."""
     safe, unsure = g[0], g[1]
     return any(not safe[t].any() and unsure[t].any() for t in groups)
+
+
+def _closeness(g, groups) -> float:
+    """How close a node is to closing: min over conjunctions of the best row's lower bound
+    of −h (relative to its size); > 0 closes it. −inf when the guide has no bounds."""
+    if not isinstance(g, tuple):
+        return float("inf") if g == "empty" else -float("inf")
+    lo = g[2]
+    return min((float(np.max(lo[t])) if t else -float("inf")) for t in groups) if groups else 1.0
+
+
+def _best_cut(guide: BoxGuide, groups, flo, fhi, fixed) -> int | None:
+    """FSB-style: the input whose midpoint cut leaves the better worse half (2d float bound
+    passes at the guide's current depth); None when no cut scores."""
+    best, pick = -float("inf"), None
+    for j in range(len(flo)):
+        mid = (flo[j] + fhi[j]) / 2
+        worst = float("inf")
+        for a, b in ((flo[j], mid), (mid, fhi[j])):
+            lo, hi = flo.copy(), fhi.copy()
+            lo[j], hi[j] = a, b
+            worst = min(worst, _closeness(guide.on(lo, hi).rows(fixed), groups))
+        if worst > best:
+            best, pick = worst, j
+    guide.on(flo, fhi)
+    return pick if best > -float("inf") else None
 
 
 def _shallow_tree(guide: BoxGuide, groups, region: Box, fixed: dict, depth: int):
