@@ -19,21 +19,10 @@ def _shift(q: Q, bits: int) -> int:
     return bits - (abs(p).bit_length() - d.bit_length()) - 1
 
 
-def log2_floor(n: int, d: int) -> int:
-    """⌊log2(n/d)⌋ for integers n, d > 0."""
-    e = n.bit_length() - d.bit_length()
-    return e if (n << max(-e, 0)) >= (d << max(e, 0)) else e - 1
-
-
-def is_short(q: Q, bits: int) -> bool:
-    """q is already a dyadic m/2^k with |m| < 2^bits (nothing to round)."""
-    d = int(q.q)
-    return d & (d - 1) == 0 and abs(int(q.p)).bit_length() <= bits
-
-
 def down(q: Q, bits: int) -> Q:
-    """The largest m·2^(−e) ≤ q with |m| < 2^(bits+1) (q itself when already short)."""
-    if q == 0 or is_short(q, bits):
+    """The largest m·2^(−e) ≤ q with |m| < 2^(bits+1) (q itself when already short: then
+    q·2^e is an integer)."""
+    if q == 0:
         return q
     e = _shift(q, bits)
     p, d = int(q.p), int(q.q)

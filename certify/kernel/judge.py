@@ -249,7 +249,7 @@ def walk(nodes, layers, region, leaf, *, cuts: bool = False, fixed: dict | None 
             if not (isinstance(s, list) and len(s) == 2 and type(s[0]) is int):
                 raise Rejected(f"cut {shown(s)} is not [input, value]")
             j, v = s[0], number(s[1])
-            if not (0 <= j < len(here.lo) and here.lo[j] < v < here.hi[j]):
+            if not (j in range(len(here.lo)) and here.lo[j] < v < here.hi[j]):
                 raise Rejected(f"cut {shown(s)} is not inside the box on its path")
             children = [(None, None, here.cut(j, v, True)), (None, None, here.cut(j, v, False))]
         else:

@@ -341,10 +341,10 @@ def shorten(AL, AU, bL, bU, ball: Ball, c, seen: dict):
         hit = memo.get(id(r))
         if hit is None:
             e = r.entries()
-            if all(dyadic.is_short(v, bits) for v in e):
+            new = [dyadic.down(v, bits) for v in e]
+            if new == e:  # already short: the row itself (shared rows stay shared)
                 hit = (r, Q(0), Q(0))
             else:
-                new = [dyadic.down(v, bits) for v in e]
                 delta = [v - w for v, w in zip(e, new)]
                 hit = (M(1, len(e), new), dot(delta, c.entries()), ball.reach(delta))
             memo[id(r)] = hit
@@ -398,8 +398,8 @@ def tick(ball: Ball) -> None:
 
 
 def round_rows(A, bits: int):
-    """A with each row rounded down to the grid 2^−s, s = bits − 1 − ⌊log2 max_j |a_j|⌋ (the
-    row's largest entry keeps ``bits`` bits): Â ≤ A entrywise, every entry a short dyadic."""
+    """A with each row rounded down to the grid 2^−s on which the row's largest entry keeps
+    about ``bits`` bits: Â ≤ A entrywise, every entry a short dyadic."""
     num, den = A.numer_denom()
     D, m, e = int(den), A.ncols(), num.entries()
     out = []
@@ -409,7 +409,8 @@ def round_rows(A, bits: int):
         if not big:
             out += [Q(0)] * m
             continue
-        s = bits - 1 - dyadic.log2_floor(big, D)
+        top = Q(big, D)  # the row's largest |entry|, about 2^e with e = len(p) − len(q)
+        s = bits - int(top.p).bit_length() + int(top.q).bit_length()
         if s >= 0:
             out += [Q((v << s) // D, 1 << s) for v in row]
         else:

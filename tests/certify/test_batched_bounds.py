@@ -24,17 +24,13 @@ from .test_guide import float_born
 
 # ------------------------------------------------------------------ the per-row reference
 def grid_down(row, bits):
-    """The row rounded down to the grid 2^-s on which its largest entry has ``bits`` bits
-    (Fractions and math.floor: independent of the kernel's integer arithmetic)."""
+    """The row rounded down to the grid 2^-s, s = bits − (the bit lengths of the numerator
+    minus the denominator of its largest |entry|, in lowest terms): Fractions and math.floor,
+    independent of the kernel's integer arithmetic."""
     big = max(abs(F(int(v.p), int(v.q))) for v in row)
     if not big:
         return list(row)
-    e = 0
-    while F(2) ** e > big:
-        e -= 1
-    while F(2) ** (e + 1) <= big:
-        e += 1
-    s = bits - 1 - e
+    s = bits - big.numerator.bit_length() + big.denominator.bit_length()
     out = [math.floor(F(int(v.p), int(v.q)) * F(2) ** s) * F(2) ** -s for v in row]
     return [Q(v.numerator, v.denominator) for v in out]
 

@@ -7,7 +7,13 @@ from flint import fmpq as Q
 from hypothesis import given
 from hypothesis import strategies as st
 
-from certify.kernel.dyadic import down, is_short, up
+from certify.kernel.dyadic import down, up
+
+
+def is_short(q: Q, bits: int) -> bool:
+    """q is a dyadic m/2^k with |m| < 2^bits."""
+    d = int(q.q)
+    return d & (d - 1) == 0 and abs(int(q.p)).bit_length() <= bits
 
 
 def mantissa_bits(q: Q) -> int:

@@ -998,6 +998,7 @@ def _spec_edge_items() -> list[Item]:
     layers = [(mat(3, n), [F(rng.randint(-2, 2), 3) for _ in range(3)]) for n in (2, 3, 3)]
     layers.append((mat(1, 3) + [[F(0)] * 3], [F(0), F(2, 5)]))
     layers[2][0][0][1] = F(2**18, 3)  # back-substituted rows past 2^16: rounded to a coarse grid
+    layers[3][0][0][2] = F(2**17, 3)  # (the output row itself too)
     nt = ts.net_text([([[F(v) for v in r] for r in W], [F(v) for v in b]) for W, b in layers])
     box = [("-1/3", "1/2"), ("-1/5", "2/7")]
     out = []
@@ -1015,7 +1016,7 @@ def _spec_edge_items() -> list[Item]:
     for bits in (None, 16):
         for deep in (False, True):
             leaf = [{"leaf": "output"}]
-            lo, hi = F(-64), F(64)
+            lo, hi = F(-(2**40)), F(2**40)
             assert _accepted(item(hi, leaf, True, bits, deep))
             assert not _accepted(item(lo, leaf, True, bits, deep))
             while hi - lo > F(1, 2**EDGE_BITS):
