@@ -16,6 +16,7 @@ from typing import Any
 
 from certify import kernel
 from certify.engines.linear import prepare
+from certify.engines.linear.prepare import OutOfBudget, budget_tick
 from certify.engines.linear.spec import check_spec
 from certify.kernel.spec import FORMAT
 from certify.network import Network
@@ -115,16 +116,21 @@ def run_properties(
     results = []
     for i, ((name, _), (spec, _, _)) in enumerate(zip(props, judge.specs)):
         t0 = time.monotonic()
+        tick = budget_tick(t0, timeout)  # the kernel's check counts against the same budget
         res = check_spec(net, spec, timeout=timeout, max_nodes=max_nodes, prep=prep, seed=seed)
-        _, st, why = judge.check_entry(i, res.entry)
         nodes = res.stats.get("nodes", 0)
-        if res.status == "PROVED" and st != "PROVED":  # a float-guided leaf was wrong
-            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - t0))
-            res = check_spec(
-                net, spec, timeout=left, max_nodes=max_nodes, prep=prep, seed=seed, guided=False
-            )
-            _, st, why = judge.check_entry(i, res.entry)
-            nodes += res.stats.get("nodes", 0)
+        try:
+            _, st, why = judge.check_entry(i, res.entry, tick)
+            if res.status == "PROVED" and st != "PROVED":  # a float-guided leaf was wrong
+                left = None if timeout is None else max(0.0, timeout - (time.monotonic() - t0))
+                res = check_spec(
+                    net, spec, timeout=left, max_nodes=max_nodes, prep=prep, seed=seed, guided=False
+                )
+                _, st, why = judge.check_entry(i, res.entry, tick)
+                nodes += res.stats.get("nodes", 0)
+        except OutOfBudget as e:
+            st, why = "UNKNOWN", f"the kernel's check of the {res.status} ran out: {e}"
+            res.status, res.reason = "UNKNOWN", why
         status, reason = res.status, res.reason
         if status in ("PROVED", "REFUTED") and st != status:  # never print what it rejects
             status, reason = "UNKNOWN", f"the kernel rejected the engine's {res.status}: {why}"

@@ -52,10 +52,10 @@ class Box:
     Σ r_j·|a_j| with r = (hi − lo)/2 (the exact sup of a·(x − c) over the box)."""
 
     p = None
-    tick = None  # the engines' deadline hook (rules.bounds); the judge sets none
 
-    def __init__(self, lo, hi, bits=None, deep=False):
+    def __init__(self, lo, hi, bits=None, deep=False, tick=None):
         self.lo, self.hi, self.bits, self.deep = tuple(lo), tuple(hi), bits, deep
+        self.tick = tick  # the caller's deadline hook (rules.bounds calls it; it may raise)
         self.c = tuple((a + b) / 2 for a, b in zip(lo, hi))
         self.r = [(b - a) / 2 for a, b in zip(lo, hi)]
 
@@ -69,7 +69,7 @@ class Box:
         """The half of the box with x_j ≥ v (``high``) or x_j ≤ v."""
         lo, hi = list(self.lo), list(self.hi)
         (lo if high else hi)[j] = v
-        return Box(lo, hi, self.bits, self.deep)
+        return Box(lo, hi, self.bits, self.deep, self.tick)
 
 
 class Spec:
@@ -267,7 +267,7 @@ def check_spec_leaf(goal, groups, box: Box, node, fixed: dict) -> None:
     if deep is not True and deep is not False:
         raise Rejected("a leaf's deep must be true, false or absent")
     if deep is not box.deep:  # the leaf's own choice: back-substitution costs ~10×
-        box = Box(box.lo, box.hi, box.bits, deep)
+        box = Box(box.lo, box.hi, box.bits, deep, box.tick)
     b = bounds(goal, box, fixed)
     if leaf == "empty" and b is None:
         return
@@ -302,7 +302,9 @@ class SpecJudge:
                 )
             self.specs.append((s, *spec_layers(self.layers, s)))
 
-    def check_entry(self, k: int, entry) -> tuple:
+    def check_entry(self, k: int, entry, tick=None) -> tuple:
+        """(k, status, reason) for property k's entry; ``tick``: the caller's deadline hook
+        for the proof's bound computations (what it raises propagates: no verdict)."""
         spec, goal, groups = self.specs[k]
         try:
             if not isinstance(entry, dict) or entry.get("property_sha256") != spec.sha256:
@@ -327,7 +329,7 @@ class SpecJudge:
                 deep = entry.get("deep", False)
                 if deep is not True and deep is not False:
                     raise Rejected("deep must be true, false or absent")
-                box = Box(spec.lo, spec.hi, bits, deep)
+                box = Box(spec.lo, spec.hi, bits, deep, tick)
                 n = walk(
                     entry.get("proof"),
                     goal,

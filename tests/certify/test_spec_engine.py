@@ -98,3 +98,22 @@ def test_budgets_turn_into_unknown():
     rep = run_properties(_net(nt), [("p", pt)], timeout=0)
     assert rep.exit_code() == 2
     assert rep.bundle()["properties"][0] == {"property_sha256": spec.sha256, "verdict": "UNKNOWN"}
+
+
+def test_the_kernel_check_counts_against_the_budget(monkeypatch):
+    """A kernel check that runs past the property's deadline gives UNKNOWN, never PROVED."""
+    import certify.spec_run as sr
+    from certify.engines.linear.prepare import OutOfBudget
+
+    def tick_now(t0, timeout):
+        def tick():
+            raise OutOfBudget("time budget exhausted in the bound computation")
+
+        return tick
+
+    nt, pt, spec, _ = clamp_case()
+    monkeypatch.setattr(sr, "budget_tick", tick_now)
+    rep = sr.run_properties(_net(nt), [("clamp", pt)], timeout=20)
+    r = rep.results[0]
+    assert r.status == "UNKNOWN" and "kernel's check" in r.reason and rep.exit_code() == 2
+    assert rep.bundle()["properties"][0]["verdict"] == "UNKNOWN"
