@@ -1,7 +1,8 @@
 """Benchmark of the builders across the regimes (not a test).
 
     python bench/bench_regimes.py [--quick] [--seed 20251125] [--figure docs/builders_vs_rho.png]
-                                  [--json OUT]
+                                  [--figure-n 64] [--json OUT]
+    python bench/bench_regimes.py --rate [--json OUT]
 
 (a) Parameters against N in the moderate regime: seeded random datasets (N distinct dyadic
     points k/1024 in [0, 1)^d, 3 classes at random; generic data, not a grid: on integer grids
@@ -9,29 +10,34 @@
     fixed ρ = 1/50 (ℓ2). ρ₂ = 1/(5√d) =
     1/10 and ρ₁(N) = 1/(5N√d) < 1/50 for every N ≥ 6, so every N of the sweep is in regime
     (ii) — checked exactly with bounds.query before anything is built. Built: the moderate
-    builder (η = 1/10) and the large builder for comparison. Printed per N: params, nonzero,
-    depth, width, bits, groups K, group size g, the groups' own sizes Σ_k P(f_k) (the
-    builder's ``group_networks`` stage), the "K groups × (d floors + memorizer of g points)"
-    model Σ_k [d·(20n − 13) + 12·g_k + 1] (floor_gadget and plain_memorizer sizes), the
-    THEORY rate N·d^{1/4}·ρ^{1/2} + d and construction seconds; then least-squares log-log
-    slopes (numpy.polyfit) of every column against N.
-(b) Parameters against ρ at fixed N = 64, d = 4 (the same generator): every builder at
-    log-spaced ρ from ρ₁/100 to 0.95 plus ρ₁, ρ₂ (ℓ2) — small (where it builds: it refuses
-    once the scaled balls no longer clear the cell faces, a data-dependent ρ), moderate
-    (η = 1/10, for ρ ≤ ρ₂), large, baseline (the bump memorizer, while the box around the
-    ℓ2 ball stays below ε∞) — with the slope of the moderate builder's params against ρ
-    inside regime (ii) (THEORY: 1/2). ``--figure`` draws these counts over the bound curves of
-    bounds.plot (KMY upper/lower, prior upper/lower; constants 1, logs dropped) with ρ₁, ρ₂
-    marked.
+    builder (η = 1/10) with its default grouping (``moderate``: auto, the smaller of the
+    paper's grouping and the cover by exact size) and with the paper's grouping
+    (``moderate-paper``), and the large builder for comparison. Printed per N: params,
+    nonzero, depth, width, bits, groups K, group size g, the groups' own sizes Σ_k P(f_k) (the
+    builder's ``group_networks`` stage), for the paper's grouping the old "K groups × (d
+    floors + plain memorizer of g points)" model Σ_k [d·(20n − 13) + 12·g_k + 1], the THEORY
+    rate N·d^{1/4}·ρ^{1/2} + d and construction seconds; then least-squares log-log slopes
+    (numpy.polyfit) of every column against N.
+(b) Parameters against ρ at fixed N = 64 (``--figure-n``), d = 4 (the same generator): every
+    builder at log-spaced ρ from ρ₁/100 to 0.95 plus ρ₁, ρ₂ (ℓ2) — small (where it builds:
+    it refuses once the scaled balls no longer clear the cell faces, a data-dependent ρ),
+    moderate (η = 1/10, for ρ ≤ ρ₂; default grouping and the paper's), large, baseline (the
+    bump memorizer, while the box around the ℓ2 ball stays below ε∞) — with the slope of
+    every builder's params against ρ inside regime (ii) (THEORY for moderate: 1/2).
+    ``--figure PNG`` draws these counts (log-log) over the bound curves of bounds.plot (KMY
+    upper/lower, prior upper/lower; constants 1, logs dropped) with the regime boundaries
+    ρ₁, ρ₂ marked and the regimes shaded (matplotlib, Agg backend).
 
 (c) ``--rate``: the moderate builder's rate (issue 13 item 3). At fixed N (d = 4, the same
     generator) and RATE_POINTS log-spaced ρ from 1.01·ρ₁ to ρ₂ (every one in regime (ii) by
     bounds.query): the exact size formula ``constructions.moderate.moderate_size`` for the
-    paper's grouping (the default) and the cover grouping, the built network's count next to
-    it where built (they must agree), groups K, and the slope of log params on log ρ. Then at
-    ρ = √(ρ₁ρ₂) (rounded to a rational, regime (ii)) for N = 2^5 … 2^10: moderate (paper and
-    cover, built), large (built), the lower bound of large that ``auto`` uses, and what
-    ``construct(..., "auto")`` picks — N₀ is the least N from which moderate is smaller.
+    paper's grouping and the cover grouping, the built network's count next to
+    it where built (they must agree), groups K, and the slope of log params on log ρ, for
+    paper, cover and the default (the smaller at each ρ). Then at ρ = √(ρ₁ρ₂) (rounded to a
+    rational, regime (ii)) for N = 2^5 … 2^10: moderate (paper and cover, built), large
+    (built), the lower bound of large that ``auto`` uses, and what ``construct(..., "auto")``
+    picks — N₀ is the least N from which moderate is smaller (for the paper's grouping and
+    for the default grouping).
 
 Build time is the time of ``constructions.build.construct`` (ε is computed before, untimed).
 """
@@ -70,7 +76,8 @@ FIG_N = 64
 FULL_RHOS = 25
 QUICK_RHOS = 10
 GRID = 1024  # coordinates k / GRID
-BUILDERS = ("small", "moderate", "large", "baseline")
+BUILDERS = ("small", "moderate", "moderate-paper", "large", "baseline")
+MODERATES = ("moderate", "moderate-paper")  # default grouping (auto), the paper's grouping
 P2 = Fraction(2)
 
 
@@ -112,9 +119,14 @@ def moderate_model(rep: dict[str, Any], N: int, d: int) -> int:
 
 
 def _build(ds: Dataset, rho: Fraction, method: str, seed: int) -> dict[str, Any]:
+    """One construction; ``method`` "moderate-paper" is the moderate builder with
+    grouping="paper" (plain "moderate": its default grouping)."""
     rad = make_radius(ds, "2", rho=rho)
+    kw: dict[str, Any] = {"eta": ETA}
+    if method == "moderate-paper":
+        method, kw["grouping"] = "moderate", "paper"
     t0 = time.perf_counter()
-    net, rep = construct(ds, rad, method, seed=seed, eta=ETA)
+    net, rep = construct(ds, rad, method, seed=seed, **kw)
     t = time.perf_counter() - t0
     row = {
         "N": ds.N,
@@ -134,6 +146,7 @@ def _build(ds: Dataset, rho: Fraction, method: str, seed: int) -> dict[str, Any]
         row.update(
             groups=rep["groups"],
             group_size=rep["group_size"],
+            grouping=rep["grouping"],
             group_networks=rep["stages"]["group_networks"],
             error_bound_max=rep["error_bound_max_float"],
             bits_grid=rep["bits_grid"],
@@ -144,16 +157,17 @@ def _build(ds: Dataset, rho: Fraction, method: str, seed: int) -> dict[str, Any]
 def n_sweep(
     Ns: list[int], d: int = D, rho: Fraction = RHO_N, seed: int = SEED, log=print
 ) -> dict[str, Any]:
-    """Part (a): moderate and large builders at every N, fixed (d, ρ) in regime (ii)."""
+    """Part (a): moderate (default and paper grouping) and large builders at every N, fixed
+    (d, ρ) in regime (ii)."""
     check_moderate(Ns, d, rho)
-    rows: dict[str, list[dict[str, Any]]] = {"moderate": [], "large": []}
+    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in (*MODERATES, "large")}
     for N in Ns:
         ds = dataset(N, d, seed)
         b = boundaries(Point(N, d, rho, P2))
         for method in rows:
             row = _build(ds, rho, method, seed)
             row["rho1"], row["rho2"] = b["rho1"], b["rho2"]
-            if method == "moderate":
+            if method == "moderate-paper":
                 row["model"] = moderate_model(row, N, d)
             rows[method].append(row)
         log(
@@ -174,10 +188,11 @@ def n_slopes(res: dict[str, Any]) -> dict[str, float]:
         out[f"{m} nonzero"] = slope(Ns, [r["nonzero"] for r in rows])
         out[f"{m} width"] = slope(Ns, [r["width"] for r in rows])
         out[f"{m} seconds"] = slope(Ns, [max(r["seconds"], 1e-6) for r in rows])
-    mod = res["rows"]["moderate"]
-    Ns = [r["N"] for r in mod]
-    out["moderate Σ groups"] = slope(Ns, [r["group_networks"] for r in mod])
-    out["moderate model"] = slope(Ns, [r["model"] for r in mod])
+    for m in MODERATES:
+        mod = res["rows"][m]
+        Ns = [r["N"] for r in mod]
+        out[f"{m} Σ groups"] = slope(Ns, [r["group_networks"] for r in mod])
+    out["moderate-paper model"] = slope(Ns, [r["model"] for r in mod])
     out["THEORY N·d^¼·ρ^½ + d"] = slope(Ns, [r["formula_value"] for r in mod])
     return out
 
@@ -201,7 +216,7 @@ def rho_sweep(
     for rho in rho_grid(N, d, points):
         regime = query(Point(N, d, rho, P2)).regime
         for m in BUILDERS:
-            if m == "moderate" and regime not in ("small", "moderate"):
+            if m in MODERATES and regime not in ("small", "moderate"):
                 skipped.append(float(rho))  # above ρ₂: K → N groups, slow and huge
                 continue
             try:
@@ -240,10 +255,11 @@ def rho_slopes(res: dict[str, Any]) -> dict[str, float]:
         out[f"{m} in (ii)"] = slope([float(r["rho"]) for r in mod], [r["params"] for r in mod])
     lg = [r for r in res["rows"]["large"] if r["regime_query"] == "large"]
     out["large in (iii)"] = slope([float(r["rho"]) for r in lg], [r["params"] for r in lg])
-    mod = [r for r in res["rows"]["moderate"] if r["regime_query"] == "moderate"]
-    out["moderate nonzero in (ii)"] = slope(
-        [float(r["rho"]) for r in mod], [r["nonzero"] for r in mod]
-    )
+    for m in MODERATES:
+        mod = [r for r in res["rows"][m] if r["regime_query"] == "moderate"]
+        out[f"{m} nonzero in (ii)"] = slope(
+            [float(r["rho"]) for r in mod], [r["nonzero"] for r in mod]
+        )
     return out
 
 
@@ -305,6 +321,7 @@ def rate_sweep(
                 "rows": rows,
                 "slope paper": slope(xs, [r["paper"] for r in rows]),
                 "slope cover": slope(xs, [r["cover"] for r in rows]),
+                "slope default": slope(xs, [min(r["paper"], r["cover"]) for r in rows]),
             }
         )
     return out
@@ -341,8 +358,9 @@ def crossover(Ns: list[int] = CROSS_NS, d: int = D, seed: int = SEED, log=print)
         row["auto"] = arep["method"]
         row["auto params"] = arep["params"]
         row["auto s"] = time.perf_counter() - t0
+        row["default"] = min(row["paper"], row["cover"])  # the default grouping (auto)
         row["auto built large"] = not (
-            arep["method"] == "moderate" and row["paper"] < row["large lower"]
+            arep["method"] == "moderate" and row["default"] < row["large lower"]
         )
         rows.append(row)
         log(
@@ -350,13 +368,17 @@ def crossover(Ns: list[int] = CROSS_NS, d: int = D, seed: int = SEED, log=print)
             f"large {row['large']} (≥ {row['large lower']}), auto → {row['auto']}",
             flush=True,
         )
-    n0 = None
-    for r in reversed(rows):
-        if r["paper"] < r["large"]:
-            n0 = r["N"]
-        else:
-            break
-    return {"d": d, "seed": seed, "rows": rows, "N0": n0}
+
+    def n0(key: str) -> int | None:
+        out = None
+        for r in reversed(rows):
+            if r[key] < r["large"]:
+                out = r["N"]
+            else:
+                break
+        return out
+
+    return {"d": d, "seed": seed, "rows": rows, "N0": n0("paper"), "N0 default": n0("default")}
 
 
 def report_rate(res: dict[str, Any], cross: dict[str, Any]) -> None:
@@ -376,7 +398,8 @@ def report_rate(res: dict[str, Any], cross: dict[str, Any]) -> None:
             )
         print(
             f"  slope d log params / d log ρ: paper grouping {sw['slope paper']:.3f}, "
-            f"cover grouping {sw['slope cover']:.3f} (THEORY 0.5)"
+            f"cover grouping {sw['slope cover']:.3f}, default (the smaller) "
+            f"{sw['slope default']:.3f} (THEORY 0.5)"
         )
     print(f"\n== (c2) at ρ = √(ρ₁ρ₂), ℓ2, d = {cross['d']}: moderate against large")
     print(
@@ -391,14 +414,25 @@ def report_rate(res: dict[str, Any], cross: dict[str, Any]) -> None:
             f"{str(r['auto built large']):>11}"
         )
     print(f"  N₀ (moderate, paper grouping, smaller than large from here on): {cross['N0']}")
+    print(
+        "  N₀ (moderate, default grouping = the smaller of paper and cover, smaller than large "
+        f"from here on): {cross['N0 default']}"
+    )
 
 
 # --------------------------------------------------------------------------------- figure
 MARK = {
     "small": ("o", "#2a7f62"),
     "moderate": ("D", "#6a4c9c"),
+    "moderate-paper": ("v", "#b08fd8"),
     "large": ("s", "#b5562a"),
     "baseline": ("^", "#333333"),
+}
+
+
+LABEL = {
+    "moderate": "moderate builder (default grouping): actual params",
+    "moderate-paper": "moderate builder (paper's grouping): actual params",
 }
 
 
@@ -440,7 +474,7 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
             mew=1.4 if m == "small" else 1.0,
             lw=1.0,
             zorder=7 if m == "small" else 6,  # hollow rings around coinciding moderate marks
-            label=f"{m} builder: actual params",
+            label=LABEL.get(m, f"{m} builder: actual params"),
         )
         if m == "moderate":
             ax.plot(
@@ -453,11 +487,11 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
                 lw=0.8,
                 ls=":",
                 zorder=6,
-                label="moderate builder: nonzero params",
+                label="moderate builder (default grouping): nonzero params",
             )
     ax.set_xlim(sw.x[0], 1.0)
     ys = [r["params"] for rows in res["rows"].values() for r in rows]
-    ys += [r["nonzero"] for r in res["rows"]["moderate"]]
+    ys += [r["nonzero"] for r in res["rows"].get("moderate", [])]
     finite = [v for k in ("upper", "lower", "prior_upper", "prior_lower") for v in sw.values[k]]
     finite = [v for v in finite if np.isfinite(v) and v > 0]
     lo, hi = min(ys + finite), max(ys + finite)
@@ -525,18 +559,20 @@ def report_rho(res: dict[str, Any], sl: dict[str, float]) -> None:
     by = {m: {r["rho"]: r for r in rows} for m, rows in res["rows"].items()}
     print(
         f"{'ρ':>10} {'regime':>9} "
-        + " ".join(f"{m:>10}" for m in BUILDERS)
-        + f" {'mod. nz':>9} {'K':>4} {'mod. η-bound':>12}"
+        + " ".join(f"{m:>14}" for m in BUILDERS)
+        + f" {'mod. nz':>9} {'K':>4} {'K pap.':>6} {'mod. η-bound':>12}"
     )
     for rho in rhos:
         reg = next(by[m][rho]["regime_query"] for m in BUILDERS if rho in by[m])
         mod = by["moderate"].get(rho)
+        pap = by["moderate-paper"].get(rho)
         print(
             f"{float(rho):>10.4g} {reg:>9} "
             + " ".join(
-                f"{_g(by[m][rho]['params'] if rho in by[m] else None):>10}" for m in BUILDERS
+                f"{_g(by[m][rho]['params'] if rho in by[m] else None):>14}" for m in BUILDERS
             )
             + f" {_g(mod and mod['nonzero']):>9} {_g(mod and mod['groups']):>4}"
+            + f" {_g(pap and pap['groups']):>6}"
             + f" {_g(mod and mod['error_bound_max'], '.3g'):>12}"
         )
     for m, msgs in res["refused"].items():
@@ -544,8 +580,8 @@ def report_rho(res: dict[str, Any], sl: dict[str, float]) -> None:
             print(f"  {m} refused (InputError) at {len(msgs)} ρ, first {msgs[0]}")
     if res["moderate_skipped"]:
         print(
-            f"  moderate not attempted above ρ₂ ({len(res['moderate_skipped'])} ρ): one group per "
-            "point there, the dense parallel layers make it slow and huge"
+            f"  moderate not attempted above ρ₂ ({len(set(res['moderate_skipped']))} ρ): "
+            "outside its regime (the paper's grouping needs a group per point there)"
         )
     print("\n== (b) slopes d log params / d log ρ (numpy.polyfit)")
     for k, v in sl.items():
@@ -560,7 +596,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--quick", action="store_true", help=f"N = {QUICK_NS}, {QUICK_RHOS} ρ (< 60 s)")
     ap.add_argument("--seed", type=int, default=SEED)
-    ap.add_argument("--figure", metavar="PNG", help="write the builders-vs-ρ figure")
+    ap.add_argument("--figure", metavar="PNG", help="write the builders-vs-ρ figure of (b)")
+    ap.add_argument("--figure-n", type=int, default=FIG_N, help=f"N of (b) (default {FIG_N})")
     ap.add_argument("--json", metavar="OUT", help="write the numbers as JSON")
     ap.add_argument("--rate", action="store_true", help="only part (c), the moderate rate")
     a = ap.parse_args(argv)
@@ -590,8 +627,8 @@ def main(argv: list[str] | None = None) -> None:
     sl_n = n_slopes(res_n)
     report_n(res_n, sl_n)
     t1 = time.perf_counter()
-    print(f"\n(b) N = {FIG_N}, {pts} log-spaced ρ (+ ρ₁, ρ₂)")
-    res_r = rho_sweep(FIG_N, D, pts, a.seed)
+    print(f"\n(b) N = {a.figure_n}, {pts} log-spaced ρ (+ ρ₁, ρ₂)")
+    res_r = rho_sweep(a.figure_n, D, pts, a.seed)
     sl_r = rho_slopes(res_r)
     report_rho(res_r, sl_r)
     t2 = time.perf_counter()

@@ -4,8 +4,10 @@ The report is the record ``robustmem construct --json`` prints: actual sizes (pa
 params, depth, width, bits), the regime, the THEORY formula with its value (rates with
 constants 1, logs dropped) and the ratio actual/formula, per-stage counts and the seed.
 ``auto`` picks by regime: small → ``small`` (falls back to ``large`` if the data violate the
-small builder's contract); moderate → ``moderate`` or the exact ``large``, whichever has fewer
-parameters, decided by the size formulas (``_auto_moderate``; the notes give the counts);
+small builder's contract); moderate → ``moderate`` (grouping ``auto``: the smaller of the
+paper's grouping and the cover by the exact size formula) or the exact ``large``, whichever
+has fewer parameters, decided by the size formulas (``_auto_moderate``; the notes give the
+counts);
 large/none → ``large`` (exact for
 every ρ < 1).
 """
@@ -57,8 +59,9 @@ def _large_size_lower(ds: Dataset, radius: Radius, project: str) -> int:
     """A lower bound of ``build_large``'s parameter count, from its layer widths
     [d, m, m+C'+F_1, m+C'+1, …, m+C'+F_B, m+C'+1, C', 1] (B = points off the majority label,
     C' = classes − 1) with every facet count F_k ≥ 1, and m = d where its projection rule
-    keeps the input (ℓp ≠ ℓ2, or d < N and d < 600 ln N), m ≥ 1 otherwise."""
-    from constructions.large import CASE_LN
+    keeps the input (ℓp ≠ ℓ2, or d < N and d < 600 ln N), m ≥ 1 otherwise: the documented
+    size formula :func:`constructions.large.large_size` with every F_k = 1."""
+    from constructions.large import CASE_LN, large_size
 
     N, d = ds.N, ds.d
     counts: dict[int, int] = {}
@@ -67,33 +70,26 @@ def _large_size_lower(ds: Dataset, radius: Radius, project: str) -> int:
     B, C1 = N - max(counts.values()), len(counts) - 1
     keeps = project in ("auto", "none") and (radius.p != 2 or (d < N and d < CASE_LN * math.log(N)))
     m = d if keeps or project == "none" else 1
-    a = m + C1
-    return (
-        (d + 1) * m
-        + (m + 1) * (a + 1)
-        + (a + 2) * (a + 1)
-        + (B - 1) * 2 * (a + 2) * (a + 1)
-        + (a + 2) * C1
-        + C1
-        + 1
-    )
+    return large_size(d, m, C1, [1] * B)
 
 
-def _auto_moderate(ds, radius, eta, project, memorizer, seed, notes) -> tuple[str, dict[str, Any]]:
+def _auto_moderate(
+    ds, radius, eta, project, memorizer, seed, notes, grouping="auto"
+) -> tuple[str, dict[str, Any]]:
     """``auto`` in the moderate regime, by the size formulas: the moderate network's exact
     count (``moderate_size``: its plan, nothing built) against a lower bound of the exact
     ``large`` network's (:func:`_large_size_lower`). Moderate below that bound: only moderate
     is built. Otherwise large is built and kept unless moderate's exact count is smaller (then
     moderate is built too — the only case that builds both); the exact one wins a tie.
     Measured (bench/RESULTS_regimes.md, "moderate builder rate"): at ρ = √(ρ₁ρ₂), d = 4,
-    moderate (paper grouping) is the smaller from N₀ = 512 on (N = 32 … 1024 measured), and the
-    formula alone decides (large not built) at N = 1024."""
+    moderate with the paper's grouping is the smaller from N₀ = 512 on, with the default
+    grouping (auto: the smaller of paper and cover) from N₀ = 64 on (N = 32 … 1024 measured)."""
     from constructions.large import build_large
     from constructions.moderate import build_moderate, moderate_size
 
     mproj = project if project in ("auto", "none", "random", "adaptive") else "auto"
     lproj = project if project in ("auto", "none", "span", "random", "span-random") else "auto"
-    kw = {"project": mproj, "memorizer": memorizer, "seed": seed}
+    kw = {"project": mproj, "memorizer": memorizer, "seed": seed, "grouping": grouping}
     try:
         pm = moderate_size(ds, radius.radius_power, radius.p, eta, **kw)
     except InputError as e:
@@ -137,16 +133,24 @@ def construct(
     memorizer: str = "auto",
     eta: Fraction | str = "1/10",
     threshold: bool = False,
+    grouping: str = "auto",
 ) -> tuple[Network, dict[str, Any]]:
     """Build a robust memorizer of ``ds`` for ``radius`` and return it with its report.
 
     ``project``: auto (each builder follows the paper's cases), none, span (large), random,
-    adaptive (small). ``memorizer`` (small): auto (the smaller by exact size), plain, sqrt.
-    ``threshold`` (moderate only): step units make every ball exact (docs/threshold.md)."""
+    adaptive (small). ``memorizer`` (small, moderate): auto (the smaller by exact size), plain,
+    sqrt. ``threshold`` (moderate only): step units make every ball exact (docs/threshold.md).
+    ``grouping`` (moderate, and auto in the moderate regime): auto (the smaller by exact size),
+    paper (KMY B.13's consecutive groups), cover (a greedy cover of the data, beyond the
+    paper)."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if threshold and method != "moderate":
         raise InputError("threshold (step units) is available with method moderate only")
+    if grouping not in ("auto", "paper", "cover"):
+        raise InputError(f"grouping must be auto, paper or cover, got {grouping!r}")
+    if grouping != "auto" and method not in ("auto", "moderate"):
+        raise InputError("grouping applies to method moderate (and auto) only")
     if radius.epsilon_power is None:
         raise InputError(
             "a robust memorizer needs at least two classes (ε and the regime are undefined "
@@ -162,7 +166,9 @@ def construct(
     if method == "auto":
         chosen = "small" if regime == "small" else "large"
         if regime == "moderate":
-            chosen, prebuilt = _auto_moderate(ds, radius, eta, project, memorizer, seed, notes)
+            chosen, prebuilt = _auto_moderate(
+                ds, radius, eta, project, memorizer, seed, notes, grouping
+            )
     if chosen == "small":
         from constructions.small import build_small
 
@@ -227,6 +233,7 @@ def construct(
                 threshold=threshold,
                 project=project,
                 memorizer=memorizer,
+                grouping=grouping,
                 seed=seed,
             )
         stages = dict(mrep.stages)
@@ -242,6 +249,7 @@ def construct(
             "bits_grid": mrep.bits,
             "eta": str(mrep.eta),
             "threshold": threshold,
+            "grouping": mrep.grouping,
             "group_size": mrep.group_size,
             "groups": mrep.groups,
             "error_bound_max": str(mrep.max_error_bound),

@@ -38,9 +38,16 @@ Stage 3 — the network. One block per point whose label is not the majority lab
 On the ball of a point with label c ≠ c₀: S_c ≥ 1 (its own indicator) and S_{c'} = 0 for
 c' ≠ c, so f = c; on a c₀ ball every S_c = 0 and f = c₀. Every claim is a linear inequality
 on the ball, so exact interval/symbolic bound propagation proves each ball in one node.
-Size: (d+1)m + Σ_k [(m+C'+1)(m+C'+F_k) + (m+C'+F_k+1)(m+C'+1)] + (m+C'+1)C' + C' + 1
-with C' = #classes − 1 and F_k the facets of point k: O(N·m·(m + F)), width m + C' + max F_k,
-depth 2·#blocks + 3. THEORY's Õ(N m²) rate holds when F_k = O(m) (the report gives F).
+Size (:func:`large_size`, equal to ``num_params()``, zeros included): with C' = #classes − 1,
+F_k the facets of block k (k = 1 … B, B = points off the majority label) and a = m + C',
+the layer widths are [d, m, a+F_1, a+1, a+F_2, a+1, …, a+F_B, a+1, C', 1] — block 1's layer A
+reads the m carried inputs only, every later one reads a + 1 (v, S and the previous
+indicator) — so
+
+    P = (d+1)m + (m+1)(a+F_1) + Σ_{k≥2} (a+2)(a+F_k) + Σ_k (a+F_k+1)(a+1) + (a+2)C' + C' + 1,
+
+O(N·m·(m + F)), width a + max F_k, depth 2B + 3. THEORY's Õ(N m²) rate holds when F_k = O(m)
+(the report gives F).
 This design is exact (no error) for every ρ < 1, so it also serves the moderate regime.
 """
 
@@ -67,6 +74,8 @@ from constructions.projection import (
 __all__ = [
     "LargeReport",
     "build_large",
+    "large_size",
+    "large_widths",
     "paper_case_v_m",
     "paper_large_case",
     "paper_large_m",
@@ -130,6 +139,35 @@ def paper_large_case(N: int, d: int, rho2: Fraction) -> tuple[str, int | None]:
     if d <= N:
         return "IV", paper_large_m(N, d, rho2)
     return "V", paper_case_v_m(N, rho2)
+
+
+def large_widths(d: int, m: int, classes_minus_one: int, facets: list[int]) -> list[int]:
+    """Layer widths [d, m, a+F_1, a+1, …, a+F_B, a+1, C', 1] of :func:`build_large` (module
+    doc; a = m + C', ``facets`` = [F_1, …, F_B], one per block)."""
+    if not facets or m < 1 or classes_minus_one < 1 or min(facets) < 1:
+        raise InputError("large_widths needs m, C' >= 1 and at least one block with facets")
+    a = m + classes_minus_one
+    w = [d, m]
+    for f in facets:
+        w += [a + f, a + 1]
+    return w + [classes_minus_one, 1]
+
+
+def large_size(d: int, m: int, classes_minus_one: int, facets: list[int]) -> int:
+    """The module doc's size formula: (d+1)m + (m+1)(a+F_1) + Σ_{k≥2} (a+2)(a+F_k)
+    + Σ_k (a+F_k+1)(a+1) + (a+2)C' + C' + 1, a = m + C' — ``num_params()`` of the network
+    :func:`build_large` builds with these facet counts (``LargeReport.facets``)."""
+    large_widths(d, m, classes_minus_one, facets)  # the same argument checks
+    c, a = classes_minus_one, m + classes_minus_one
+    return (
+        (d + 1) * m
+        + (m + 1) * (a + facets[0])
+        + sum((a + 2) * (a + f) for f in facets[1:])
+        + sum((a + f + 1) * (a + 1) for f in facets)
+        + (a + 2) * c
+        + c
+        + 1
+    )
 
 
 # ------------------------------------------------------------------------------ geometry

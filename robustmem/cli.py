@@ -209,16 +209,18 @@ methods:
             span when d ≥ N / seeded random, per the paper's cases; ℓ2 only, --project to
             force), then one block per point: a polytope of linear tests around its ball
             that cuts off every other-label ball, summed per class. Exact for every ρ < 1.
-  moderate  regime (ii) pipeline (KMY Thm 4.2(ii)): groups of ≈ 1/(5ρ√d) points, each with its
-            own lattice translation, Floor gadgets with thin bands, and memorizer of its cells;
+  moderate  regime (ii) pipeline (KMY Thm 4.2(ii)): groups of points, each with its own
+            lattice translation, Floor gadgets with thin bands, and memorizer of its cells;
             max over groups. Error measure ≤ --eta on every ball (bound in the report);
-            exact on balls no other group's band meets. ℓ2 and ℓ∞.
+            exact on balls no other group's band meets. ℓ2 and ℓ∞. --grouping paper: the
+            paper's consecutive groups of ≈ 1/(5ρ√d) points; cover: a greedy cover of the
+            data, one translation per group (beyond the paper, far fewer groups); auto
+            (default): the smaller by the exact size formula.
   baseline  one box "bump" per point in the original dimension (depth 4, O(N²d) parameters);
             valid while the ball's bounding box stays inside the ℓ∞ separation (r₁ < ε∞).
   auto      small in the small regime (large if the data violate its contract); in the
-            moderate regime both moderate and large are built and the one with fewer
-            parameters is kept (notes give both counts; large, exact, on a tie); otherwise
-            large.
+            moderate regime moderate or large, whichever has fewer parameters by the exact
+            size formulas (notes give both counts; large, exact, on a tie); otherwise large.
 
 Every random choice takes --seed (default 0) and the seed used is in the report.
 Certify what you build:  robustmem certify NET.json DATA --rho R --p P
@@ -240,9 +242,9 @@ def cmd_construct(args: argparse.Namespace) -> int:
         raise UsageError("give exactly one of --rho R or --mu M")
     m = args.method
     only_with(
-        args.memorizer is not None and m not in ("auto", "small"),
+        args.memorizer is not None and m not in ("auto", "small", "moderate"),
         "--memorizer",
-        "the small builder (--method small or auto)",
+        "a builder with integer memorizers (--method small, moderate or auto)",
         f"--method {m} has no integer memorizer stage; drop --memorizer",
     )
     only_with(
@@ -258,6 +260,12 @@ def cmd_construct(args: argparse.Namespace) -> int:
         f"--method {m} is exact (no error η); drop --eta",
     )
     only_with(args.threshold and m != "moderate", "--threshold", "--method moderate")
+    only_with(
+        args.grouping is not None and m not in ("auto", "moderate"),
+        "--grouping",
+        "--method moderate or auto",
+        f"--method {m} has no groups; drop --grouping",
+    )
     only_with(
         args.seed is not None and m == "baseline",
         "--seed",
@@ -283,6 +291,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
         memorizer=args.memorizer or "auto",
         eta="1/10" if args.eta is None else args.eta,
         threshold=args.threshold,
+        grouping=args.grouping or "auto",
     )
     write_output(args.output, net.to_json_text(), inputs=[args.data])
     out = {**rep, "output": str(args.output), **radius.describe()}
@@ -310,6 +319,7 @@ def cmd_construct(args: argparse.Namespace) -> int:
         "facets_max",
         "facets_mean",
         "eta",
+        "grouping",
         "groups",
         "group_size",
         "error_bound_max_float",
@@ -427,6 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="moderate: use step (Heaviside) units, exact on every ball (docs/threshold.md)",
     )
+    co.add_argument(
+        "--grouping",
+        choices=("auto", "paper", "cover"),
+        help="moderate (and auto): groups of the moderate builder; paper = KMY B.13's "
+        "consecutive groups, cover = a greedy cover of the data (beyond the paper), auto "
+        "(default) = the smaller by exact size",
+    )
     co.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
     co.add_argument(
         "--project",
@@ -438,8 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument(
         "--memorizer",
         choices=("auto", "plain", "sqrt"),
-        help="small (and auto): integer memorizer (plain 12N+1 params; sqrt the lean Õ(√N) "
-        "bit-stream design, smaller from about 27 keys; auto = the smaller by exact size)",
+        help="small, moderate (and auto): integer memorizer (plain 12N+1 params; sqrt the "
+        "lean Õ(√N) bit-stream design, smaller from about 27 keys; auto = the smaller by "
+        "exact size, per group for moderate)",
     )
     co.add_argument("-o", "--output", required=True, help="where to write the network JSON")
     co.add_argument("--json", action="store_true", help="the construction report as JSON")

@@ -52,30 +52,39 @@ def test_built_counts_are_network_counts(nres, rres, bench):
     for r in rows:
         assert r["params"] == r["num_params"] > 0
         assert 0 < r["nonzero"] <= r["params"]
-    # an independent rebuild reproduces a recorded moderate count
+    # independent rebuilds reproduce the recorded moderate counts (paper's and default grouping)
     ds = bench.dataset(32, bench.D, bench.SEED)
     rad = make_radius(ds, "2", rho=bench.RHO_N)
+    net, rep = build_moderate(ds, rad.radius_power, 2, bench.ETA, grouping="paper")
+    (row,) = [r for r in res["rows"]["moderate-paper"] if r["N"] == 32]
+    assert net.num_params() == row["params"] and rep.groups == row["groups"] == 2
     net, rep = build_moderate(ds, rad.radius_power, 2, bench.ETA)
     (row,) = [r for r in res["rows"]["moderate"] if r["N"] == 32]
-    assert net.num_params() == row["params"] and rep.groups == row["groups"] == 2
+    assert net.num_params() == row["params"] and rep.grouping == row["grouping"] == "cover"
 
 
 def test_n_slopes(nres):
     res, sl = nres
     assert all(math.isfinite(v) for v in sl.values()), sl
-    mod = res["rows"]["moderate"]
+    mod = res["rows"]["moderate-paper"]
     assert [r["groups"] for r in mod] == [1, 2, 4]  # g = 16 at ρ = 1/50, d = 4
-    # the groups' own sizes grow about linearly in N; the nonzero count too
-    assert 0.7 < sl["moderate Σ groups"] < 1.5, sl
-    assert 0.7 < sl["moderate nonzero"] < 1.5, sl
+    # the paper's grouping: the groups' own sizes grow about linearly in N; nonzero too
+    assert 0.7 < sl["moderate-paper Σ groups"] < 1.5, sl
+    assert 0.7 < sl["moderate-paper nonzero"] < 1.5, sl
     # the groups run in sequence (running max): all parameters grow linearly too, and the
     # width does not grow with the number of groups
-    assert 0.7 < sl["moderate params"] < 1.5, sl
+    assert 0.7 < sl["moderate-paper params"] < 1.5, sl
     assert all(r["params"] >= r["group_networks"] for r in mod)
-    assert sl["moderate width"] < 0.3, sl
+    assert sl["moderate-paper width"] < 0.3, sl
+    # the default grouping (the smaller of paper and cover): one cover group at these N, so
+    # only its √|I| memorizer grows — never larger than the paper's, and sublinear in N
+    default = res["rows"]["moderate"]
+    assert [r["N"] for r in default] == [r["N"] for r in mod]
+    assert all(a["params"] <= b["params"] for a, b in zip(default, mod))
+    assert sl["moderate params"] < 0.7, sl
 
 
-def test_rho_sweep_builders(rres):
+def test_rho_sweep_builders(rres, bench):
     res, sl = rres
     rows = res["rows"]
     regimes = {r["rho"]: r["regime_query"] for r in rows["large"]}
@@ -85,16 +94,19 @@ def test_rho_sweep_builders(rres):
     small_rhos = {r["rho"] for r in rows["small"]}
     assert {q for q, g in regimes.items() if g == "small"} <= small_rhos
     assert len({r["params"] for r in rows["baseline"]}) == 1
-    # moderate only at ρ ≤ ρ₂, never in regime (iii)
-    assert rows["moderate"] and all(r["regime_query"] != "large" for r in rows["moderate"])
-    assert all(r["error_bound_max"] <= 0.1 for r in rows["moderate"])  # η = 1/10
+    # moderate only at ρ ≤ ρ₂, never in regime (iii); default grouping never above the paper's
+    for m in bench.MODERATES:
+        assert rows[m] and all(r["regime_query"] != "large" for r in rows[m])
+        assert all(r["error_bound_max"] <= 0.1 for r in rows[m])  # η = 1/10
+    paper = {r["rho"]: r["params"] for r in rows["moderate-paper"]}
+    assert all(r["params"] <= paper[r["rho"]] for r in rows["moderate"])
 
 
 def test_moderate_sublinear_in_inverse_rho(rres, bench):
     res, sl = rres
-    mod = sorted(res["rows"]["moderate"], key=lambda r: r["rho"])
+    mod = sorted(res["rows"]["moderate-paper"], key=lambda r: r["rho"])
     ps = [r["params"] for r in mod]
-    assert ps == sorted(ps)  # more groups as ρ grows, never fewer parameters
+    assert ps == sorted(ps)  # paper's grouping: more groups as ρ grows, never fewer parameters
     inv = [1 / float(r["rho"]) for r in mod]
     # as a function of 1/ρ the size does not grow at all (slope ≤ 0 < 1)
     assert bench.slope(inv, ps) <= 1e-9
@@ -108,3 +120,20 @@ def test_figure_written(rres, bench, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert 10_000 < len(data) < 300_000
     assert not list(out.parent.glob(".*tmp*"))
+
+
+def test_rate_and_crossover_report_the_default_grouping(bench):
+    res = bench.rate_sweep([32], bench.D, points=3, log=lambda *a, **k: None)
+    (sw,) = res["sweeps"]
+    for r in sw["rows"]:
+        assert r["paper"] == r["paper built"] and r["cover"] == r["cover built"]
+        assert r["paper η-bound"] <= 0.1 and r["cover η-bound"] <= 0.1
+    assert math.isfinite(sw["slope default"]) and sw["slope default"] <= sw["slope paper"] + 1e-9
+    cross = bench.crossover([32, 64], bench.D, log=lambda *a, **k: None)
+    for r in cross["rows"]:
+        assert r["paper"] == r["paper formula"] and r["default"] == min(r["paper"], r["cover"])
+        if r["auto"] == "moderate":
+            assert r["auto params"] == r["default"] < r["large"]
+        else:
+            assert r["auto params"] == r["large"] <= r["default"]
+    assert "N0 default" in cross

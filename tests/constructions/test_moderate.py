@@ -32,8 +32,11 @@ def test_moderate_builder_is_exact_off_the_bands_and_within_eta(p, rho, seed):
     assert query(Point(ds.N, ds.d, rho, pv)).regime == "moderate"
     rad = make_radius(ds, p, rho=rho)
     eta = F(1, 10)
-    net, rep = build_moderate(ds, rad.radius_power, rad.p, eta)
-    assert rep.groups > 1 and all(0 <= e <= eta for e in rep.error_bounds)
+    # the paper's grouping (several groups here; the default picks the one-group cover)
+    net, rep = build_moderate(ds, rad.radius_power, rad.p, eta, grouping="paper")
+    assert (
+        rep.grouping == "paper" and rep.groups > 1 and all(0 <= e <= eta for e in rep.error_bounds)
+    )
     report = certify(net, ds, rad, engine="linear", timeout=2)
     assert report.counts["REFUTED"] + report.counts["UNKNOWN"] <= sum(
         1 for e in rep.error_bounds if e > 0
@@ -54,8 +57,8 @@ def test_moderate_builder_is_exact_off_the_bands_and_within_eta(p, rho, seed):
 def test_moderate_builder_smaller_eta_gives_thinner_bands():
     ds = dataset(2)
     rad = make_radius(ds, "2", rho=F(1, 40))
-    _, coarse = build_moderate(ds, rad.radius_power, rad.p, F(1, 4))
-    _, fine = build_moderate(ds, rad.radius_power, rad.p, F(1, 400))
+    _, coarse = build_moderate(ds, rad.radius_power, rad.p, F(1, 4), grouping="paper")
+    _, fine = build_moderate(ds, rad.radius_power, rad.p, F(1, 400), grouping="paper")
     assert max(fine.gammas) <= max(coarse.gammas)
     assert fine.max_error_bound <= F(1, 400) and fine.bits == coarse.bits
 
@@ -73,11 +76,11 @@ def test_moderate_builder_refuses_bad_input():
 def test_moderate_threshold_variant_is_proved_on_every_ball(p, rho):
     ds = dataset(0)
     rad = make_radius(ds, p, rho=rho)
-    net, rep = build_moderate(ds, rad.radius_power, rad.p, threshold=True)
+    net, rep = build_moderate(ds, rad.radius_power, rad.p, threshold=True, grouping="paper")
     assert net.has_step and rep.groups > 1 and rep.max_error_bound == 0
     # the bit-by-bit step floor (12n − 7 params) is smaller than the ramped ReLU floor
     # (20n − 13), and the groups run one after another as in the ReLU design
-    relu, _ = build_moderate(ds, rad.radius_power, rad.p)
+    relu, _ = build_moderate(ds, rad.radius_power, rad.p, grouping="paper")
     assert net.depth == relu.depth and net.width <= relu.width
     assert net.num_params() < relu.num_params()
     assert any(isinstance(a, tuple) for a in net.activations)

@@ -138,8 +138,8 @@ def test_projected_builder_exact_off_the_bands_and_monte_carlo_within_its_bound(
 def test_the_band_budget_follows_eta():
     ds = dyadic_data(40, 2)
     rad = make_radius(ds, "2", rho=F(1, 30))
-    _, coarse = build_moderate(ds, rad.radius_power, rad.p, F(1, 4))
-    _, fine = build_moderate(ds, rad.radius_power, rad.p, F(1, 1000))
+    _, coarse = build_moderate(ds, rad.radius_power, rad.p, F(1, 4), grouping="paper")
+    _, fine = build_moderate(ds, rad.radius_power, rad.p, F(1, 1000), grouping="paper")
     assert coarse.groups == fine.groups >= 2
     assert max(fine.gammas) <= max(coarse.gammas) and fine.max_error_bound <= F(1, 1000)
 
@@ -168,13 +168,16 @@ def test_rho_slope_over_the_moderate_range():
     the √|I| memorizers make every size smaller, most where the groups are large."""
     ds = bench_data(256)
     rhos = _rhos(256, 4, 7)
-    paper = _slope(ds, rhos)
+    paper = _slope(ds, rhos, grouping="paper")
     cover = _slope(ds, rhos, grouping="cover")
-    assert paper < 0.7 and cover <= 0.35, (paper, cover)
+    default = _slope(ds, rhos)  # grouping auto: the smaller plan at every ρ
+    assert paper < 0.7 and cover <= 0.35 and default <= 0.35, (paper, cover, default)
     for rho in rhos[:2]:
         rad = make_radius(ds, "2", rho=rho)
-        auto = plan_moderate(ds, rad.radius_power, 2, ETA).params
-        plain = plan_moderate(ds, rad.radius_power, 2, ETA, memorizer="plain").params
+        auto = plan_moderate(ds, rad.radius_power, 2, ETA, grouping="paper").params
+        plain = plan_moderate(
+            ds, rad.radius_power, 2, ETA, memorizer="plain", grouping="paper"
+        ).params
         assert 3 * auto < plain, (auto, plain)
 
 
@@ -192,29 +195,36 @@ def _sqrt_rho(N: int, d: int) -> F:
 
 
 def test_auto_decides_by_the_formulas_and_builds_one_network(monkeypatch):
-    """At ρ = √(ρ₁ρ₂), d = 4 (bench (c2)): N = 1024, moderate's exact formula is below the
-    large builder's lower bound, so large is never built; N = 256, large is built and kept and
-    moderate (larger by its formula) is never built."""
+    """At ρ = √(ρ₁ρ₂), d = 4 (bench (c2)). Default grouping (the smaller of paper and cover):
+    N = 256, moderate's exact formula is below the large builder's lower bound, so large is
+    never built; N = 32, large is built and kept and moderate (larger by its formula) is never
+    built. The paper's grouping: the same two outcomes at N = 1024 and N = 256."""
     import constructions.large
     import constructions.moderate
 
     def refuse(*a, **k):
         raise AssertionError("built although the formulas decided")
 
-    ds = bench_data(1024)
-    rad = make_radius(ds, "2", rho=_sqrt_rho(1024, 4))
-    with monkeypatch.context() as mp:
-        mp.setattr(constructions.large, "build_large", refuse)
-        net, rep = construct(ds, rad, "auto", eta=ETA)
-    assert rep["method"] == "moderate" and rep["params"] == net.num_params()
-    assert rep["params"] == moderate_size(ds, rad.radius_power, 2, ETA)
-    assert rep["params"] < _large_size_lower(ds, rad, "auto")
+    for N, grouping in ((256, "auto"), (1024, "paper")):
+        ds = bench_data(N)
+        rad = make_radius(ds, "2", rho=_sqrt_rho(N, 4))
+        with monkeypatch.context() as mp:
+            mp.setattr(constructions.large, "build_large", refuse)
+            net, rep = construct(ds, rad, "auto", eta=ETA, grouping=grouping)
+        assert rep["method"] == "moderate" and rep["params"] == net.num_params()
+        assert rep["params"] == moderate_size(ds, rad.radius_power, 2, ETA, grouping=grouping)
+        assert rep["params"] < _large_size_lower(ds, rad, "auto")
+        if grouping == "auto":
+            assert rep["params"] == min(
+                moderate_size(ds, rad.radius_power, 2, ETA, grouping=g) for g in ("paper", "cover")
+            )
 
-    ds = bench_data(256)
-    rad = make_radius(ds, "2", rho=_sqrt_rho(256, 4))
-    pm = moderate_size(ds, rad.radius_power, 2, ETA)
-    with monkeypatch.context() as mp:
-        mp.setattr(constructions.moderate, "build_moderate", refuse)
-        net, rep = construct(ds, rad, "auto", eta=ETA)
-    assert rep["method"] == "large" and rep["params"] < pm
-    assert any(str(pm) in n and str(rep["params"]) in n for n in rep["notes"])
+    for N, grouping in ((32, "auto"), (256, "paper")):
+        ds = bench_data(N)
+        rad = make_radius(ds, "2", rho=_sqrt_rho(N, 4))
+        pm = moderate_size(ds, rad.radius_power, 2, ETA, grouping=grouping)
+        with monkeypatch.context() as mp:
+            mp.setattr(constructions.moderate, "build_moderate", refuse)
+            net, rep = construct(ds, rad, "auto", eta=ETA, grouping=grouping)
+        assert rep["method"] == "large" and rep["params"] < pm
+        assert any(str(pm) in n and str(rep["params"]) in n for n in rep["notes"])
