@@ -997,8 +997,8 @@ def _spec_edge_items() -> list[Item]:
 
     layers = [(mat(3, n), [F(rng.randint(-2, 2), 3) for _ in range(3)]) for n in (2, 3, 3)]
     layers.append((mat(1, 3) + [[F(0)] * 3], [F(0), F(2, 5)]))
-    layers[2][0][0][1] = F(2**18, 3)  # back-substituted rows past 2^16: rounded to a coarse grid
-    layers[3][0][0][2] = F(2**17, 3)  # (the output row itself too)
+    layers[2][0][0][1] = F(2**21, 3)  # back-substituted rows past 2^16: rounded to a coarse grid
+    layers[3][0][0][2] = F(2**20, 3)  # (the output row itself too)
     nt = ts.net_text([([[F(v) for v in r] for r in W], [F(v) for v in b]) for W, b in layers])
     box = [("-1/3", "1/2"), ("-1/5", "2/7")]
     out = []
