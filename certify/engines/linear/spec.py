@@ -221,7 +221,7 @@ def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed
         flo = np.array([float(v) for v in region.lo])
         fhi = np.array([float(v) for v in region.hi])
         leaf, g = None, None
-        for deep in (False, True) if prep.deep and cuts else (prep.deep,):  # shallow: ~10× cheaper
+        for deep in (False, True) if prep.deep else (False,):  # shallow leaves: ~10× cheaper
             guide.deep = deep
             g = guide.on(flo, fhi).rows(fixed)
             if g is None or (isinstance(g, tuple) and _near(g, groups)) or not guided:
