@@ -403,7 +403,7 @@ def report_rate(res: dict[str, Any], cross: dict[str, Any]) -> None:
         )
     print(f"\n== (c2) at ρ = √(ρ₁ρ₂), ℓ2, d = {cross['d']}: moderate against large")
     print(
-        f"{'N':>6} {'ρ':>10} {'moderate':>9} {'formula':>9} {'K':>4} {'cover':>9} {'K':>4}"
+        f"{'N':>6} {'ρ':>10} {'paper':>9} {'formula':>9} {'K':>4} {'cover':>9} {'K':>4}"
         f" {'large':>9} {'large ≥':>9} {'auto':>9} {'auto s':>7} {'large built':>11}"
     )
     for r in cross["rows"]:
@@ -431,8 +431,8 @@ MARK = {
 
 
 LABEL = {
-    "moderate": "moderate builder (default grouping): actual params",
-    "moderate-paper": "moderate builder (paper's grouping): actual params",
+    "moderate": "moderate builder (default grouping)",
+    "moderate-paper": "moderate builder (paper's grouping)",
 }
 
 
@@ -450,8 +450,8 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
 
     N, d = res["N"], res["d"]
     sw, marks = bound_sweep(N, d, P2, "all", n=400)
-    fig = Figure(figsize=(10.5, 7.0), dpi=100)
-    ax = fig.add_axes((0.075, 0.3, 0.9, 0.63))
+    fig = Figure(figsize=(12.0, 7.6), dpi=100)
+    ax = fig.add_axes((0.07, 0.28, 0.91, 0.65))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(True, which="major", color="#dddddd", lw=0.6)
@@ -474,7 +474,7 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
             mew=1.4 if m == "small" else 1.0,
             lw=1.0,
             zorder=7 if m == "small" else 6,  # hollow rings around coinciding moderate marks
-            label=LABEL.get(m, f"{m} builder: actual params"),
+            label=LABEL.get(m, f"{m} builder"),
         )
         if m == "moderate":
             ax.plot(
@@ -487,7 +487,7 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
                 lw=0.8,
                 ls=":",
                 zorder=6,
-                label="moderate builder (default grouping): nonzero params",
+                label="moderate builder (default grouping), nonzero",
             )
     ax.set_xlim(sw.x[0], 1.0)
     ys = [r["params"] for rows in res["rows"].values() for r in rows]
@@ -497,7 +497,7 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
     lo, hi = min(ys + finite), max(ys + finite)
     ax.set_ylim(lo / 2, hi * 4)
     ax.set_xlabel("robustness ratio ρ = μ / ε₂  (log scale)")
-    ax.set_ylabel("parameters P (log scale)")
+    ax.set_ylabel("parameters P, all weights and biases (log scale)")
     fig.suptitle(
         f"Builders vs bounds: actual parameter counts against ρ, ℓ2, N = {N} random points "
         f"in d = {d} (seed {res['seed']})",
@@ -505,7 +505,7 @@ def plot(res: dict[str, Any], out: str | Path) -> Path:
         y=0.975,
     )
     h, lab = ax.get_legend_handles_labels()
-    fig.legend(h, lab, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=3, fontsize=8.5)
+    fig.legend(h, lab, loc="lower center", bbox_to_anchor=(0.5, 0.03), ncol=3, fontsize=8)
     fig.text(
         0.5,
         0.008,
@@ -585,9 +585,9 @@ def report_rho(res: dict[str, Any], sl: dict[str, float]) -> None:
         )
     print("\n== (b) slopes d log params / d log ρ (numpy.polyfit)")
     for k, v in sl.items():
-        print(f"  {k:<26} {v:6.3f}")
-    print(f"  {'THEORY (ii): N·d^¼·ρ^½':<26} {0.5:6.3f}")
-    print(f"  {'THEORY (iii): N·d²·ρ⁴':<26} {4.0:6.3f}")
+        print(f"  {k:<32} {v:6.3f}")
+    print(f"  {'THEORY (ii): N·d^¼·ρ^½':<32} {0.5:6.3f}")
+    print(f"  {'THEORY (iii): N·d²·ρ⁴':<32} {4.0:6.3f}")
 
 
 def main(argv: list[str] | None = None) -> None:
