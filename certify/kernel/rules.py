@@ -405,11 +405,7 @@ def round_rows(A, bits: int):
     out = []
     for r in range(A.nrows()):
         row = [int(v) for v in e[r * m : (r + 1) * m]]
-        big = max(abs(v) for v in row)
-        if not big:
-            out += [Q(0)] * m
-            continue
-        top = Q(big, D)  # the row's largest |entry|, about 2^e with e = len(p) − len(q)
+        top = Q(max(abs(v) for v in row), D)  # (a zero row: top = 0, s = bits + 1: zeros)
         s = bits - int(top.p).bit_length() + int(top.q).bit_length()
         if s >= 0:
             out += [Q((v << s) // D, 1 << s) for v in row]
