@@ -122,7 +122,9 @@ def test_projected_builder_exact_off_the_bands_and_monte_carlo_within_its_bound(
     Monte Carlo."""
     ds = dyadic_data(30, 12)
     rad = make_radius(ds, "2", rho=F(1, 90))
-    net, rep = build_moderate(ds, rad.radius_power, rad.p, ETA, project="adaptive", seed=5)
+    net, rep = build_moderate(
+        ds, rad.radius_power, rad.p, ETA, project="adaptive", seed=5, grouping="paper"
+    )  # the paper's grouping: several groups, so oblique bands (the default: one cover group)
     assert rep.m < ds.d and rep.groups >= 2
     report = certify(net, ds, rad, engine="linear", timeout=1)
     bl = balls(ds, rad)
