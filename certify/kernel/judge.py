@@ -195,6 +195,18 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
             check_empty_side(cert, forms, fixed, ball, (A[j], beta[j]), strict)
 
 
+def proof_arithmetic(entry: dict) -> tuple:
+    """A PROVED entry's (bits, deep): the outward-rounding precision (an integer in BITS, or
+    None: exact) and whether unit bounds are back-substituted."""
+    bits = entry.get("bits")
+    if bits is not None and not (type(bits) is int and BITS[0] <= bits <= BITS[1]):
+        raise Rejected(f"bits must be an integer {BITS[0]}..{BITS[1]} or absent")
+    deep = entry.get("deep", False)
+    if deep is not True and deep is not False:
+        raise Rejected("deep must be true, false or absent")
+    return bits, deep
+
+
 def check_nodes(layers, ball: Ball, nodes, fixed: dict | None = None) -> int:
     """Checks a preorder proof (a list of nodes) for one ball; returns its number of leaves."""
     goal, strict = goal_layers(layers, ball.y)
@@ -422,12 +434,7 @@ class Judge:
                     raise Rejected("the property holds at the counterexample")
                 return i, "REFUTED", "counterexample checked"
             if v == "PROVED":
-                bits = entry.get("bits")
-                if bits is not None and not (type(bits) is int and BITS[0] <= bits <= BITS[1]):
-                    raise Rejected(f"bits must be an integer {BITS[0]}..{BITS[1]} or absent")
-                deep = entry.get("deep", False)
-                if deep is not True and deep is not False:
-                    raise Rejected("deep must be true, false or absent")
+                bits, deep = proof_arithmetic(entry)
                 ball = self.ball(i, exact_eps=False, bits=bits, deep=deep)
                 n = check_nodes(self.layers, ball, entry.get("proof"))
                 return i, "PROVED", f"proof checked ({n} leaves)"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from certify.kernel.judge import BITS, MALFORMED, Verdict, _why, walk
+from certify.kernel.judge import MALFORMED, Verdict, _why, proof_arithmetic, walk
 from certify.kernel.parse import load_json, number, parse_network, shown
 from certify.kernel.rules import (
     Layer,
@@ -323,12 +323,7 @@ class SpecJudge:
                     raise Rejected("the property holds at the counterexample")
                 return k, "REFUTED", "counterexample checked"
             if v == "PROVED":
-                bits = entry.get("bits")
-                if bits is not None and not (type(bits) is int and BITS[0] <= bits <= BITS[1]):
-                    raise Rejected(f"bits must be an integer {BITS[0]}..{BITS[1]} or absent")
-                deep = entry.get("deep", False)
-                if deep is not True and deep is not False:
-                    raise Rejected("deep must be true, false or absent")
+                bits, deep = proof_arithmetic(entry)
                 box = Box(spec.lo, spec.hi, bits, deep, tick)
                 n = walk(
                     entry.get("proof"),
