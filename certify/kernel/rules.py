@@ -27,6 +27,7 @@ from fractions import Fraction
 
 from flint import fmpq as Q  # exact rationals in C: the same numbers as Fraction, faster
 from flint import fmpq_mat as M
+from flint import fmpz_mat as Z
 
 from certify.kernel import dyadic
 
@@ -116,6 +117,8 @@ class Layer:
         # step[i]: H after unit i, else ReLU (the last layer: no activation, all False)
         self.W, self.b, self.step = W, b, list(step) if step is not None else [False] * n
         self.M = M(n, m, [w for row in W for w in row])
+        num, den = self.M.numer_denom()  # W = Z/D: integer rows over one denominator
+        self.Z, self.D = [[int(v) for v in r] for r in rows(num)], int(den)
         self.bm = M(n, 1, b)
         self.nz = [[(j, w) for j, w in enumerate(row) if w] for row in W]  # nonzeros per row
         # rows with many nonzeros: one product per layer over the inputs J they read
@@ -369,8 +372,11 @@ def pulls(L: Layer, k: int, fixed: dict, lo, up, bits=None) -> tuple:
     """What back-substitution puts for a coefficient λ on the output a of each unit i of
     hidden layer k (the side of its :func:`relaxation` that keeps λ·a bounded below), in
     terms of that layer's inputs: λ > 0: λ·(sl·z + cl), λ < 0: λ·(su·z + cu), z = W·a' + b.
-    Returned as (diag(sl)·W, diag(su)·W, sl∘b + cl, su∘b + cu, pm) with pm = min(pl, pu) ≤ a
-    (columns); a step unit is a constant in [pl, pu], so the worse end for λ."""
+    Returned in integers: (U, T, t, tb, q, pm, pd), the rows of T/t being diag(sl)·W for
+    every unit, then diag(su − sl)·W for the units U whose two sides differ; the entries of
+    tb/q: sl∘b + cl, then (su∘b + cu) − (sl∘b + cl) on U; pm/pd = min(pl, pu) ≤ a (also
+    padded with zeros on U; a step
+    unit is a constant in [pl, pu], so the worse end for λ)."""
     sl, su, cl, cu, pm = [], [], [], [], []
     for i, (l, u) in enumerate(zip(lo, up)):
         step, ph = L.step[i], fixed.get((k, i))
@@ -380,14 +386,16 @@ def pulls(L: Layer, k: int, fixed: dict, lo, up, bits=None) -> tuple:
         cl.append(p if step else Q(0))
         cu.append(off)
         pm.append(min(p, q))
-    n = len(sl)
-    return (
-        scale_rows(L.M, sl),
-        scale_rows(L.M, su),
-        M(n, 1, [v * w + c for v, w, c in zip(sl, L.b, cl)]),
-        M(n, 1, [v * w + c for v, w, c in zip(su, L.b, cu)]),
-        M(n, 1, pm),
-    )
+    bl = [v * w + c for v, w, c in zip(sl, L.b, cl)]
+    bu = [v * w + c for v, w, c in zip(su, L.b, cu)]
+    U = [i for i in range(len(sl)) if sl[i] != su[i] or bl[i] != bu[i]]
+    T, t = M(len(sl) + len(U), 1, sl + [su[i] - sl[i] for i in U]).numer_denom()
+    rows_ = [L.Z[i] for i in range(len(sl))] + [L.Z[i] for i in U]
+    T = Z(T.nrows(), L.M.ncols(), [s * w for s, r in zip(T.entries(), rows_) for w in r])
+    tb, q = M(len(bl) + len(U), 1, bl + [bu[i] - bl[i] for i in U]).numer_denom()
+    pm, pd = M(len(pm), 1, pm).numer_denom()
+    pmx = Z(len(sl) + len(U), 1, pm.entries() + [0] * len(U))  # (zeros on the rows of U)
+    return U, T, int(t) * L.D, tb, int(q), (pm, pmx), int(pd)
 
 
 def tick(ball: Ball) -> None:
@@ -397,48 +405,52 @@ def tick(ball: Ball) -> None:
         ball.tick()
 
 
-def round_rows(A, bits: int):
-    """A with each row rounded down to the grid 2^−s on which the row's largest entry keeps
-    about ``bits`` bits: Â ≤ A entrywise, every entry a short dyadic."""
-    num, den = A.numer_denom()
-    D, m, e = int(den), A.ncols(), num.entries()
-    out = []
-    for r in range(A.nrows()):
-        row = [int(v) for v in e[r * m : (r + 1) * m]]
-        top = Q(max(abs(v) for v in row), D)  # (a zero row: top = 0, s = bits + 1: zeros)
-        s = bits - int(top.p).bit_length() + int(top.q).bit_length()
-        if s >= 0:
-            out += [Q((v << s) // D, 1 << s) for v in row]
-        else:
-            out += [Q((v // (D << -s)) << -s) for v in row]
-    return M(A.nrows(), m, out)
+def grid(row: list, q: int, bits: int) -> tuple:
+    """The row of rationals row/q rounded down to the grid 2^−s on which its largest entry
+    keeps about ``bits`` bits: (integers m, scale g) with m/g ≤ row/q entrywise, g = 2^s
+    (s ≥ 0) or 1 (each m then a multiple of 2^−s)."""
+    top = Q(max(abs(v) for v in row), q)  # (a zero row: top = 0, s = bits + 1: zeros)
+    s = bits - int(top.p).bit_length() + int(top.q).bit_length()
+    if s >= 0:
+        return [(v << s) // q for v in row], 1 << s
+    return [(v // (q << -s)) << -s for v in row], 1
 
 
 def back_rows(layers, ball: Ball, terms: list, lam: list, const: list) -> list:
     """Lower bounds of the rows lam_r·a + const_r on the region, a the inputs of the last
-    layer, by back-substitution: all rows at once (flint products), pushed back through
-    layers len − 2 … 0 by each layer's ``terms`` (:func:`pulls`: stable units pass exactly, so
-    cancellations survive), then concretised over the ball. With ``ball.bits`` the rows are
-    rounded down before each layer (:func:`round_rows`), the change δ = λ − λ̂ ≥ 0 moved into
-    the constant (λ·a ≥ λ̂·a + δ·pm)."""
+    layer, by back-substitution: all rows at once, pushed back through layers len − 2 … 0 by
+    each layer's ``terms`` (:func:`pulls`: stable units pass exactly, so cancellations
+    survive), then concretised over the ball. Row r is an integer row over a positive integer
+    q_r; each layer is one integer product X·T, X = the row and its negative part on U. With
+    ``ball.bits`` the rows are rounded down before each layer (:func:`grid`), the change
+    δ = λ − λ̂ ≥ 0 moved into the constant (λ·a ≥ λ̂·a + δ·pm)."""
     R = len(lam)
-    A = M(R, len(lam[0]), [v for r in lam for v in r])
-    cst = M(R, 1, list(const))
-    zero = Q(0)
+    Y, den = M(R, len(lam[0]), [v for r in lam for v in r]).numer_denom()
+    qs = [int(den)] * R
+    cst = list(const)
     for k in range(len(layers) - 2, -1, -1):
         tick(ball)
-        Sl, Su, bl, bu, pm = terms[k]
+        U, T, t, tb, tq, (pm, pmx), pd = terms[k]
+        n = T.nrows() - len(U)
         if ball.bits is not None:
-            short = round_rows(A, ball.bits)
-            cst += (A - short) * pm
-            A = short
-        e = A.entries()
-        P = M(R, A.ncols(), [v if v > 0 else zero for v in e])
-        N = M(R, A.ncols(), [v if v < 0 else zero for v in e])
-        cst += P * bl + N * bu
-        A = P * Sl + N * Su
-    at_c = (A * M(len(ball.c), 1, list(ball.c))).entries()
-    return [v + w - ball.reach(r) for v, w, r in zip(at_c, cst.entries(), rows(A))]
+            before = (Y * pm).entries()  # λ·pm (over q)
+        e = [int(v) for v in Y.entries()]
+        X = []
+        for r in range(R):
+            row = e[r * n : (r + 1) * n]
+            if ball.bits is not None:
+                cst[r] += Q(int(before[r]), qs[r] * pd)
+                row, qs[r] = grid(row, qs[r], ball.bits)
+            X += row + [min(row[i], 0) for i in U]
+        X = Z(R, n + len(U), X)
+        if ball.bits is not None:  # δ·pm = λ·pm − λ̂·pm
+            cst = [v - Q(int(w), q * pd) for v, w, q in zip(cst, (X * pmx).entries(), qs)]
+        cst = [v + Q(int(w), q * tq) for v, w, q in zip(cst, (X * tb).entries(), qs)]
+        Y = X * T
+        qs = [q * t for q in qs]
+    m, e = Y.ncols(), Y.entries()
+    A = [[Q(int(v), q) for v in e[r * m : (r + 1) * m]] for r, q in enumerate(qs)]
+    return [dot(a, ball.c) + w - ball.reach(a) for a, w in zip(A, cst)]
 
 
 def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: int = 1) -> Q:

@@ -236,18 +236,18 @@ def test_the_cases_exercise_every_rule():
                     if ball.bits is None:
                         continue
                     long_rows = [0]
-                    round_rows = rules.round_rows
+                    grid = rules.grid
 
-                    def counting(A, bits, long_rows=long_rows, round_rows=round_rows):
-                        out = round_rows(A, bits)
-                        long_rows[0] += out != A
-                        return out
+                    def counting(row, q, bits, long_rows=long_rows, grid=grid):
+                        m, g = grid(row, q, bits)
+                        long_rows[0] += any(F(a, g) != F(v, q) for a, v in zip(m, row))
+                        return m, g
 
-                    rules.round_rows = counting  # back-substitution rounds a long row
+                    rules.grid = counting  # back-substitution rounds a long row
                     try:
                         rules.back_substitute(layers[: k + 1], ball, phases, lows, ups, i)
                     finally:
-                        rules.round_rows = round_rows
+                        rules.grid = grid
                     seen["rounded"] += long_rows[0] > 0
     assert all(v > 0 for v in seen.values()), seen
 
