@@ -21,10 +21,18 @@ it is reported UNKNOWN with the reason. No ball is ever dropped.
   retries once more (a task that raised goes to a different worker), then reports UNKNOWN.
   With no address, a local cluster of ``jobs`` worker processes on 127.0.0.1 is started (and
   closed) for the run.
+
+Stopping: when the run ends early — an exception in the coordinator, SIGINT
+(KeyboardInterrupt), SIGTERM (the CLI raises :class:`KeyboardInterrupt`'s subclass
+``Terminated``), or the consumer closing the iterator — the local executor terminates its
+worker processes (SIGTERM, then SIGKILL after :data:`STOP_GRACE` seconds) instead of waiting
+for the balls in flight; workers also get SIGTERM if the coordinator dies (Linux
+``PR_SET_PDEATHSIG``), so no process of a run outlives it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -38,6 +46,9 @@ EXECUTORS = ("local", "dask")
 Task = Callable[[Any, Any, str, "float | None", Ball], BallResult]
 
 _CACHE: dict[Any, Any] = {}
+
+#: Seconds a terminated worker process gets to exit before it is killed.
+STOP_GRACE = 2.0
 
 
 def _prepared(net_json: dict, key: Any) -> tuple[Any, Any]:
@@ -62,8 +73,47 @@ def check_ball(net: Any, prep: Any, engine: str, timeout: float | None, ball: Ba
 
 
 def _init_local(net_json: dict) -> None:
+    _worker_signals()
     _CACHE.clear()
     _prepared(net_json, "local")
+
+
+def _worker_signals() -> None:
+    """A forked worker: SIGTERM kills it (the coordinator's handler, inherited through fork,
+    would turn it into an exception the pool reports and survives), and it gets SIGTERM
+    when its parent dies (Linux; elsewhere the coordinator's ``finally`` does the stopping)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def stop_pool(pool) -> None:
+    """Stop a ``ProcessPoolExecutor`` now: cancel what is queued, SIGTERM every worker
+    process, SIGKILL those still alive after :data:`STOP_GRACE` seconds, and reap them."""
+    import time
+
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError):
+            p.terminate()
+    deadline = time.monotonic() + STOP_GRACE
+    for p in procs:
+        try:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+        except (OSError, ValueError, AssertionError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _local_task(task: Task, engine: str, timeout: float | None, ball: Ball) -> BallResult:
@@ -117,6 +167,7 @@ class LocalExecutor:
         queue = list(range(len(balls)))[::-1]  # positions still to submit (pop from the end)
         pool = self._pool(net_json)
         inflight: dict[Any, int] = {}
+        finished_all = False
         try:
             while queue or inflight:
                 while queue and len(inflight) < self.jobs:
@@ -138,7 +189,7 @@ class LocalExecutor:
                 if broken:  # every ball still in flight went down with the pool
                     for f in list(inflight):
                         failed.append((inflight.pop(f), BrokenProcessPool("worker lost")))
-                    pool.shutdown(wait=False, cancel_futures=True)
+                    stop_pool(pool)
                     pool = self._pool(net_json)
                 for k, _e in sorted(failed, key=lambda t: t[0]):
                     res, pool = self._retry_alone(pool, net_json, engine, timeout, balls[k])
@@ -146,8 +197,12 @@ class LocalExecutor:
                 while nxt in done:
                     yield done.pop(nxt)
                     nxt += 1
+            finished_all = True
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if finished_all:
+                pool.shutdown(wait=True, cancel_futures=True)
+            else:  # interrupted, terminated, failed or abandoned: do not wait for the balls
+                stop_pool(pool)
 
     def _retry_alone(self, pool, net_json, engine, timeout, ball):
         """Run one ball with nothing else in flight: a second failure is its own."""
@@ -157,7 +212,7 @@ class LocalExecutor:
             f = pool.submit(_local_task, self.task, engine, timeout, ball)
             return f.result(), pool
         except BrokenProcessPool as e:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)
             return _lost(ball, f"worker process died: {_describe(e)}"), self._pool(net_json)
         except Exception as e:
             return _lost(ball, _describe(e)), pool

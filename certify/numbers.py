@@ -9,6 +9,8 @@ numbers come in:
 * :func:`float_to_fraction` is for data that genuinely are floats (numpy arrays): it returns
   the float's exact binary value.
 * :func:`format_number` writes a rational back as a JSON int or a ``"p/q"`` string.
+* :func:`display_number` is for people: the exact text when it is short, else a short
+  decimal such as ``≈1.2345e+307`` (machine output keeps :func:`format_number`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from certify.errors import InputError
 
 __all__ = [
     "ceil_root",
+    "decimal_text",
+    "display_number",
     "exact_root",
     "float_to_fraction",
     "fmpq_to_fraction",
@@ -231,3 +235,60 @@ def exact_root(n: int, p: int) -> int | None:
         return n
     r = flint.fmpz(n).root(p)  # floor of the p-th root
     return int(r) if r**p == n else None
+
+
+#: Exact numbers longer than this (characters) are shown to people as a short decimal.
+DISPLAY_CHARS = 30
+_LOG10_2 = math.log10(2)
+
+
+def decimal_text(v: Fraction | int, sig: int = 5) -> str:
+    """``v`` as a decimal with ``sig`` significant digits, correctly rounded (half to even)
+    from the exact value, in scientific notation when its exponent is outside [−4, sig)
+    (as ``"%g"`` does): ``"1.2346e+307"``, ``"0.33333"``, ``"-2.5e-40"``. Exact integer
+    arithmetic, so it works for numbers of any size (no float overflow)."""
+    v = Fraction(v)
+    if v == 0:
+        return "0"
+    sign, a = ("-" if v < 0 else ""), abs(v)
+    num, den = a.numerator, a.denominator
+    e = math.floor((num.bit_length() - den.bit_length()) * _LOG10_2)  # within 1 of log10 a
+    while True:  # e = floor(log10 a): 10^e <= a < 10^(e+1)
+        lo = (num * 10**-e >= den) if e < 0 else (num >= den * 10**e)
+        if not lo:
+            e -= 1
+            continue
+        hi = (num * 10 ** (-e - 1) >= den) if e + 1 < 0 else (num >= den * 10 ** (e + 1))
+        if hi:
+            e += 1
+            continue
+        break
+    shift = sig - 1 - e  # digits = round(a · 10^shift), sig digits
+    q = Fraction(num * 10**shift, den) if shift >= 0 else Fraction(num, den * 10**-shift)
+    digits = round(q)
+    if digits >= 10**sig:  # rounding carried into a new digit
+        digits //= 10
+        e += 1
+    text = str(digits)
+    if -4 <= e < sig:
+        shift = sig - 1 - e
+        if shift <= 0:
+            return sign + text + "0" * (-shift)
+        text = text.rjust(shift + 1, "0")
+        whole, frac = text[:-shift], text[-shift:].rstrip("0")
+        return sign + whole + ("." + frac if frac else "")
+    mant = text[0] + ("." + text[1:].rstrip("0") if text[1:].rstrip("0") else "")
+    return f"{sign}{mant}e{'+' if e >= 0 else '-'}{abs(e):02d}"
+
+
+def display_number(v: Fraction | int, limit: int = DISPLAY_CHARS, sig: int = 5) -> str:
+    """``v`` for a person: its exact text (:func:`format_number`) when that has at most
+    ``limit`` characters, else ``≈`` and :func:`decimal_text` (``"≈1.2346e+307"``)."""
+    v = Fraction(v)
+    # the exact text's length, without building a huge string first
+    bits = v.numerator.bit_length() + v.denominator.bit_length()
+    if bits < 4 * limit:
+        exact = str(format_number(v))
+        if len(exact) <= limit:
+            return exact
+    return "≈" + decimal_text(v, sig)

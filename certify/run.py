@@ -5,6 +5,7 @@ Library API behind ``robustmem certify``: :func:`certify` returns a :class:`Repo
 
 from __future__ import annotations
 
+import contextvars
 import json
 import math
 import os
@@ -124,26 +125,85 @@ def bundle_entry(res: BallResult) -> dict[str, Any]:
     return entry
 
 
-def judge_result(judge: kernel.Judge, res: BallResult) -> BallResult:
+def judge_result(judge: kernel.Judge, res: BallResult, timeout: float | None = None) -> BallResult:
     """The kernel's verdict on an engine result: PROVED or REFUTED only if the kernel
-    accepted exactly that claim; everything else leaves as UNKNOWN, with the reason."""
+    accepted exactly that claim; everything else leaves as UNKNOWN, with the reason.
+
+    ``timeout`` (seconds per ball, the search's time included): a claim found after the
+    budget ran out is not judged (UNKNOWN, "past the time budget"), and the kernel's re-check
+    gets what is left of it (its bound computation stops there: UNKNOWN)."""
     if res.status == "UNKNOWN":
         return res
     if res.status == "PROVED" and res.certificate is None:
         res.status, res.reason = "UNKNOWN", f"no certificate ({res.reason})"
         return res
-    _, status, why = judge.check_entry(bundle_entry(res))
+    late = over_budget(res, timeout)
+    if late is not None:
+        return late
+    t0 = time.monotonic()
+    deadline = None if timeout is None else t0 + (timeout - res.seconds)
+    token = _DEADLINE.set(deadline)
+    try:
+        _, status, why = judge.check_entry(bundle_entry(res))
+    finally:
+        _DEADLINE.reset(token)
+    res.seconds += time.monotonic() - t0
     if status != res.status:
+        out_of_time = why.startswith(OUT_OF_TIME)
         return BallResult(
             res.index,
             "UNKNOWN",
             res.engine,
-            reason=f"the kernel rejected the {res.status} claim: {why}",
+            reason=f"time budget exhausted ({timeout:g} s) in the kernel's re-check of the "
+            f"{res.status} claim"
+            if out_of_time
+            else f"the kernel rejected the {res.status} claim: {why}",
             seconds=res.seconds,
-            stats=res.stats,
+            stats={**res.stats, "out_of_time": True} if out_of_time else res.stats,
         )
     res.stats["kernel"] = why
     return res
+
+
+def over_budget(res: BallResult, timeout: float | None) -> BallResult | None:
+    """UNKNOWN for a PROVED/REFUTED claim whose search took longer than ``timeout`` seconds
+    (an engine may overrun its budget between two of its checks); None when within it."""
+    if timeout is None or res.status == "UNKNOWN" or res.seconds <= timeout:
+        return None
+    return BallResult(
+        res.index,
+        "UNKNOWN",
+        res.engine,
+        reason=f"time budget exhausted: the search took {res.seconds:.3g} s of the "
+        f"{timeout:g} s per ball (its {res.status} claim is not judged)",
+        seconds=res.seconds,
+        stats={**res.stats, "out_of_time": True},
+    )
+
+
+#: The reason the kernel gives a ball whose re-check ran past the time budget.
+OUT_OF_TIME = "out of time"
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "robustmem_judge_deadline", default=None
+)
+
+
+def _deadline_tick() -> None:
+    """The kernel's hook between steps of a bound computation (:func:`kernel.rules.tick`):
+    rejects the claim once the ball's time budget is spent (the claim then stays UNKNOWN)."""
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise kernel.Rejected(OUT_OF_TIME)
+
+
+class TimedJudge(kernel.Judge):
+    """The kernel's :class:`~certify.kernel.Judge` with the caller's deadline hook on every
+    ball it builds (the hook can only turn a verdict into UNKNOWN, never make one)."""
+
+    def ball(self, i: int, exact_eps: bool, bits=None, deep=False):
+        b = super().ball(i, exact_eps, bits, deep)
+        b.tick = _deadline_tick
+        return b
 
 
 _JUDGES: dict[int, tuple[Network, Any]] = {}
@@ -222,7 +282,7 @@ def make_judge(
     text when not given). The text must read as the same network and dataset that the
     engines search, else nothing they find could be accepted."""
     try:
-        judge = kernel.Judge(
+        judge = TimedJudge(
             net.to_json_text() if net_text is None else net_text,
             dataset_text(ds) if data_text is None else data_text,
             radius.p,
@@ -383,11 +443,17 @@ def certify(
     by_index = {b.index: b for b in todo}
     for r in found:  # the kernel judges each result here, on the coordinator, as it arrives
         guided = guided_claim(r)
-        r = judge_result(judge, r)
-        if guided and r.status == "UNKNOWN":  # the float guide misled: search without it
-            again = search_one(net, by_index[r.index], engine, timeout, None, guided=False)
-            again.reason = f"{again.reason} (searched again without the float guide: {r.reason})"
-            r = judge_result(judge, again)
+        r = judge_result(judge, r, timeout)
+        if guided and r.status == "UNKNOWN" and not r.stats.get("out_of_time"):
+            # the float guide misled: search without it, in what is left of the budget
+            left = None if timeout is None else timeout - r.seconds
+            if left is None or left > 0:
+                again = search_one(net, by_index[r.index], engine, left, None, guided=False)
+                again.reason = (
+                    f"{again.reason} (searched again without the float guide: {r.reason})"
+                )
+                again.seconds += r.seconds
+                r = judge_result(judge, again, timeout)
         rep.results.append(r)
         if progress:
             progress(r)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -47,7 +47,7 @@ from flint import fmpq_mat, fmpz_mat
 from certify.dataset import Dataset
 from certify.errors import InputError
 from certify.network import Network
-from certify.numbers import format_number, parse_number
+from certify.numbers import display_number, format_number, parse_number
 from certify.separation import norm_p
 
 __all__ = [
@@ -55,13 +55,18 @@ __all__ = [
     "VCConstruction",
     "WidthWitness",
     "build_dstar_memorizer",
+    "MAX_CELLS",
     "build_vc_memorizer",
+    "check_size",
+    "dstar_csv_bytes",
+    "dstar_csv_lines",
     "dstar_dataset",
     "dstar_points",
     "first_layer_rank",
     "format_signs",
     "parse_signs",
     "vc_check",
+    "vc_csv_bytes",
     "vc_dataset",
     "vc_k",
     "width_bound",
@@ -138,6 +143,73 @@ def dstar_points(N: int, d: int) -> tuple[list[Point], list[int]]:
         X.append(tuple([Fraction(k)] + [zero] * (d - 1)))
         y.append(2)
     return X, y
+
+
+#: The most coordinates (N·d) a witness dataset may have unless forced: ~20 MB of D* CSV and
+#: a few hundred MB of exact numbers in memory for the constructions that build it there.
+MAX_CELLS = 10**7
+
+
+def _digits_sum(a: int, b: int) -> int:
+    """Σ_{k=a..b} (number of decimal digits of k), for 1 ≤ a (0 when b < a), in O(log b)."""
+    total, lo = 0, 1
+    while lo <= b:
+        hi = lo * 10 - 1
+        s, e = max(a, lo), min(b, hi)
+        if s <= e:
+            total += (e - s + 1) * len(str(lo))
+        lo *= 10
+    return total
+
+
+def dstar_csv_bytes(N: int, d: int) -> int:
+    """The exact size in bytes of D*'s CSV (:func:`dstar_csv_lines`), without building it."""
+    t = min(N - 1, d)
+    rows = (t + 1) * (2 * d + 2)  # e_1..e_t and the origin: d one-digit fields, label, "\n"
+    return rows + max(0, N - d - 1) * (2 * d + 1) + _digits_sum(2, N - d)
+
+
+def dstar_csv_lines(N: int, d: int) -> Iterator[str]:
+    """D*'s CSV lines in :func:`dstar_points`' order ("x_1,...,x_d,label\n"), one at a
+    time: memory O(d) whatever N (the text :meth:`Dataset.save_csv` writes for D*)."""
+    _check_count(N, "N", 2)
+    _check_count(d, "d", 1)
+    t = min(N - 1, d)
+    zeros = "0," * (d - 1)
+    for j in range(t):
+        yield "0," * j + "1," + "0," * (d - 1 - j) + "2\n"
+    yield zeros + "0,1\n"
+    for k in range(2, N - d + 1):
+        yield f"{k},{zeros}2\n"
+
+
+def vc_csv_bytes(N: int, d: int) -> int:
+    """An upper bound on the size in bytes of the LB-VC dataset's CSV for N points in R^d
+    (first coordinate up to 2d²·⌊N/2⌋ with a sign, the others in {−1, 0, 1})."""
+    first = len(str(2 * d * d * (N // 2))) + 1
+    return N * (first + 3 * (d - 1) + 4)
+
+
+def human_bytes(n: int) -> str:
+    """``n`` bytes as a short decimal with a unit (B, kB, MB, GB, TB, PB, EB, then 10^k B)."""
+    for i, unit in enumerate(("B", "kB", "MB", "GB", "TB", "PB", "EB")):
+        if n < 1000 ** (i + 1) or unit == "EB":
+            if n >= 1000 ** (i + 1):
+                return f"{n:.3g} B"
+            return f"{n / 1000**i:.3g} {unit}" if i else f"{n} B"
+    return f"{n} B"  # pragma: no cover
+
+
+def check_size(what: str, N: int, d: int, size_bytes: int, *, force: bool, flag: str) -> None:
+    """Refuse (InputError, one line) a dataset of more than :data:`MAX_CELLS` coordinates
+    unless ``force``, with the estimate; ``flag`` names the option that forces it."""
+    cells = N * d
+    if cells > MAX_CELLS and not force:
+        raise InputError(
+            f"{what} with N = {N}, d = {d} has N·d = {display_number(cells, 12)} "
+            f"coordinates, a CSV of about {human_bytes(size_bytes)}: above the limit of "
+            f"{MAX_CELLS:.0e} coordinates; use smaller N or d, or {flag} to write it"
+        )
 
 
 def dstar_dataset(N: int, d: int) -> Dataset:

@@ -1,7 +1,8 @@
 """The ``robustmem`` command line: a thin layer over the library's functions.
 
 Exit codes: 0 success / holds, 1 refuted, 2 unknown or incomplete, 3 usage or input error,
-4 internal error (a bug: please report it).
+4 internal error (a bug: please report it), 130 interrupted (SIGINT, Ctrl-C), 143 terminated
+(SIGTERM). On 130 and 143 every worker process of the run is stopped and no output is written.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from robustmem.argspec import add_data_radius_args, at_least, only_with
 from robustmem.exits import (  # noqa: F401 (re-exported)
     EXIT_INPUT,
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REFUTED,
+    EXIT_TERMINATED,
     EXIT_UNKNOWN,
+    Terminated,
     UsageError,
 )
 
@@ -500,6 +504,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
+    previous = _on_sigterm()
     try:
         from certify.io import protect_inputs
 
@@ -517,9 +522,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_INTERNAL
         print(f"robustmem: error: {msg}", file=sys.stderr)
         return EXIT_INPUT
+    except Terminated:
+        print("robustmem: terminated (SIGTERM); nothing written", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("robustmem: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as e:  # a bug: one line, the traceback only on request
@@ -527,6 +535,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _internal(e)
         return EXIT_INTERNAL
+    finally:
+        _restore_sigterm(previous)
+
+
+def _on_sigterm():
+    """SIGTERM raises :class:`Terminated` in the main thread (so the run's ``finally`` blocks
+    stop its worker processes and remove temporary files); returns the previous handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def command_inputs(args: argparse.Namespace) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from fractions import Fraction
 
 from robustmem.argspec import add_net_data_args, at_least, only_with, positive_finite
 from robustmem.exits import UsageError
@@ -221,15 +222,19 @@ itself, in exact rational arithmetic, with no solver and nothing from the search
 Every PROVED ball must come with a proof tree that the kernel re-derives (bounds, affine
 pieces, Motzkin or ℓ2 multipliers); every REFUTED ball with a counterexample inside the open
 ball (ε computed here exactly from the dataset) that the kernel re-evaluates; every ball
-needs exactly one entry. The radius is the one you give here, not the bundle's. An ONNX
+needs exactly one entry. The norm and the radius are the bundle's ("p" and "rho" or "mu",
+printed on stderr); --p, --rho or --mu, when given, must agree with the bundle (a mismatch
+is a usage error, exit 3), and ε is always recomputed here from the dataset. An ONNX
 network or an .npz dataset is first converted to robustmem's canonical text, which is
 what the kernel checks (the conversion is then part of what the verdict rests on).
 
 exit codes: 0 every ball has an entry whose certificate checks (PROVED or REFUTED),
-1 some certificate is rejected, missing or UNKNOWN, 3 bad input.
+1 some certificate is rejected, missing or UNKNOWN, 3 bad input (a file that is not a
+certificate bundle, options that disagree with the bundle), 4 a bug, 130 interrupted.
 
 example:
   robustmem certify net.json data.csv --rho 1/2 --p inf --cert cert.json
+  robustmem check net.json data.csv cert.json               (the bundle's p and rho)
   robustmem check net.json data.csv cert.json --rho 1/2 --p inf
 """
 
@@ -256,13 +261,20 @@ def kernel_texts(net_path: str, data_path: str, net=None, ds=None) -> tuple[str,
     if Path(data_path).suffix.lower() == ".csv":
         data_text = _read(data_path, "dataset")
         try:
-            kernel.parse_dataset(data_text)
+            X, _, _ = kernel.parse_dataset(data_text)
         except kernel.Rejected as e:
             data_text = None
             notes.append(
                 f"{data_path}: the kernel's CSV reader refuses it ({e}); it checks "
                 "the dataset as certify.dataset read it"
             )
+        else:
+            if len(set(X)) < len(X):  # certify.dataset merges repeated points: other indices
+                data_text = None
+                notes.append(
+                    f"{data_path}: repeated points; the kernel checks the dataset as "
+                    "certify.dataset read it (repeats merged)"
+                )
     if data_text is None:
         ds = ds or Dataset.load(data_path)
         data_text = dataset_text(ds)
@@ -288,30 +300,39 @@ def cmd_check(args: argparse.Namespace) -> int:
         return check_vnnlib(args)
     if args.data is None or args.cert is None:
         raise UsageError("check needs NET DATA CERT, or NET CERT --vnnlib P.vnnlib ...")
-    if (args.rho is None) == (args.mu is None):
-        raise UsageError("give exactly one of --rho R or --mu M")
-    p = args.p.strip()
-    pn = norm_p(int(p) if p.isdigit() else p)
+    if args.rho is not None and args.mu is not None:
+        raise UsageError("give at most one of --rho R or --mu M (or neither: the bundle's)")
     rho = parse_number(args.rho, "rho") if args.rho is not None else None
     mu = parse_number(args.mu, "mu") if args.mu is not None else None
     if rho is not None and not 0 < rho < 1:
         raise UsageError(f"rho must satisfy 0 < rho < 1, got {args.rho}")
     if mu is not None and mu <= 0:
         raise UsageError(f"mu must be positive, got {args.mu}")
-    net_text, data_text, notes = kernel_texts(args.net, args.data)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    try:
-        judge = kernel.Judge(net_text, data_text, pn, rho=rho, mu=mu)
-    except kernel.Rejected as e:
-        raise UsageError(f"the kernel cannot read the network or dataset: {e}") from None
+    pn = None if args.p is None else _norm(args.p, norm_p)
     try:
         with open(args.cert, "rb") as fh:
             raw = fh.read()
     except OSError as e:
         raise UsageError(f"cannot read certificate {args.cert}: {e}") from None
+    bundle, bundle_error = None, None
     try:
-        verdict = judge.check_bundle(_bundle(args.cert, raw, kernel))
+        bundle = _bundle(args.cert, raw, kernel)
+    except kernel.Rejected as e:
+        bundle_error = e
+    pn, rho, mu, used = _settings(args, bundle, pn, rho, mu, norm_p, parse_number)
+    net_text, data_text, notes = kernel_texts(args.net, args.data)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    if used and not args.json:
+        print(f"robustmem check: from the bundle: {used}", file=sys.stderr)
+    try:
+        judge = kernel.Judge(net_text, data_text, pn, rho=rho, mu=mu)
+    except kernel.Rejected as e:
+        raise UsageError(f"the kernel cannot read the network or dataset: {e}") from None
+    try:
+        if bundle_error is not None:
+            raise bundle_error
+        verdict = judge.check_bundle(bundle)
     except kernel.Rejected as e:
         if args.json:
             print(json.dumps({"ok": False, "verdict": "REJECTED", "reason": str(e)}, indent=1))
@@ -346,6 +367,89 @@ def cmd_check(args: argparse.Namespace) -> int:
             + f" of {len(judge.X)} balls"
         )
     return 0 if ok else 1
+
+
+def _norm(text: str, norm_p):
+    t = str(text).strip()
+    return norm_p(int(t) if t.isdigit() else t)
+
+
+def _settings(args, bundle, pn, rho, mu, norm_p, parse_number):
+    """The norm and radius to check at: the options given, else the bundle's (its "p" and
+    its "rho" or "mu"). An option that disagrees with the bundle is a usage error (exit 3):
+    the bundle's proofs are about its own norm and radius. Returns (p, rho, mu, a note of
+    what came from the bundle, or "")."""
+    if bundle is None:  # damaged: rejected whatever the radius; read NET and DATA at any
+        if args.p is None:
+            pn = norm_p(2)
+        if rho is None and mu is None:
+            rho = Fraction(1, 2)
+        return pn, rho, mu, ""
+    b = bundle if isinstance(bundle, dict) else {}
+    used = []
+
+    def exact(v, what):
+        try:
+            return parse_number(v, what)
+        except Exception:
+            return None
+
+    bp = b.get("p")
+    bpn = None
+    if bp == "inf" or (type(bp) is int and bp >= 1):
+        try:
+            bpn = norm_p(bp)
+            b_ok = True
+        except Exception:
+            b_ok = False
+    else:
+        b_ok = False
+    if args.p is None:
+        if not b_ok:
+            raise UsageError(
+                f"{args.cert}: the bundle records no usable norm p; give --p (1, 2, inf or an "
+                "integer k)"
+            )
+        pn = bpn
+        used.append(f"p = {bp}")
+    elif b_ok and pn != bpn:
+        raise UsageError(
+            f"--p {args.p} does not match the bundle, which is for p = {bp}; drop --p (check "
+            "then uses the bundle's) or check the bundle made for that norm"
+        )
+    brho = exact(b["rho"], "rho") if "rho" in b else None
+    bmu = exact(b["mu"], "mu") if "mu" in b else None
+    if rho is None and mu is None:
+        if brho is not None and 0 < brho < 1:
+            rho = brho
+            used.append(f"rho = {b['rho']}")
+        elif bmu is not None and bmu > 0:
+            mu = bmu
+            used.append(f"mu = {b['mu']}")
+        else:
+            raise UsageError(
+                f"{args.cert}: the bundle records no usable radius; give --rho R or --mu M"
+            )
+    else:
+        given, mine, theirs = (
+            ("--rho", rho, brho if "rho" in b else None)
+            if rho is not None
+            else ("--mu", mu, bmu if "mu" in b else None)
+        )
+        other = "mu" if rho is not None else "rho"
+        if theirs is None and other in b:
+            raise UsageError(
+                f"{given} {args.rho if rho is not None else args.mu}: the bundle is for "
+                f"{other} = {b[other]}; drop {given} (check then uses the bundle's radius)"
+            )
+        if theirs is not None and theirs != mine:
+            key = given.lstrip("-")
+            raise UsageError(
+                f"{given} {args.rho if rho is not None else args.mu} does not match the "
+                f"bundle, which is for {key} = {b[key]}; drop {given} (check then uses the "
+                "bundle's)"
+            )
+    return pn, rho, mu, ", ".join(used)
 
 
 def _bundle(path: str, raw: bytes, kernel):
@@ -473,6 +577,7 @@ def register(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_net_data_args(ck, cert=True)
+    ck.set_defaults(p=None)  # absent: the bundle's p (and radius), see CHECK_HELP
     ck.add_argument("--json", action="store_true", help="per-ball results as JSON")
     ck.add_argument("-v", "--verbose", action="store_true", help="list accepted balls too")
     ck.set_defaults(func=cmd_check)

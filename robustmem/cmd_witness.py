@@ -58,6 +58,10 @@ memorizer of D* has first-layer width (indeed first-layer rank) at least
 With --memorizer NET.json --rho R, also write a rho-robust memorizer of D* (every p) whose
 first layer has width exactly t: f(x) = 1 + min(1, 2/(1-rho)·Σ_j ReLU(x_j - 1/2)).
 
+Size limit: above 10^7 coordinates (N·d, about 20 MB of CSV) the command refuses with the
+file's exact size unless --force (the CSV is then streamed, memory O(d), if the file system
+has room); --memorizer is refused above 10^7 first-layer weights (t·d) even with --force.
+
 exit codes: 0 written, 3 bad input.
 
 examples:
@@ -75,8 +79,10 @@ N is odd. Every rho-robust memorizer f then has sign(2f - 3) = s on X, so F shat
 VC ≥ floor(N/2)·k. Needs d ≥ 2. Write --signs=-+-+ (with '=') when the pattern starts
 with '-'.
 
---seed n draws the signs at random (recorded in --json). --memorizer NET.json also writes a
-rho-robust memorizer of the dataset (check it with 'robustmem certify', then 'witness vc').
+--seed n draws the signs at random (recorded in --json). Above 10^7 coordinates (N·d) the
+command refuses with an estimate of the file size unless --force (built in memory).
+--memorizer NET.json also writes a rho-robust memorizer of the dataset (check it with
+'robustmem certify', then 'witness vc').
 
 exit codes: 0 written, 3 bad input (including a sign string of the wrong length).
 
@@ -135,6 +141,13 @@ examples:
 """
 
 
+FORCE_HELP = (
+    "write a dataset of more than 10^7 coordinates (N·d; about 20 MB of CSV); without it "
+    "such sizes are refused with an estimate of the file size (the file system must still "
+    "have room)"
+)
+
+
 def _raw(sub: argparse._SubParsersAction, name: str, helptext: str, desc: str):
     return sub.add_parser(
         name, help=helptext, description=desc, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -169,6 +182,28 @@ def _check_outputs(args: argparse.Namespace) -> None:
         raise UsageError(f"-o {args.output} and --memorizer {args.memorizer} name the same file")
 
 
+def _disk_room(path: str, size: int) -> None:
+    """Refuse (one line) an output of ``size`` bytes that the target's file system cannot
+    hold (with 1% and 16 MB to spare)."""
+    import os
+    import shutil
+
+    from certify.io import check_output
+    from constructions.witness import human_bytes
+    from robustmem.exits import UsageError
+
+    parent = os.path.dirname(str(check_output(path))) or "."
+    try:
+        free = shutil.disk_usage(parent).free
+    except OSError:
+        return
+    if size > free - free // 100 - 16 * 10**6:
+        raise UsageError(
+            f"-o {path}: the file would take about {human_bytes(size)} but only "
+            f"{human_bytes(free)} is free in {parent}"
+        )
+
+
 def _fmt(v: Fraction) -> str:
     from certify.numbers import format_number
 
@@ -188,7 +223,14 @@ def _dump(obj: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------ dataset width
 def cmd_dataset_width(args: argparse.Namespace) -> int:
     from certify.io import write_output
-    from constructions.witness import build_dstar_memorizer, dstar_dataset, width_bound
+    from constructions.witness import (
+        MAX_CELLS,
+        build_dstar_memorizer,
+        check_size,
+        dstar_csv_bytes,
+        dstar_csv_lines,
+        width_bound,
+    )
     from robustmem.exits import EXIT_OK, UsageError
 
     N, d = _count(args.N, "N", 2), _count(args.d, "d", 1)
@@ -198,8 +240,23 @@ def cmd_dataset_width(args: argparse.Namespace) -> int:
             raise UsageError("--memorizer needs --rho (the robustness ratio it must serve)")
     elif args.rho is not None:
         raise UsageError("--rho is only used with --memorizer")
-    ds = dstar_dataset(N, d)
-    ds.save_csv(args.output)
+    size = dstar_csv_bytes(N, d)
+    check_size("D*", N, d, size, force=args.force, flag="--force")
+    t = min(N - 1, d)
+    if args.memorizer and t * d > MAX_CELLS:  # built in memory: never forced
+        raise UsageError(
+            f"--memorizer: the memorizer of D* has a {t}×{d} first layer, more than "
+            f"{MAX_CELLS:.0e} weights held in memory; use smaller N or d"
+        )
+    _disk_room(args.output, size)
+
+    def write(path) -> None:
+        with open(path, "w", encoding="ascii", newline="") as fh:
+            for line in dstar_csv_lines(N, d):
+                fh.write(line)
+
+    write_output(args.output, write)
+    labels = [2] * t + [1] + [2] * max(0, N - d - 1) if N <= 10**5 else None
     out: dict[str, Any] = {
         "dataset": "D*",
         "output": args.output,
@@ -207,7 +264,8 @@ def cmd_dataset_width(args: argparse.Namespace) -> int:
         "d": d,
         "t": min(N - 1, d),
         "epsilon": "1/2",
-        "labels": list(ds.y),
+        "bytes": size,
+        "labels": labels,  # null above 10^5 points: e_1..e_t label 2, origin 1, rest 2
     }
     if args.memorizer:
         net = build_dstar_memorizer(N, d, args.rho)
@@ -256,11 +314,15 @@ def _vc_construction(args: argparse.Namespace, d: int):
 
 def cmd_dataset_vc(args: argparse.Namespace) -> int:
     from certify.io import write_output
-    from constructions.witness import build_vc_memorizer
+    from constructions.witness import build_vc_memorizer, check_size, vc_csv_bytes
     from robustmem.exits import EXIT_OK
 
     d = _count(args.d, "d", 2)
     _check_outputs(args)
+    N = _count(args.N, "N", 2)
+    size = vc_csv_bytes(N, d)
+    check_size("the VC dataset", N, d, size, force=args.force, flag="--force")
+    _disk_room(args.output, size)
     con = _vc_construction(args, d)
     con.dataset().save_csv(args.output)
     out = {"dataset": "vc", "output": args.output, **con.to_json()}
@@ -316,6 +378,13 @@ def cmd_width(args: argparse.Namespace) -> int:
     )
     N = _count(args.N, "N", 2)
     net = load_network(args.net)
+    if args.certify:  # the certifier builds D* in memory, one ball per point
+        from constructions.witness import check_size, dstar_csv_bytes
+
+        check_size(
+            "--certify: D*", N, net.input_dim, dstar_csv_bytes(N, net.input_dim),
+            force=False, flag="no --certify",
+        )  # fmt: skip
     if args.d is not None and _count(args.d, "d", 1) != net.input_dim:
         raise InputError(
             f"{args.net}: the network's input dimension is {net.input_dim} but --d is {args.d}; "
@@ -397,6 +466,10 @@ def cmd_vc(args: argparse.Namespace) -> int:
         raise InputError(
             f"{args.net}: the network's input dimension is {net.input_dim} but --d is {d}"
         )
+    from constructions.witness import check_size, vc_csv_bytes
+
+    N = _count(args.N, "N", 2)
+    check_size("the VC construction", N, d, vc_csv_bytes(N, d), force=False, flag="--force")
     con = _vc_construction(args, d)
     chk = vc_check(net, con)
     if args.json:
@@ -471,12 +544,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     dw.add_argument("--memorizer", help="also write a robust memorizer of D* (needs --rho)")
     dw.add_argument("--rho", help="robustness ratio for --memorizer")
     dw.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    dw.add_argument("--force", action="store_true", help=FORCE_HELP)
     dw.set_defaults(func=cmd_dataset_width)
 
     dv = _raw(dsub, "vc", "the LB-VC shattering dataset for a sign pattern", DATASET_VC_HELP)
     _add_vc_args(dv, d_required=True)
     dv.add_argument("-o", "--output", required=True, help="CSV file to write")
     dv.add_argument("--memorizer", help="also write a robust memorizer of the dataset")
+    dv.add_argument("--force", action="store_true", help=FORCE_HELP)
     dv.set_defaults(func=cmd_dataset_vc)
 
     ww = _raw(wsub, "width", "exact counterexample pair for NET on D*", WIDTH_HELP)

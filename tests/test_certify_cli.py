@@ -227,9 +227,16 @@ def test_check_rejects_tampering(files, capsys):
     cert = tmp / "cert.json"
     run(capsys, "certify", str(net), str(data), "--rho", "2/3", "-q", "--cert", str(cert))
     good = json.loads(cert.read_text())
-    # a proof for a larger radius than the one certified does not check
+    # asking about another radius than the bundle's is a usage error (exit 3, one line)
+    code, out, err = run(capsys, "check", str(net), str(data), str(cert), "--rho", "0.9")
+    assert code == 3 and "does not match the bundle" in err and out == ""
+    # a bundle whose radius was edited upwards: its proofs (for 2/3) do not check at 0.9
+    cert.write_text(json.dumps(dict(good, rho="9/10")))
+    code, out, _ = run(capsys, "check", str(net), str(data), str(cert))
+    assert code == 1 and "REJECTED" in out
     code, out, _ = run(capsys, "check", str(net), str(data), str(cert), "--rho", "0.9")
     assert code == 1 and "REJECTED" in out
+    cert.write_text(json.dumps(good))
     # a different label in the dataset: the bundle names another dataset
     other = tmp / "other.csv"
     other.write_text("x,label\n0,1\n3,2\n-1,2\n")
