@@ -40,10 +40,10 @@ import numpy as np
 from flint import fmpq, fmpq_mat
 
 from certify.errors import InputError
+from certify.kernel.parse import text_of  # the canonical "p/q" form of a number
 from certify.numbers import (
     float_to_fraction,
     fmpq_to_fraction,
-    format_number,
     parse_number,
 )
 
@@ -681,8 +681,8 @@ class Network:
                 "input_dim": self._input_dim,
                 "layers": [
                     {
-                        "weight": [[format_number(e) for e in row] for row in W.tolist()],
-                        "bias": [format_number(e) for e in b.entries()],
+                        "weight": [[text_of(e) for e in row] for row in W.tolist()],
+                        "bias": [text_of(e) for e in b.entries()],
                         **(
                             {}
                             if act == "relu"

@@ -112,7 +112,7 @@ def run_properties(
     the network's canonical text). ``progress(i, result)`` is called after each property."""
     net_text = net.to_json_text()
     judge = kernel.SpecJudge(net_text, [t for _, t in props])
-    prep = prepare(net)
+    prep = prepare(net, judge.layers)  # the layers the kernel parsed from the text
     results = []
     for i, ((name, _), (spec, _, _)) in enumerate(zip(props, judge.specs)):
         t0 = time.monotonic()

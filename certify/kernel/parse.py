@@ -47,14 +47,14 @@ def number(v) -> Q:
     s = v.strip()
     if len(s) > MAX_NUMBER:
         raise Rejected(f"a number of {len(s)} characters (at most {MAX_NUMBER})")
-    if _INT.fullmatch(s):
-        return Q(fmpz(s.lstrip("+")))  # (flint refuses a "+")
     m = _FRAC.fullmatch(s)
     if m:
         den = fmpz(m.group(2))
         if den == 0:
             raise Rejected(f"zero denominator in {s[:40]!r}")
-        return Q(fmpz(m.group(1).lstrip("+")), den)
+        return Q(fmpz(m.group(1).lstrip("+")), den)  # (flint refuses a "+")
+    if _INT.fullmatch(s):
+        return Q(fmpz(s.lstrip("+")))
     m = _DEC.fullmatch(s)
     if m and (m.group(2) or m.group(3)):
         sign, whole, frac, exp = m.groups()

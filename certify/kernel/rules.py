@@ -124,15 +124,20 @@ class Layer:
         # rows with many nonzeros: one product per layer over the inputs J they read
         self.wide = [i for i, r in enumerate(self.nz) if len(r) > WIDE]
         self.J = sorted({j for i in self.wide for j, _ in self.nz[i]})
-        sub = [[W[i][j] for j in self.J] for i in self.wide]
-        flat = [w for row in sub for w in row]
-        self.wP = M(len(sub), len(self.J), [max(w, Q(0)) for w in flat])
-        self.wN = M(len(sub), len(self.J), [min(w, Q(0)) for w in flat])
+        sub = [self.Z[i][j] for i in self.wide for j in self.J]
+        shape, over = (len(self.wide), len(self.J)), Q(1, self.D)
+        self.wP = M(Z(*shape, [v if v > 0 else 0 for v in sub])) * over
+        self.wN = M(Z(*shape, [v if v < 0 else 0 for v in sub])) * over
 
 
 def rows(A) -> list:
     e, m = A.entries(), A.ncols()
     return [e[i * m : (i + 1) * m] for i in range(A.nrows())]
+
+
+def rows_of(A) -> list:
+    """The rows of A as 1×m matrices."""
+    return [M(1, A.ncols(), r) for r in rows(A)]
 
 
 def scale_rows(A, s):
@@ -286,7 +291,7 @@ def bounds(layers, ball: Ball, fixed: dict):
     terms = []  # per layer: its units' pulls (back-substitution), made once
     for k, L in enumerate(layers):
         tick(ball)
-        zL = combine(L, AL, AU, d)
+        zL = rows_of(L.M) if k == 0 else combine(L, AL, AU, d)  # (first layer: z = W·x + b)
         diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
         zU = zL if not diff else combine(L, AU, AL, d, zL, diff)
         zbL, zbU = interval(L, bL, bU), interval(L, bU, bL)

@@ -37,8 +37,10 @@ class _Prepared:
         return [L.step for L in self.layers[:-1]]
 
 
-def prepare(net: Network) -> _Prepared:
-    layers = rules.exact_layers(net)
+def prepare(net: Network, layers: list[rules.Layer] | None = None) -> _Prepared:
+    """The per-network data; ``layers``: the kernel's layers of this network when the caller
+    has them (a judge parsed the network's text), else made from ``net``."""
+    layers = rules.exact_layers(net) if layers is None else layers
     floats = [
         (
             np.array([[float(e) for e in row] for row in L.W], dtype=float),
