@@ -126,8 +126,8 @@ class Layer:
         self.J = sorted({j for i in self.wide for j, _ in self.nz[i]})
         sub = [self.Z[i][j] for i in self.wide for j in self.J]
         shape, over = (len(self.wide), len(self.J)), Q(1, self.D)
-        self.wP = M(Z(*shape, [v if v > 0 else 0 for v in sub])) * over
-        self.wN = M(Z(*shape, [v if v < 0 else 0 for v in sub])) * over
+        self.wP = M(Z(*shape, [max(v, 0) for v in sub])) * over
+        self.wN = M(Z(*shape, [min(v, 0) for v in sub])) * over
 
 
 def rows(A) -> list:
