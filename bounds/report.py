@@ -25,6 +25,20 @@ def _num(x: float | None) -> str:
     return f"{x:.4g}"
 
 
+def _big(x: object, limit: int = 30) -> str:
+    """``x`` as text, or a short decimal (5 significant digits; the exact value is in --json)
+    when its text is longer than ``limit`` characters."""
+    text = str(x)
+    if len(text) <= limit:
+        return text
+    try:
+        from fractions import Fraction
+
+        return f"≈{float(Fraction(text)):.5g}"  # bound queries keep numbers below 10^100
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return f"{text[:12]}...({len(text)} characters; exact: --json)"
+
+
 def _row(label: str, a: Answer | None, missing: str = "none known") -> str:
     if a is None:
         return f"  {label:<20} {missing}"
@@ -35,9 +49,11 @@ def text_table(r: QueryResult) -> str:
     pt = r.point
     b = boundaries(pt)
     rho_f = float(pt.rho)
+    rho_t = str(pt.rho)
+    rho_t = f"{rho_t} (≈ {rho_f:.6g})" if len(rho_t) <= 30 else f"≈ {rho_f:.6g} (exact: --json)"
     lines = [
-        f"robustmem bounds   N = {pt.N}   d = {pt.d}   ρ = {pt.rho} (≈ {rho_f:.6g})   "
-        f"p = {p_label(pt.p)}   count = {r.count}",
+        f"robustmem bounds   N = {_big(pt.N)}   d = {_big(pt.d)}   ρ = {rho_t}   "
+        f"p = {_big(p_label(pt.p))}   count = {r.count}",
         f"  {'regime':<20} {r.regime}   (ρ₁ = {_num(b['rho1'])}, ρ₂ = {_num(b['rho2'])}"
         + (f", paper's range ends at 1/γ = {_num(b['rho_top'])})" if b["rho_top"] < 1 else ")"),
         _row(
@@ -50,7 +66,7 @@ def text_table(r: QueryResult) -> str:
         _row("prior lower", r.prior_lower),
         _gap_row(r),
         f"  {'first-layer width ≥':<20} {_num(r.first_layer_width.value):<11} "
-        f"exact {r.first_layer_width.exact:<38} {r.first_layer_width.record.source}",
+        f"exact {_big(r.first_layer_width.exact):<38} {r.first_layer_width.record.source}",
     ]
     if r.prior_first_layer_width is not None:
         lines.append(_row("prior width ≥", r.prior_first_layer_width))

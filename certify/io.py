@@ -51,7 +51,7 @@ def load_network(path: str | os.PathLike[str]) -> Network:
     """Read a network file: ``.onnx`` by extension (see :mod:`certify.onnx_io`), otherwise
     robustmem-network/1 JSON. Any problem raises :class:`InputError` prefixed by the path."""
     if Path(path).suffix.lower() == ".onnx":
-        return load_onnx(path)
+        return _load_onnx_file(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -68,6 +68,34 @@ def load_network(path: str | os.PathLike[str]) -> Network:
         return Network.from_json(obj)
     except InputError as e:
         raise InputError(f"{os.fspath(path)}: {e}") from None
+
+
+def _load_onnx_file(path: str | os.PathLike[str]) -> Network:
+    """:func:`load_onnx`, with what a user needs to hear for two common cases: an empty file
+    (ONNX reads zero bytes as an empty model, "0 inputs") and a final ``Softmax``, which
+    robustmem does not import but which can be dropped without changing the argmax."""
+    shown = os.fspath(path)
+    try:
+        size = os.path.getsize(path)
+    except OSError as e:
+        raise InputError(f"cannot read network file {shown}: {e.strerror or e}") from None
+    if size == 0:
+        raise InputError(f"{shown}: the file is empty (0 bytes), not an ONNX model")
+    try:
+        return load_onnx(path)
+    except InputError as e:
+        text = str(e)
+        if "the graph has 0 inputs" in text:
+            raise InputError(
+                f"{shown}: the ONNX model has no graph inputs (an empty or truncated model?)"
+            ) from None
+        if "unsupported ONNX operator 'Softmax'" in text or "'LogSoftmax'" in text:
+            raise InputError(
+                f"{text.split(';')[0]}; Softmax keeps the order of the logits, so "
+                "dropping a final Softmax keeps the argmax: export the model without it "
+                "(the logits) and certify that (the classifier's argmax property)"
+            ) from None
+        raise
 
 
 def save_network(

@@ -314,24 +314,28 @@ def cmd_construct(args: argparse.Namespace) -> int:
         f"  formula {out['formula']} = {out['formula_value']:.6g}  "
         f"(actual/formula = {out['ratio']:.3g})"
     )
-    for k in (
-        "projection",
-        "m",
-        "memorizer",
-        "keys",
-        "blocks",
-        "facets_max",
-        "facets_mean",
-        "eta",
-        "grouping",
-        "groups",
-        "group_size",
-        "error_bound_max_float",
-    ):
-        if k in out:
-            print(f"    {k:<14} {out[k]}")
-    for k, v in rep["stages"].items():
-        print(f"    {k:<14} {v}")
+    design = [
+        f"{k} {out[k]}"
+        for k in (
+            "projection",
+            "m",
+            "memorizer",
+            "keys",
+            "blocks",
+            "facets_max",
+            "facets_mean",
+            "eta",
+            "grouping",
+            "groups",
+            "group_size",
+            "error_bound_max_float",
+        )
+        if k in out
+    ]
+    if design:  # the builder's choices and counts (blocks = number of per-point blocks)
+        print("  design: " + ", ".join(design))
+    if rep["stages"]:  # parameters per stage of the network (the JSON key "stages")
+        print("  parameters by stage: " + ", ".join(f"{k} {v}" for k, v in rep["stages"].items()))
     if rep["seed"] is not None:
         print(f"  seed {rep['seed']}")
     for note in rep["notes"]:

@@ -182,21 +182,29 @@ def cmd_certify(args: argparse.Namespace) -> int:
             out["error"] = err
         print(json.dumps(out, indent=1))
     else:
+        from certify.numbers import display_number
+
         c = rep.counts
-        desc = radius.describe()
+        given = (
+            f"rho = {display_number(radius.rho)}"
+            if radius.rho is not None
+            else f"mu = {display_number(radius.mu)}"
+        )
+        size = (
+            f"radius = {display_number(radius.radius_power)}"
+            if radius.p is None
+            else f"radius^{radius.p} = {display_number(radius.radius_power)}"
+        )
         print(
             f"robustmem certify  network {rep.network_hash[:12]}  dataset {rep.dataset_hash[:12]}"
-            f"  N = {ds.N}  d = {ds.d}  p = {desc['p']}  "
-            + (f"rho = {desc['rho']}" if "rho" in desc else f"mu = {desc['mu']}")
-            + f"  (radius^p = {desc['radius_power']})  engine = {args.engine}"
+            f"  N = {ds.N}  d = {ds.d}  p = {'inf' if radius.p is None else radius.p}  "
+            f"{given}  ({size})  engine = {args.engine}"
         )
         for r in rep.results:
             if r.status != "PROVED" or args.verbose:
                 line = f"  ball {r.index:>5}: {r.status:<8} {r.reason}"
                 if r.counterexample is not None:
-                    pt = ", ".join(str(v) for v in r.counterexample[:6])
-                    more = ", ..." if len(r.counterexample) > 6 else ""
-                    line += f"\n{'':14}x' = ({pt}{more}), f(x') = {r.value}"
+                    line += f"\n{'':14}" + counterexample_text(r.counterexample, r.value)
                 print(line)
         print(
             f"  PROVED {c['PROVED']}  REFUTED {c['REFUTED']}  UNKNOWN {c['UNKNOWN']}"
@@ -213,6 +221,32 @@ def cmd_certify(args: argparse.Namespace) -> int:
         if args.cert:
             print(f"  certificates written to {args.cert} (check: robustmem check)")
     return rep.exit_code
+
+
+def counterexample_text(x, value, limit: int = 6) -> str:
+    """ "x' = (...), f(x') = v" with exact numbers when they are short, else with a decimal
+    view (5 significant digits, correctly rounded; the exact values are in --json, -o and
+    --cert)."""
+    from fractions import Fraction
+
+    from certify.numbers import decimal_text, format_number
+
+    vals = [Fraction(v) for v in x]
+    if isinstance(value, (tuple, list)):  # a classifier's outputs
+        out = [Fraction(v) for v in value]
+    else:
+        out = [] if value is None else [Fraction(value)]
+    exact = all(len(str(format_number(v))) <= 12 for v in vals[:limit] + out[:limit])
+    show = (lambda v: str(format_number(v))) if exact else (lambda v: decimal_text(v))
+    pt = ", ".join(show(v) for v in vals[:limit])
+    more = f", ... ({len(vals)} coordinates)" if len(vals) > limit else ""
+    if isinstance(value, (tuple, list)):
+        fx = "(" + ", ".join(show(v) for v in out[:limit]) + (", ...)" if len(out) > limit else ")")
+    else:
+        fx = show(out[0]) if out else "?"
+    if exact:
+        return f"x' = ({pt}{more}), f(x') = {fx}"
+    return f"x' ≈ ({pt}{more}), f(x') ≈ {fx}  (exact values: --json, -o, --cert)"
 
 
 CHECK_HELP = """\
@@ -332,7 +366,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         if bundle_error is not None:
             raise bundle_error
-        verdict = judge.check_bundle(bundle)
+        verdict = _check_with_progress(judge, bundle, quiet=args.quiet or args.json)
     except kernel.Rejected as e:
         if args.json:
             print(json.dumps({"ok": False, "verdict": "REJECTED", "reason": str(e)}, indent=1))
@@ -367,6 +401,32 @@ def cmd_check(args: argparse.Namespace) -> int:
             + f" of {len(judge.X)} balls"
         )
     return 0 if ok else 1
+
+
+class _Ticking(list):
+    """The bundle's entries, advancing a progress bar as the kernel iterates over them (the
+    kernel's own :meth:`Judge.check_bundle` does the checking, unchanged)."""
+
+    def __init__(self, items, bar) -> None:
+        super().__init__(items)
+        self.bar = bar
+
+    def __iter__(self):
+        for item in super().__iter__():
+            yield item
+            self.bar.update(1)
+
+
+def _check_with_progress(judge, bundle: dict, *, quiet: bool):
+    """``judge.check_bundle(bundle)`` with a tqdm bar on stderr (shown on a terminal only,
+    as certify's; none with -q or --json)."""
+    balls = bundle.get("balls")
+    if quiet or not isinstance(balls, list):
+        return judge.check_bundle(bundle)
+    from tqdm import tqdm
+
+    with tqdm(total=len(balls), desc="check", unit="ball", file=sys.stderr, disable=None) as bar:
+        return judge.check_bundle({**bundle, "balls": _Ticking(balls, bar)})
 
 
 def _norm(text: str, norm_p):
@@ -580,4 +640,5 @@ def register(sub) -> None:
     ck.set_defaults(p=None)  # absent: the bundle's p (and radius), see CHECK_HELP
     ck.add_argument("--json", action="store_true", help="per-ball results as JSON")
     ck.add_argument("-v", "--verbose", action="store_true", help="list accepted balls too")
+    ck.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     ck.set_defaults(func=cmd_check)

@@ -93,8 +93,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
     else:
         print(
-            f"robustmem convert: wrote {dst} (input_dim {net.input_dim}, widths "
-            f"{net.widths}, {net.num_params()} parameters)"
+            f"robustmem convert: wrote {dst} (input_dim {net.input_dim}, "
+            f"{widths_text(net.widths)}, {net.num_params()} parameters)"
         )
         if not info["exact"]:
             print(
@@ -221,3 +221,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("-o", "--output", required=True, help="output directory (created)")
     ev.add_argument("--json", action="store_true", help="the manifest as JSON on stdout")
     ev.set_defaults(func=cmd_export_vnnlib)
+
+
+def widths_text(widths: list[int], limit: int = 8) -> str:
+    """ "widths [a, b, c]" when short; else depth, the range of the hidden widths and the
+    ends ("201 layers, hidden widths 3..13, widths [4, 13, 11, ..., 13, 1]"); --json lists
+    them all."""
+    if len(widths) <= limit:
+        return f"widths {list(widths)}"
+    hidden = widths[1:-1]
+    ends = ", ".join(map(str, widths[:3])) + ", ..., " + ", ".join(map(str, widths[-2:]))
+    return (
+        f"{len(widths) - 1} layers, hidden widths {min(hidden)}..{max(hidden)}, widths "
+        f"[{ends}] (--json lists all)"
+    )
