@@ -1,4 +1,4 @@
-"""Lower-bound witnesses (THEORY.md §2): the datasets and the exact counterexamples behind them.
+"""Lower-bound witnesses (docs/theory.md §2): the datasets and exact counterexamples behind them.
 
 **LB-width** [KMY Prop 3.2]. The dataset D* ∈ D_{d,N,2} (:func:`dstar_dataset`): with
 t = min{N−1, d}, the points e_1..e_t (label 2), the origin (label 1) and, when N−1 > d, the
@@ -22,7 +22,7 @@ min_{z ∈ Z} ‖e_j − z‖_p whose result is rounded to a rational z = K·c w
 basis — so W x = W x' stays exact whatever the float did, and the ball membership is
 re-checked exactly. Optionally the certifier then runs on D* (a single-point counterexample).
 
-**LB-VC** [KMY Prop 3.3] (our reconstruction, see THEORY.md §2; the tests check it):
+**LB-VC** [KMY Prop 3.3] (our reconstruction, see docs/theory.md §2; the tests check it):
 k = min{d, ⌊1/(1 − ρ^p)⌋} (k = 1 for p = ∞), L = ⌊N/2⌋ groups with centres
 c_l = 2d²(l−1)·e_1, the shattered set X = {c_l + e_j : l ≤ L, j ≤ k} and, for signs
 s_{l,j} ∈ {±1} and a_l = Σ_j s_{l,j} e_j, the dataset x_{2l−1} = c_l + a_l (label 2),
@@ -127,7 +127,7 @@ def _ratio(rho: object | None, mu: object | None, eps: Fraction) -> Fraction:
 
 
 def dstar_points(N: int, d: int) -> tuple[list[Point], list[int]]:
-    """The points and labels of D* (THEORY.md §2) in a fixed order: e_1..e_t, 0, k·e_1."""
+    """The points and labels of D* (docs/theory.md §2) in a fixed order: e_1..e_t, 0, k·e_1."""
     _check_count(N, "N", 2)
     _check_count(d, "d", 1)
     t = min(N - 1, d)
@@ -219,7 +219,7 @@ def dstar_dataset(N: int, d: int) -> Dataset:
 
 
 def width_bound(N: int, d: int, rho: Fraction, p: int | None) -> Fraction:
-    """w of THEORY.md §2 LB-width: every ρ-robust memorizer of D* has first width ≥ w.
+    """w of docs/theory.md §2 LB-width: every ρ-robust memorizer of D* has first width ≥ w.
 
     Exact rational: ρ²·t (p ≥ 2 or ∞), ρ²·t/d (p = 1, γ_1(d)² = d), t (p = ∞, ρ > ½).
     """
@@ -432,7 +432,7 @@ def width_witness(
     use_certifier: bool = False,
     timeout: float = 30.0,
 ) -> WidthWitness:
-    """The exact LB-width witness for ``net`` on D* (THEORY.md §2), or a report that none was found.
+    """The exact LB-width witness for ``net`` on D* (docs/theory.md §2), or a report of none.
 
     d is the network's input dimension. Exactly one of ``rho`` (0 < ρ < 1) or ``mu``
     (0 < μ < ½; μ = ρ/2 since ε_{D*,p} = ½) is needed; ``p`` is an integer ≥ 1 or "inf".
@@ -530,7 +530,7 @@ def width_witness(
         notes.append("the first layer is injective (rank = d): W x = W x' forces x = x'")
 
     if not found:
-        if guaranteed:  # pragma: no cover - contradicts THEORY §2; would be a bug
+        if guaranteed:  # pragma: no cover - contradicts docs/theory.md §2; would be a bug
             raise AssertionError("rank below the bound but no witness: please report this")
         cert = _certify_dstar(net, N, r, pn, timeout) if use_certifier else None
         if cert is None:

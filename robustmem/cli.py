@@ -204,7 +204,7 @@ CONSTRUCT_HELP = """\
 Build a ReLU network that robustly memorizes DATA: f(x') = y_i on every open ℓp ball of
 radius μ = ρ·ε_{D,p} (or --mu) around each point, and write it as robustmem-network/1 JSON.
 The report gives the actual size (parameters, nonzero, depth, width, bits) next to the
-THEORY formula of the regime and the ratio actual/formula (rates with constants 1).
+formula of the regime (docs/theory.md §3) and the ratio actual/formula (rates with constants 1).
 
 methods:
   small     regime (i) pipeline (KMY Thm 4.2(i)): scale, lattice translation (Lemma B.15),

@@ -23,8 +23,10 @@ propose a point, never decide a verdict.
   NET   a robustmem-network/1 JSON file
         {"format": "robustmem-network/1", "input_dim": d,
          "layers": [{"weight": [[...], ...], "bias": [...]}, ...]}
-        (ReLU after every layer but the last; one output; numbers as JSON integers or
-        strings "p/q" / exact decimals "0.125")
+        (ReLU after every layer but the last; one output for a memorizer, C ≥ 2 outputs
+        for a classifier, certified as argmax f = y; numbers as JSON integers or strings
+        "p/q" / exact decimals "0.125"), or an .onnx model (Gemm/MatMul/Add/Relu/...,
+        float weights taken exactly; see docs/interop.md)
   DATA  a CSV file (x_1,...,x_d,label per row, optional header, labels integers ≥ 1, values
         decimals or p/q) or an .npz file with arrays X (N×d) and y (N)
 
@@ -34,7 +36,10 @@ engines: linear (bound propagation + branch and bound + exact leaf checks), z3 (
 SMT: LRA for ℓ1/ℓ∞, NRA for ℓ2), auto (linear, then z3 on what stays UNKNOWN).
 
 exit codes: 0 every ball PROVED, 1 some ball REFUTED, 2 some UNKNOWN (none refuted),
-3 bad input.
+3 bad input (one line, nothing written), 4 a bug (please report it), 130 interrupted
+(SIGINT), 143 terminated (SIGTERM); on 130/143 every worker process is stopped and no
+output is written. --timeout covers each ball's search and the kernel's re-check: a claim
+found past it is UNKNOWN.
 
 VNN-LIB properties: robustmem certify NET --vnnlib P1.vnnlib [P2.vnnlib ...]
   Each property declares inputs X_i with a lower and an upper bound (a closed box) and an

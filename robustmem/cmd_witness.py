@@ -1,5 +1,5 @@
-"""``robustmem witness``: executable lower-bound constructions (THEORY.md §2), a thin layer over
-:mod:`constructions.witness`.
+"""``robustmem witness``: executable lower-bound constructions (docs/theory.md §2), a thin
+layer over :mod:`constructions.witness`.
 
   witness dataset width   write D* (the LB-width dataset)
   witness dataset vc      write the LB-VC shattering dataset for a sign pattern
@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 WITNESS_HELP = """\
-Lower-bound witnesses (THEORY.md §2, after Kim, Moon & Yun 2025, Props 3.2 and 3.3): make
+Lower-bound witnesses (docs/theory.md §2, after Kim, Moon & Yun 2025, Props 3.2 and 3.3): make
 the datasets behind the lower bounds, and turn a network that is too small into an exact
 input it gets wrong.
 
@@ -47,7 +47,7 @@ examples:
 """
 
 DATASET_WIDTH_HELP = """\
-Write D* (THEORY.md §2, LB-width; KMY Prop 3.2): with t = min(N-1, d), the points e_1..e_t
+Write D* (docs/theory.md §2, LB-width; KMY Prop 3.2): with t = min(N-1, d), the points e_1..e_t
 (label 2), the origin (label 1) and, when N-1 > d, k·e_1 for k = 2..N-d (label 2).
 eps_{D*,p} = 1/2 for every p, so the robustness radius is mu = rho/2. Every rho-robust
 memorizer of D* has first-layer width (indeed first-layer rank) at least
@@ -70,7 +70,7 @@ examples:
 """
 
 DATASET_VC_HELP = """\
-Write the LB-VC shattering dataset (THEORY.md §2; KMY Prop 3.3 — our reconstruction, tested):
+Write the LB-VC shattering dataset (docs/theory.md §2; KMY Prop 3.3 — our reconstruction, tested):
 k = min(d, floor(1/(1 - rho^p))) (k = 1 for p = inf), L = floor(N/2) groups with centres
 c_l = 2d²(l-1)·e_1, shattered set X = {c_l + e_j : l ≤ L, j ≤ k}. For the signs s_{l,j}
 (--signs, group l major, coordinate j minor: L·k characters + or -) and a_l = Σ_j s_{l,j} e_j,
