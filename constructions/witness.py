@@ -200,15 +200,15 @@ def human_bytes(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def check_size(what: str, N: int, d: int, size_bytes: int, *, force: bool, flag: str) -> None:
+def check_size(what: str, N: int, d: int, size_bytes: int, *, force: bool, hint: str) -> None:
     """Refuse (InputError, one line) a dataset of more than :data:`MAX_CELLS` coordinates
-    unless ``force``, with the estimate; ``flag`` names the option that forces it."""
+    unless ``force``, with the estimate; ``hint`` says what to do instead."""
     cells = N * d
     if cells > MAX_CELLS and not force:
         raise InputError(
             f"{what} with N = {N}, d = {d} has N·d = {display_number(cells, 12)} "
             f"coordinates, a CSV of about {human_bytes(size_bytes)}: above the limit of "
-            f"{MAX_CELLS:.0e} coordinates; use smaller N or d, or {flag} to write it"
+            f"{MAX_CELLS:.0e} coordinates; {hint}"
         )
 
 

@@ -283,9 +283,9 @@ def cmd_construct(args: argparse.Namespace) -> int:
         parse_number(args.eta, "eta")
     check_output(args.output, inputs=[args.data])  # before the construction
     ds = Dataset.load(args.data)
-    for note in getattr(ds, "notes", []):
-        print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
+    for note in getattr(ds, "notes", []):  # after the radius: an input error comes alone
+        print(f"note: {note}", file=sys.stderr)
     net, rep = construct(
         ds,
         radius,
@@ -507,6 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
+        print("robustmem: error: a COMMAND is required (see the list above)", file=sys.stderr)
         return EXIT_INPUT
     previous = _on_sigterm()
     try:

@@ -136,16 +136,18 @@ def cmd_certify(args: argparse.Namespace) -> int:
             check_output(target, inputs=inputs)
     if args.output and args.cert and check_output(args.output) == check_output(args.cert):
         raise UsageError(f"-o {args.output} and --cert {args.cert} name the same file")
+    from certify.run import property_of
+
     net = load_network(args.net)
     ds = Dataset.load(args.data)
-    for note in getattr(ds, "notes", []):
-        print(f"note: {note}", file=sys.stderr)
     net_text, data_text, notes = kernel_texts(args.net, args.data, net, ds)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
     radius = make_radius(ds, args.p, rho=args.rho, mu=args.mu)
     if args.error and radius.p not in (None, 1, 2):
         raise UsageError(f"--error supports p = 1, 2 and inf, not p = {radius.p}")
+    if net.input_dim == ds.d:
+        property_of(net, ds)  # labels outside 1..C: refused before any note or work
+    for note in [*getattr(ds, "notes", []), *notes]:  # after the input errors: one line each
+        print(f"note: {note}", file=sys.stderr)
 
     bar = None
     if not args.quiet:
@@ -362,12 +364,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     net_text, data_text, notes = kernel_texts(args.net, args.data)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    if used and not args.json:
-        print(f"robustmem check: from the bundle: {used}", file=sys.stderr)
     try:
         judge = kernel.Judge(net_text, data_text, pn, rho=rho, mu=mu)
     except kernel.Rejected as e:
         raise UsageError(f"the kernel cannot read the network or dataset: {e}") from None
+    if used and not args.json:
+        print(f"robustmem check: from the bundle: {used}", file=sys.stderr)
     try:
         if bundle_error is not None:
             raise bundle_error

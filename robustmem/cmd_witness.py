@@ -141,6 +141,7 @@ examples:
 """
 
 
+_FORCE_HINT = "use smaller N or d, or --force to write it anyway"
 FORCE_HELP = (
     "write a dataset of more than 10^7 coordinates (N·d; about 20 MB of CSV); without it "
     "such sizes are refused with an estimate of the file size (the file system must still "
@@ -241,7 +242,7 @@ def cmd_dataset_width(args: argparse.Namespace) -> int:
     elif args.rho is not None:
         raise UsageError("--rho is only used with --memorizer")
     size = dstar_csv_bytes(N, d)
-    check_size("D*", N, d, size, force=args.force, flag="--force")
+    check_size("D*", N, d, size, force=args.force, hint=_FORCE_HINT)
     t = min(N - 1, d)
     if args.memorizer and t * d > MAX_CELLS:  # built in memory: never forced
         raise UsageError(
@@ -321,7 +322,7 @@ def cmd_dataset_vc(args: argparse.Namespace) -> int:
     _check_outputs(args)
     N = _count(args.N, "N", 2)
     size = vc_csv_bytes(N, d)
-    check_size("the VC dataset", N, d, size, force=args.force, flag="--force")
+    check_size("the VC dataset", N, d, size, force=args.force, hint=_FORCE_HINT)
     _disk_room(args.output, size)
     con = _vc_construction(args, d)
     con.dataset().save_csv(args.output)
@@ -383,7 +384,7 @@ def cmd_width(args: argparse.Namespace) -> int:
 
         check_size(
             "--certify: D*", N, net.input_dim, dstar_csv_bytes(N, net.input_dim),
-            force=False, flag="no --certify",
+            force=False, hint="the certifier holds it in memory: use a smaller N",
         )  # fmt: skip
     if args.d is not None and _count(args.d, "d", 1) != net.input_dim:
         raise InputError(
@@ -469,7 +470,10 @@ def cmd_vc(args: argparse.Namespace) -> int:
     from constructions.witness import check_size, vc_csv_bytes
 
     N = _count(args.N, "N", 2)
-    check_size("the VC construction", N, d, vc_csv_bytes(N, d), force=False, flag="--force")
+    check_size(
+        "the VC construction", N, d, vc_csv_bytes(N, d), force=False,
+        hint="it is built in memory: use a smaller N",
+    )  # fmt: skip
     con = _vc_construction(args, d)
     chk = vc_check(net, con)
     if args.json:
