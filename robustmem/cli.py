@@ -510,6 +510,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("robustmem: error: a COMMAND is required (see the list above)", file=sys.stderr)
         return EXIT_INPUT
     previous = _on_sigterm()
+    import warnings
+
+    # floats only guide the exact search (a float never decides a verdict): numpy's
+    # floating-point warnings on the way (overflow at p = 1000, ...) are not the user's
+    warnings.filterwarnings(
+        "ignore",
+        message=r"(overflow|underflow|divide by zero|invalid value) encountered",
+        category=RuntimeWarning,
+    )
     try:
         from certify.io import protect_inputs
 
