@@ -56,6 +56,7 @@ __all__ = [
     "WidthWitness",
     "build_dstar_memorizer",
     "MAX_CELLS",
+    "MAX_VC_CELLS",
     "build_vc_memorizer",
     "check_size",
     "dstar_csv_bytes",
@@ -200,15 +201,22 @@ def human_bytes(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def check_size(what: str, N: int, d: int, size_bytes: int, *, force: bool, hint: str) -> None:
-    """Refuse (InputError, one line) a dataset of more than :data:`MAX_CELLS` coordinates
+#: The VC construction is built in memory as exact numbers (~0.3 kB per coordinate, ~20 s per
+#: 10^6 coordinates): its limit is lower.
+MAX_VC_CELLS = 10**6
+
+
+def check_size(
+    what: str, N: int, d: int, size_bytes: int, *, force: bool, hint: str, limit: int = MAX_CELLS
+) -> None:
+    """Refuse (InputError, one line) a dataset of more than ``limit`` coordinates (N·d)
     unless ``force``, with the estimate; ``hint`` says what to do instead."""
     cells = N * d
-    if cells > MAX_CELLS and not force:
+    if cells > limit and not force:
         raise InputError(
             f"{what} with N = {N}, d = {d} has N·d = {display_number(cells, 12)} "
             f"coordinates, a CSV of about {human_bytes(size_bytes)}: above the limit of "
-            f"{MAX_CELLS:.0e} coordinates; {hint}"
+            f"{limit:.0e} coordinates; {hint}"
         )
 
 

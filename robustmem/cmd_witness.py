@@ -79,8 +79,9 @@ N is odd. Every rho-robust memorizer f then has sign(2f - 3) = s on X, so F shat
 VC ≥ floor(N/2)·k. Needs d ≥ 2. Write --signs=-+-+ (with '=') when the pattern starts
 with '-'.
 
---seed n draws the signs at random (recorded in --json). Above 10^7 coordinates (N·d) the
-command refuses with an estimate of the file size unless --force (built in memory).
+--seed n draws the signs at random (recorded in --json). Above 10^6 coordinates (N·d) the
+command refuses with an estimate of the file size unless --force (the construction is built
+in memory: ~0.3 kB and ~20 µs per coordinate).
 --memorizer NET.json also writes a rho-robust memorizer of the dataset (check it with
 'robustmem certify', then 'witness vc').
 
@@ -143,7 +144,8 @@ examples:
 
 _FORCE_HINT = "use smaller N or d, or --force to write it anyway"
 FORCE_HELP = (
-    "write a dataset of more than 10^7 coordinates (N·d; about 20 MB of CSV); without it "
+    "write a dataset of more than 10^7 coordinates (N·d; about 20 MB of CSV; 10^6 for vc, "
+    "built in memory); without it "
     "such sizes are refused with an estimate of the file size (the file system must still "
     "have room)"
 )
@@ -315,14 +317,17 @@ def _vc_construction(args: argparse.Namespace, d: int):
 
 def cmd_dataset_vc(args: argparse.Namespace) -> int:
     from certify.io import write_output
-    from constructions.witness import build_vc_memorizer, check_size, vc_csv_bytes
+    from constructions.witness import MAX_VC_CELLS, build_vc_memorizer, check_size, vc_csv_bytes
     from robustmem.exits import EXIT_OK
 
     d = _count(args.d, "d", 2)
     _check_outputs(args)
     N = _count(args.N, "N", 2)
     size = vc_csv_bytes(N, d)
-    check_size("the VC dataset", N, d, size, force=args.force, hint=_FORCE_HINT)
+    check_size(
+        "the VC dataset", N, d, size, force=args.force, hint=_FORCE_HINT + " (built in memory)",
+        limit=MAX_VC_CELLS,
+    )  # fmt: skip
     _disk_room(args.output, size)
     con = _vc_construction(args, d)
     con.dataset().save_csv(args.output)
@@ -467,12 +472,12 @@ def cmd_vc(args: argparse.Namespace) -> int:
         raise InputError(
             f"{args.net}: the network's input dimension is {net.input_dim} but --d is {d}"
         )
-    from constructions.witness import check_size, vc_csv_bytes
+    from constructions.witness import MAX_VC_CELLS, check_size, vc_csv_bytes
 
     N = _count(args.N, "N", 2)
     check_size(
         "the VC construction", N, d, vc_csv_bytes(N, d), force=False,
-        hint="it is built in memory: use a smaller N",
+        hint="it is built in memory: use a smaller N", limit=MAX_VC_CELLS,
     )  # fmt: skip
     con = _vc_construction(args, d)
     chk = vc_check(net, con)
