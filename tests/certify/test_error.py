@@ -7,6 +7,7 @@ from fractions import Fraction as F
 
 import pytest
 
+from certify import error
 from certify.ball import Ball
 from certify.error import (
     cross_section_upper,
@@ -132,3 +133,100 @@ def test_sound_bound_dominates_monte_carlo_on_random_nets(seed):
     bound, _, _ = sound_bound(net, ball, budget=24, timeout=2)
     est = estimate_error(net, ball, samples=400, budget=1, timeout=1, seed=seed)
     assert est.wilson_low <= float(bound) + 1e-12
+
+
+def _moderate_with_bands():
+    """A cover-grouped moderate network with bands (K ≥ 2) and its balls (ℓ2, N = 24, d = 2)."""
+    from certify.run import balls, make_radius
+    from constructions.moderate import build_moderate
+    from tests.constructions.test_moderate_rate import dyadic_data
+
+    ds = dyadic_data(24, 2)
+    rad = make_radius(ds, "2", rho=F(1, 12))
+    net, rep = build_moderate(ds, rad.radius_power, rad.p, F(1, 10), grouping="cover")
+    assert rep.groups >= 2
+    return net, rep, balls(ds, rad)
+
+
+def test_guided_kink_search_agrees_with_the_exact_one():
+    """The float-guided kink search (exact forms where the floats are unsure, exact cut)
+    finds the same kink as the all-exact reference on random boxes in the balls and on the
+    boxes a refinement produces (kinks on their faces)."""
+    import random
+
+    from certify import error
+
+    net, rep, bl = _moderate_with_bands()
+    rnd = random.Random(7)
+    boxes = []
+    for _ in range(60):
+        b = bl[rnd.randrange(len(bl))]
+        r = b.box_radius
+        lo = [c - r + 2 * r * F(rnd.randrange(900), 1000) for c in b.center]
+        boxes.append((lo, [v + 2 * r * F(rnd.randrange(1, 500), 1000) for v in lo]))
+    seen = []
+    orig = error.box_scan
+
+    def record(net_, lo, hi, *a):
+        seen.append((list(lo), list(hi)))
+        return orig(net_, lo, hi, *a)
+
+    error.box_scan = record
+    try:
+        for i in [k for k, e in enumerate(rep.error_bounds) if e > 0][:2]:
+            error.refine(net, bl[i], budget=0, max_boxes=60)
+    finally:
+        error.box_scan = orig
+    boxes += seen
+    found = 0
+    for lo, hi in boxes:
+        exact = error.affine_kink_exact(net.layers, lo, hi)
+        assert error.affine_kink(net, lo, hi) == exact
+        found += exact is not None
+    assert found >= 20  # the comparison is not vacuous
+
+
+def test_refine_honours_its_wall_clock_and_stays_sound():
+    net = ramp_net(F(3, 10))
+    ball = Ball((F(0), F(0)), 1, None, F(1, 2))
+    true = F(1, 2) - F(3, 10)
+    res = error.refine(net, ball, budget=40, timeout=2, seconds=0)
+    assert res.stopped == "time" and res.bound == 1 and res.calls == 0
+    full = error.refine(net, ball, budget=40, timeout=2)
+    assert full.stopped in ("complete", "budget", "boxes") and true <= full.bound < 1
+
+
+def test_refine_stops_at_its_target_with_a_sound_bound():
+    net = bump_net(F(1, 7), F(1, 1000), 1)
+    ball = Ball((F(0), F(0)), 1, 2, F(1, 4))
+    events = []
+    res = error.refine(net, ball, budget=20, timeout=2, target=F(1, 2), progress=events.append)
+    assert res.stopped == "target" and res.bound <= F(1, 2)
+    slab = 2 * F(1, 1000) * cross_section_upper(ball) / volume_lower(ball)
+    tight = error.refine(net, ball, budget=20, timeout=2)
+    assert slab >= tight.bound > 0 and tight.bound <= res.bound
+    assert events and [e["boxes"] for e in events] == sorted(e["boxes"] for e in events)
+    assert all(0 <= e["bound"] <= 1 for e in events)
+
+
+def test_a_proved_ball_is_not_sampled():
+    net = ramp_net(F(3))
+    ball = Ball((F(0), F(0)), 1, 1, F(1))
+    est = estimate_error(net, ball, proved=True, samples=50)
+    assert est.upper_bound == 0 and est.samples == 0 and est.stopped == "proved"
+    assert (est.wilson_low, est.wilson_high) == (0.0, 0.0)
+    est = estimate_error(net, ball, samples=50, budget=4, timeout=2)
+    assert est.samples == 50 and est.errors == 0 and est.upper_bound == 0
+    row = est.to_json()
+    assert row["stopped"] == "complete" and row["mc_samples"] == 50
+
+
+def test_moderate_band_balls_are_bounded_below_eta_within_budget():
+    """Every ball of a banded moderate network: the sound bound (a few seconds per ball)
+    is ≤ η and ≥ the Monte-Carlo lower confidence limit."""
+    net, rep, bl = _moderate_with_bands()
+    for i in [k for k, e in enumerate(rep.error_bounds) if e > 0][:3]:
+        est = estimate_error(net, bl[i], samples=100, seconds=20)
+        assert est.upper_bound <= F(1, 10), (i, est.upper_bound)
+        assert est.wilson_low <= float(est.upper_bound) + 1e-12
+        assert est.seconds < 40
