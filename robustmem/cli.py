@@ -553,9 +553,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         _restore_sigterm(previous)
 
 
+#: Seconds the run gets to stop cleanly after SIGTERM (its ``finally`` blocks: workers
+#: stopped, temporary files removed) before the process exits anyway: the Python handler
+#: only runs between bytecodes, and a long call into C (a z3 query) would delay it.
+TERM_GRACE = 5.0
+
+
 def _on_sigterm():
     """SIGTERM raises :class:`Terminated` in the main thread (so the run's ``finally`` blocks
-    stop its worker processes and remove temporary files); returns the previous handler."""
+    stop its worker processes and remove temporary files), and a watchdog thread, woken by
+    the signal itself (:func:`signal.set_wakeup_fd`), exits the process with 143 if the main
+    thread has not finished :data:`TERM_GRACE` seconds later. Returns what to restore."""
     import signal
     import threading
 
@@ -565,14 +573,45 @@ def _on_sigterm():
     def handler(signum, frame):
         raise Terminated()
 
-    return signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, handler)
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        old_fd = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except ValueError:  # pragma: no cover - not the main thread of the main interpreter
+        os.close(r), os.close(w)
+        return previous, None, None, None
+    done = threading.Event()
+
+    def watchdog() -> None:
+        try:
+            while True:
+                data = os.read(r, 64)
+                if not data or done.is_set():
+                    return
+                if signal.SIGTERM in data and not done.wait(TERM_GRACE):
+                    os.write(2, b"robustmem: terminated (SIGTERM); no clean stop in time\n")
+                    os._exit(EXIT_TERMINATED)
+        except OSError:
+            return
+        finally:
+            os.close(r)
+
+    threading.Thread(target=watchdog, name="robustmem-sigterm", daemon=True).start()
+    return previous, old_fd, (r, w), done
 
 
-def _restore_sigterm(previous) -> None:
+def _restore_sigterm(saved) -> None:
     import signal
 
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
+    if saved is None:
+        return
+    previous, old_fd, fds, done = saved
+    signal.signal(signal.SIGTERM, previous)
+    if fds is not None:
+        done.set()
+        signal.set_wakeup_fd(old_fd)
+        os.close(fds[1])  # the watchdog reads end of file, closes its end and returns
 
 
 def command_inputs(args: argparse.Namespace) -> list[str]:

@@ -198,3 +198,47 @@ def test_display_keeps_short_exact_text():
     assert display_number(Fraction(3, 2)) == "3/2"
     assert display_number(Fraction(2) ** 1000).startswith("≈1.0715e+301")
     assert display_number(-(Fraction(2) ** 1000)).startswith("≈-1.0715e+301")
+
+
+STUCK = """
+import hashlib
+import sys
+import robustmem.cli as cli
+real = cli.build_parser
+def parser():
+    p = real()
+    parse = p.parse_args
+    def parse_args(argv=None):
+        args = parse(argv)
+        # tens of seconds inside one C call that never returns to Python's signal handler
+        args.func = lambda a: hashlib.pbkdf2_hmac("sha256", b"x", b"y", 10**8) and 0
+        return args
+    p.parse_args = parse_args
+    return p
+cli.build_parser = parser
+print("started", flush=True)
+sys.exit(cli.main(["bounds", "--N", "5", "--d", "4", "--rho", "0.1"]))
+"""
+
+
+def test_sigterm_ends_a_run_stuck_in_c_code(tmp_path):
+    """The main thread is inside one long C call (where Python signal handlers cannot run):
+    the watchdog still ends the process with 143 a grace period after SIGTERM."""
+    from robustmem.cli import TERM_GRACE
+
+    proc = subprocess.Popen([sys.executable, "-c", STUCK], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == "started"
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=TERM_GRACE + 20)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143, err
+    assert "no clean stop in time" in err
+    assert TERM_GRACE - 0.5 <= elapsed < TERM_GRACE + 5
