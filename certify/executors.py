@@ -28,6 +28,11 @@ Stopping: when the run ends early — an exception in the coordinator, SIGINT
 worker processes (SIGTERM, then SIGKILL after :data:`STOP_GRACE` seconds) instead of waiting
 for the balls in flight; workers also get SIGTERM if the coordinator dies (Linux
 ``PR_SET_PDEATHSIG``), so no process of a run outlives it.
+
+Time: a local worker still on one ball :func:`hard_limit` seconds (2·timeout + 5) after it
+started is stopped with its pool; the ball is UNKNOWN ("time budget exhausted") and the
+other balls in flight run again on a fresh pool. (The engines honour the budget between
+their steps; this bounds a step that overruns.)
 """
 
 from __future__ import annotations
@@ -49,6 +54,15 @@ _CACHE: dict[Any, Any] = {}
 
 #: Seconds a terminated worker process gets to exit before it is killed.
 STOP_GRACE = 2.0
+#: A local worker still on one ball ``HARD_FACTOR·timeout + HARD_SLACK`` seconds after it
+#: started is stopped (the engines check their clock between steps, and one step may run
+#: long); the ball is reported UNKNOWN, the other balls in flight are run again.
+HARD_FACTOR, HARD_SLACK = 2.0, 5.0
+
+
+def hard_limit(timeout: float | None) -> float | None:
+    """Seconds after which a local worker's ball is stopped (None: never)."""
+    return None if timeout is None else HARD_FACTOR * timeout + HARD_SLACK
 
 
 def _prepared(net_json: dict, key: Any) -> tuple[Any, Any]:
@@ -130,6 +144,17 @@ def _lost(ball: Ball, why: str) -> BallResult:
     )
 
 
+def _overdue(ball: Ball, limit: float) -> BallResult:
+    return BallResult(
+        ball.index,
+        "UNKNOWN",
+        "executor",
+        reason=f"time budget exhausted: the worker was stopped after {limit:g} s on this ball",
+        seconds=limit,
+        stats={"out_of_time": True},
+    )
+
+
 def _describe(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
@@ -159,6 +184,7 @@ class LocalExecutor:
     def run(
         self, net_json: dict, engine: str, timeout: float | None, balls: Sequence[Ball]
     ) -> Iterator[BallResult]:
+        import time
         from concurrent.futures import FIRST_COMPLETED, wait
         from concurrent.futures.process import BrokenProcessPool
 
@@ -167,6 +193,8 @@ class LocalExecutor:
         queue = list(range(len(balls)))[::-1]  # positions still to submit (pop from the end)
         pool = self._pool(net_json)
         inflight: dict[Any, int] = {}
+        started: dict[Any, float] = {}
+        limit = hard_limit(timeout)
         finished_all = False
         try:
             while queue or inflight:
@@ -174,7 +202,27 @@ class LocalExecutor:
                     k = queue.pop()
                     f = pool.submit(_local_task, self.task, engine, timeout, balls[k])
                     inflight[f] = k
-                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                    started[f] = time.monotonic()
+                wait_for = None
+                if limit is not None:
+                    first = min(started[f] for f in inflight)
+                    wait_for = max(0.05, first + limit - time.monotonic())
+                finished, _ = wait(list(inflight), timeout=wait_for, return_when=FIRST_COMPLETED)
+                if not finished:  # a ball past the hard limit: stop its worker (the pool)
+                    now = time.monotonic()
+                    late = [f for f in inflight if now - started[f] >= limit]
+                    for f in late:
+                        k = inflight.pop(f)
+                        done[k] = _overdue(balls[k], limit)
+                    if late:
+                        again = sorted(inflight.pop(f) for f in list(inflight))
+                        queue.extend(reversed(again))  # the innocent ones run again first
+                        stop_pool(pool)
+                        pool = self._pool(net_json)
+                    while nxt in done:
+                        yield done.pop(nxt)
+                        nxt += 1
+                    continue
                 failed: list[tuple[int, BaseException]] = []
                 broken = False
                 for f in finished:
@@ -206,11 +254,16 @@ class LocalExecutor:
 
     def _retry_alone(self, pool, net_json, engine, timeout, ball):
         """Run one ball with nothing else in flight: a second failure is its own."""
+        from concurrent.futures import TimeoutError as FutureTimeout
         from concurrent.futures.process import BrokenProcessPool
 
+        limit = hard_limit(timeout)
         try:
             f = pool.submit(_local_task, self.task, engine, timeout, ball)
-            return f.result(), pool
+            return f.result(timeout=limit), pool
+        except FutureTimeout:
+            stop_pool(pool)
+            return _overdue(ball, limit), self._pool(net_json)
         except BrokenProcessPool as e:
             stop_pool(pool)
             return _lost(ball, f"worker process died: {_describe(e)}"), self._pool(net_json)

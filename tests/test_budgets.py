@@ -242,3 +242,39 @@ def test_sigterm_ends_a_run_stuck_in_c_code(tmp_path):
     assert proc.returncode == 143, err
     assert "no clean stop in time" in err
     assert TERM_GRACE - 0.5 <= elapsed < TERM_GRACE + 5
+
+
+def _hang_on(index: int, net, prep, engine, timeout, ball):
+    """A worker that never returns from ball ``index`` (an engine step that overruns)."""
+    if ball.index == index:
+        time.sleep(3600)
+    return BallResult(ball.index, "UNKNOWN", "test", reason="quick", seconds=0.0)
+
+
+def test_a_worker_stuck_past_the_hard_limit_is_stopped():
+    """--timeout at any size: a local worker still on a ball HARD_FACTOR·timeout + HARD_SLACK
+    seconds after it started is stopped, that ball is UNKNOWN, every other ball is returned
+    (in order), and no worker process is left."""
+    import functools
+
+    from certify.ball import Ball
+    from certify.executors import LocalExecutor, hard_limit
+
+    net_json = json.loads(
+        '{"format": "robustmem-network/1", "input_dim": 1, "layers": '
+        '[{"weight": [[1]], "bias": [0]}, {"weight": [[1]], "bias": [1]}]}'
+    )
+    balls = [Ball((Fraction(i),), 1, None, Fraction(1, 4), i) for i in range(5)]
+    timeout = 0.5
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    t0 = time.monotonic()
+    ex = LocalExecutor(2, task=functools.partial(_hang_on, 2))
+    got = list(ex.run(net_json, "linear", timeout, balls))
+    elapsed = time.monotonic() - t0
+    assert [r.index for r in got] == [0, 1, 2, 3, 4]
+    assert got[2].status == "UNKNOWN" and "stopped" in got[2].reason
+    assert all(r.reason == "quick" for i, r in enumerate(got) if i != 2)
+    assert hard_limit(timeout) <= elapsed < hard_limit(timeout) + 10
+    time.sleep(0.2)
+    assert {p.pid for p in me.children(recursive=True) if p.is_running()} - before == set()
