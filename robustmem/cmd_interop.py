@@ -162,7 +162,9 @@ def cmd_export_vnnlib(args: argparse.Namespace) -> int:
             f"instances.csv and manifest.json to {rep.outdir}"
         )
         unsafe = rep.to_json()["unsafe_set"]
-        print(f"  mu = {radius.describe()['radius']} (l_inf), unsafe set: {unsafe}")
+        from certify.numbers import display_number
+
+        print(f"  mu = {display_number(radius.radius_power)} (l_inf), unsafe set: {unsafe}")
         if not rep.onnx_exact:
             print(
                 f"  warning: {rep.inexact_params} network parameters are not float64 numbers; "

@@ -213,8 +213,15 @@ def _fmt(v: Fraction) -> str:
     return str(format_number(Fraction(v)))
 
 
+def _show(v: Fraction) -> str:
+    """For text output: the exact value when short, else a short decimal (exact in --json)."""
+    from certify.numbers import display_number
+
+    return display_number(Fraction(v))
+
+
 def _vec(v: Any, limit: int = 8) -> str:
-    items = [_fmt(a) for a in v]
+    items = [_show(a) for a in v]
     more = f", ... ({len(items)} coordinates)" if len(items) > limit else ""
     return "(" + ", ".join(items[:limit]) + more + ")"
 
@@ -416,12 +423,12 @@ def cmd_width(args: argparse.Namespace) -> int:
     pt = "inf" if w.p is None else str(w.p)
     print(
         f"robustmem witness width  {args.net}  D*: N = {w.N}, d = {w.d}  p = {pt}  "
-        f"rho = {_fmt(w.rho)}  mu = {_fmt(w.mu)} (eps = 1/2)"
+        f"rho = {_show(w.rho)}  mu = {_show(w.mu)} (eps = 1/2)"
     )
     verdict = "a witness is guaranteed" if w.guaranteed else "no witness is guaranteed"
     print(
         f"  first layer: width {w.first_width}, rank {w.rank}; LB-width bound w = "
-        f"{_fmt(w.bound)} ≈ {float(w.bound):.4g}: rank {'<' if w.guaranteed else '≥'} w, "
+        f"{_show(w.bound)} ≈ {float(w.bound):.4g}: rank {'<' if w.guaranteed else '≥'} w, "
         f"{verdict}"
     )
     if not w.found:
@@ -447,12 +454,12 @@ def cmd_width(args: argparse.Namespace) -> int:
     print(f"    x  = {_vec(w.x)}   in B(e_{w.j}, mu)")
     print(f"    x' = {_vec(w.x_prime)}   in B(0, mu)")
     print(
-        f"    {norm}: ‖x - e_{w.j}‖ = ‖x'‖ gives {_fmt(w.distance_power)} < "
-        f"{_fmt(w.radius_power)} (mu{'' if w.p is None else '^' + pt})"
+        f"    {norm}: ‖x - e_{w.j}‖ = ‖x'‖ gives {_show(w.distance_power)} < "
+        f"{_show(w.radius_power)} (mu{'' if w.p is None else '^' + pt})"
     )
     which = {"x": "x (label 2)", "x_prime": "x' (label 1)", "both": "both x and x'"}
     print(
-        f"    W x = W x' exactly, so f(x) = f(x') = {_fmt(w.value)}: "
+        f"    W x = W x' exactly, so f(x) = f(x') = {_show(w.value)}: "
         f"{which[w.misclassified]} misclassified"
     )
     print("  the network does not rho-robustly memorize D*")
@@ -487,7 +494,7 @@ def cmd_vc(args: argparse.Namespace) -> int:
     js = chk.to_json()
     print(
         f"robustmem witness vc  {args.net}  N = {con.N}, d = {con.d}, p = "
-        f"{'inf' if con.p is None else con.p}, rho = {_fmt(con.rho)}, k = {con.k}, "
+        f"{'inf' if con.p is None else con.p}, rho = {_show(con.rho)}, k = {con.k}, "
         f"|X| = {len(con.points)}" + ("" if con.seed is None else f", seed {con.seed}")
     )
     print(f"  signs S          {js['signs']}")
@@ -498,7 +505,7 @@ def cmd_vc(args: argparse.Namespace) -> int:
         print("  the reduction HOLDS on every point of X")
         return EXIT_OK
     shown = ", ".join(
-        f"#{i} {_vec(con.points[i], 4)} f = {_fmt(chk.values[i])}" for i in chk.mismatches[:5]
+        f"#{i} {_vec(con.points[i], 4)} f = {_show(chk.values[i])}" for i in chk.mismatches[:5]
     )
     more = f" (and {len(chk.mismatches) - 5} more)" if len(chk.mismatches) > 5 else ""
     print(f"  the reduction FAILS at {len(chk.mismatches)} point(s): {shown}{more}")
