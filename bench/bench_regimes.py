@@ -3,6 +3,7 @@
     python bench/bench_regimes.py [--quick] [--seed 20251125] [--figure docs/builders_vs_rho.png]
                                   [--figure-n 64] [--json OUT]
     python bench/bench_regimes.py --rate [--json OUT]
+    python bench/bench_regimes.py --projection [--json OUT]
 
 (a) Parameters against N in the moderate regime: seeded random datasets (N distinct dyadic
     points k/1024 in [0, 1)^d, 3 classes at random; generic data, not a grid: on integer grids
@@ -38,6 +39,15 @@
     (built), the lower bound of large that ``auto`` uses, and what ``construct(..., "auto")``
     picks — N₀ is the least N from which moderate is smaller (for the paper's grouping and
     for the default grouping).
+
+(d) ``--projection``: the projection paths at d where they apply (never at d = 4). For
+    (N, d) = (256, 256), (256, 1024), (1024, 1024) at ρ = √(ρ₁ρ₂) (ℓ2, regime (ii)), the same
+    generator: the moderate builder's exact size (its plan, default grouping) with m = d,
+    with the paper's rule (m = min{d, max{⌈864 ln N⌉, ⌈10 ln d⌉}}: d in every case, so no
+    projection) and with the adaptive projection (built where small enough, its count equal
+    to the formula), and the large builder's lower bound (every facet count 1) at m = d and
+    at the data's rank (its span projection when d ≥ N). Then (d') one projected moderate
+    network (N = 24, d = 64) built and certified ball by ball.
 
 Build time is the time of ``constructions.build.construct`` (ε is computed before, untimed).
 """
@@ -590,6 +600,151 @@ def report_rho(res: dict[str, Any], sl: dict[str, float]) -> None:
     print(f"  {'THEORY (iii): N·d²·ρ⁴':<32} {4.0:6.3f}")
 
 
+PROJ_CASES = [(256, 256), (256, 1024), (1024, 1024)]
+PROJ_CERT = (24, 64)  # the projected network certified end to end
+PROJ_BUILD = 200_000  # build (and count) the projected moderate network up to this size
+
+
+def _sqrt_rho(N: int, d: int) -> Fraction:
+    """ρ = √(ρ₁ρ₂) rounded to a rational, in regime (ii) (checked)."""
+    b = boundaries(Point(N, d, Fraction(1, 2), P2))
+    rho = Fraction(math.sqrt(b["rho1"] * b["rho2"])).limit_denominator(10**7)
+    assert query(Point(N, d, rho, P2)).regime == "moderate"
+    return rho
+
+
+def _moderate_plan(ds: Dataset, rad, projection) -> Any:
+    """The smaller of the paper and cover plans (the default grouping) for one projection."""
+    from constructions.moderate import plan_moderate
+
+    plans = [
+        plan_moderate(ds, rad.radius_power, 2, ETA, projection=projection, grouping=g)
+        for g in ("paper", "cover")
+    ]
+    return min(plans, key=lambda p: p.params)
+
+
+def projection_sweep(
+    cases: list[tuple[int, int]] = PROJ_CASES,
+    seed: int = SEED,
+    build_limit: int = PROJ_BUILD,
+    log=print,
+) -> dict[str, Any]:
+    """Part (d): the builders with and without their projection at d where it applies. At
+    ρ = √(ρ₁ρ₂) (ℓ2, regime (ii)) on the bench generator's data: the moderate builder's
+    exact size formula (its plan, default grouping) without projection (m = d), with the
+    paper's rule (``project="auto"``: m = paper_m = min{d, max{⌈864 ln N⌉, ⌈10 ln d⌉}}, which
+    is d at every case here, so no projection) and with ``project="adaptive"`` (the smallest
+    m whose seeded sample meets the contract, beyond the paper), built where it has at most
+    ``build_limit`` parameters (its num_params() must equal the formula); and the large
+    builder's size lower bound (large_size with every facet count 1, the tested formula)
+    at m = d and at m = the data's rank (the span projection it takes when d ≥ N; its
+    exact networks are far too large to build here)."""
+    from constructions.large import large_size
+    from constructions.moderate import build_moderate
+    from constructions.projection import adaptive_projection, paper_m
+
+    rows = []
+    for N, d in cases:
+        t0 = time.perf_counter()
+        ds = dataset(N, d, seed)
+        rho = _sqrt_rho(N, d)
+        rad = make_radius(ds, "2", rho=rho)
+        row: dict[str, Any] = {"N": N, "d": d, "rho": rho, "paper m": paper_m(N, d)}
+        t = time.perf_counter()
+        plan = _moderate_plan(ds, rad, None)
+        row.update(none=plan.params, none_K=len(plan.groups), none_s=time.perf_counter() - t)
+        t = time.perf_counter()
+        P = adaptive_projection(ds, seed=seed)
+        plan = _moderate_plan(ds, rad, P)
+        row.update(
+            adaptive_m=P.m,
+            adaptive=plan.params,
+            adaptive_K=len(plan.groups),
+            adaptive_s=time.perf_counter() - t,
+        )
+        if plan.params <= build_limit:
+            t = time.perf_counter()
+            net, rep = build_moderate(ds, rad.radius_power, 2, ETA, project="adaptive", seed=seed)
+            row.update(
+                adaptive_built=net.num_params(),
+                adaptive_eta_bound=float(rep.max_error_bound),
+                build_s=time.perf_counter() - t,
+            )
+        counts: dict[int, int] = {}
+        for y in ds.y:
+            counts[y] = counts.get(y, 0) + 1
+        B, C1 = N - max(counts.values()), len(counts) - 1
+        X = np.array([[float(v) for v in x] for x in ds.X])
+        rank = int(np.linalg.matrix_rank(X - X.mean(axis=0))) if d >= N else d
+        row.update(
+            large_rank=rank,
+            large_none_lower=large_size(d, d, C1, [1] * B),
+            large_span_lower=large_size(d, rank, C1, [1] * B),
+            seconds=time.perf_counter() - t0,
+        )
+        log(
+            f"  N = {N}, d = {d}, ρ = {float(rho):.4g}: moderate none {row['none']}, "
+            f"adaptive m = {P.m} {row['adaptive']} ({row['seconds']:.0f} s)",
+            flush=True,
+        )
+        rows.append(row)
+    return {"seed": seed, "rows": rows}
+
+
+def projection_certified(N: int = PROJ_CERT[0], d: int = PROJ_CERT[1], seed: int = SEED):
+    """Part (d'): one projected moderate network built and certified (linear engine, every
+    ball; PROVED verdicts kernel-checked), with its unprojected size by formula."""
+    from certify.run import certify
+    from constructions.moderate import build_moderate, moderate_size
+
+    ds = dataset(N, d, seed)
+    rho = _sqrt_rho(N, d)
+    rad = make_radius(ds, "2", rho=rho)
+    net, rep = build_moderate(ds, rad.radius_power, 2, ETA, project="adaptive", seed=seed)
+    t = time.perf_counter()
+    r = certify(net, ds, rad, engine="linear", timeout=30)
+    return {
+        "N": N,
+        "d": d,
+        "rho": rho,
+        "m": rep.m,
+        "groups": rep.groups,
+        "params": net.num_params(),
+        "none": moderate_size(ds, rad.radius_power, 2, ETA, project="none"),
+        "eta_bound": float(rep.max_error_bound),
+        "counts": r.counts,
+        "certify_s": time.perf_counter() - t,
+    }
+
+
+def report_projection(res: dict[str, Any], cert: dict[str, Any] | None) -> None:
+    print("\n== (d) projection: moderate (exact formula) and large (lower bound), ℓ2, ρ = √(ρ₁ρ₂)")
+    head = (
+        f"{'N':>5} {'d':>5} {'ρ':>10} {'paper m':>8} {'mod. m=d':>10} {'K':>3} "
+        f"{'adapt. m':>8} {'mod. adapt.':>11} {'K':>3} {'built':>8} {'η-bnd':>7} {'ratio':>6} "
+        f"{'large m=d ≥':>12} {'rank':>5} {'large span ≥':>12}"
+    )
+    print(head)
+    for r in res["rows"]:
+        built = r.get("adaptive_built", "-")
+        eta = f"{r['adaptive_eta_bound']:.3g}" if "adaptive_eta_bound" in r else "-"
+        print(
+            f"{r['N']:>5} {r['d']:>5} {float(r['rho']):>10.4g} {r['paper m']:>8} "
+            f"{r['none']:>10} {r['none_K']:>3} {r['adaptive_m']:>8} {r['adaptive']:>11} "
+            f"{r['adaptive_K']:>3} {built:>8} {eta:>7} {r['none'] / r['adaptive']:>6.1f} "
+            f"{r['large_none_lower']:>12} {r['large_rank']:>5} {r['large_span_lower']:>12}"
+        )
+    if cert is not None:
+        c = cert
+        print(
+            f"  (d') certified: N = {c['N']}, d = {c['d']}, ρ = {float(c['rho']):.4g}: moderate "
+            f"adaptive m = {c['m']}, K = {c['groups']}, {c['params']} params (m = d: "
+            f"{c['none']}), η-bound {c['eta_bound']:.3g}; certify (linear) {c['counts']} in "
+            f"{c['certify_s']:.1f} s"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -600,7 +755,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--figure-n", type=int, default=FIG_N, help=f"N of (b) (default {FIG_N})")
     ap.add_argument("--json", metavar="OUT", help="write the numbers as JSON")
     ap.add_argument("--rate", action="store_true", help="only part (c), the moderate rate")
+    ap.add_argument(
+        "--projection", action="store_true", help="only part (d), the builders' projection"
+    )
     a = ap.parse_args(argv)
+    if a.projection:
+        print(
+            f"bench_regimes --projection: seed = {a.seed}, {CLASSES} classes, η = {ETA}; "
+            f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+        )
+        t0 = time.perf_counter()
+        res_d = projection_sweep(PROJ_CASES, a.seed)
+        cert = projection_certified(*PROJ_CERT, seed=a.seed)
+        report_projection(res_d, cert)
+        print(f"\ntime: {time.perf_counter() - t0:.1f} s")
+        if a.json:
+            Path(a.json).write_text(
+                json.dumps({"projection": res_d, "certified": cert}, indent=1, default=str)
+            )
+        return
     if a.rate:
         print(
             f"bench_regimes --rate: d = {D}, seed = {a.seed}, {CLASSES} classes, η = {ETA}; "
