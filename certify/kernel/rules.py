@@ -83,6 +83,10 @@ class Ball:
             max(t) < self.rp if self.p is None else sum(v**self.p for v in t) < self.rp
         )
 
+    def weights(self):
+        """w with reach(a) = Σ w_j·|a_j| (p = ∞), else None."""
+        return [self.rp] * len(self.c) if self.p is None else None
+
     def reach(self, a) -> Q:
         """An upper bound of sup a·(x − c) over the ball (dual norm)."""
         if self.p is None:
@@ -276,17 +280,24 @@ def bounds(layers, ball: Ball, fixed: dict):
     products W⁺A_L + W⁻A_U, W⁺A_U + W⁻A_L."""
     d = len(ball.c)
     c = M(d, 1, list(ball.c))
-    AL = AU = [M(1, d, [Q(int(i == j)) for j in range(d)]) for i in range(d)]
+    AL = AU = [None] * d  # (the first layer's rows are W's: the identity is never formed)
     bL = bU = [Q(0)] * d
     alo = aup = None
     lows, ups = [], []
     seen: dict = {}  # id(row) -> (row, a·c, reach): shared rows are concretised once
 
-    def conc(r):
-        hit = seen.get(id(r))
-        if hit is None or hit[0] is not r:
-            hit = seen[id(r)] = (r, (r * c)[0, 0], ball.reach(r.entries()))
-        return hit[1], hit[2]
+    def conc(rs) -> list:
+        """(a·c, reach(a)) of each row; each distinct row once (:func:`conc_rows`)."""
+        todo = {id(r): r for r in rs if seen.get(id(r), (None,))[0] is not r}
+        new = list(todo.values())
+        ints, dens = [], []
+        for r in new:
+            n, q = r.numer_denom()
+            ints.append([int(v) for v in n.entries()])
+            dens.append(int(q))
+        for r, got in zip(new, conc_rows(ints, dens, ball)):
+            seen[id(r)] = (r, *got)
+        return [seen[id(r)][1:] for r in rs]
 
     terms = []  # per layer: its units' pulls (back-substitution), made once
     for k, L in enumerate(layers):
@@ -295,8 +306,8 @@ def bounds(layers, ball: Ball, fixed: dict):
         diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
         zU = zL if not diff else combine(L, AU, AL, d, zL, diff)
         zbL, zbU = interval(L, bL, bU), interval(L, bU, bL)
-        lo = [v + cv - rv for v, (cv, rv) in zip(zbL, map(conc, zL))]
-        up = [v + cv + rv for v, (cv, rv) in zip(zbU, map(conc, zU))]
+        lo = [v + cv - rv for v, (cv, rv) in zip(zbL, conc(zL))]
+        up = [v + cv + rv for v, (cv, rv) in zip(zbU, conc(zU))]
         if alo is not None:  # plain interval arithmetic, when tighter
             lo = [max(x, v) for x, v in zip(lo, interval(L, alo, aup))]
             up = [min(x, v) for x, v in zip(up, interval(L, aup, alo))]
@@ -338,35 +349,55 @@ def bounds(layers, ball: Ball, fixed: dict):
     return lows, ups
 
 
+def conc_rows(ints: list, dens: list, ball: Ball) -> list:
+    """(a·c, reach(a)) for the rows a = ints_r / dens_r (integer rows over positive
+    integers): a·c as one integer product; reach through the ball's weights (p = ∞, boxes:
+    Σ w_j·|a_j| as one product), else row by row."""
+    if not ints:
+        return []
+    d = len(ball.c)
+    cn, cd = M(d, 1, list(ball.c)).numer_denom()
+    at = (Z(len(ints), d, [v for r in ints for v in r]) * cn).entries()
+    w = ball.weights()
+    if w is None:
+        reach = [ball.reach([Q(v, q) for v in r]) for r, q in zip(ints, dens)]
+    else:
+        wn, wd = M(d, 1, w).numer_denom()
+        ab = (Z(len(ints), d, [abs(v) for r in ints for v in r]) * wn).entries()
+        reach = [Q(int(v), q * int(wd)) for v, q in zip(ab, dens)]
+    return [(Q(int(a), q * int(cd)), r) for a, q, r in zip(at, dens, reach)]
+
+
 def shorten(AL, AU, bL, bU, ball: Ball, c, seen: dict):
-    """The symbolic rows with their coefficients rounded to ``ball.bits``-bit dyadics, each
-    row's change δ moved into its constant over the ball (a lower row r·x + b ≥ r̂·x + b +
-    δ·c − reach(δ); an upper one ≤ r̂·x + b + δ·c + reach(δ)), constants rounded outward.
-    A row shared by several units (or by the lower and upper side) is rounded once."""
-    bits, memo = ball.bits, {}
-
-    def short(r):
-        hit = memo.get(id(r))
-        if hit is None:
-            e = r.entries()
-            new = [dyadic.down(v, bits) for v in e]
-            if new == e:  # already short: the row itself (shared rows stay shared)
-                hit = (r, Q(0), Q(0))
-            else:
-                delta = [v - w for v, w in zip(e, new)]
-                hit = (M(1, len(e), new), dot(delta, c.entries()), ball.reach(delta))
-            memo[id(r)] = hit
-            seen.pop(id(r), None)
-        return hit
-
+    """The symbolic rows rounded down to short dyadics (:func:`grid`), each row's change
+    δ ≥ 0 moved into its constant over the ball (a lower row r·x + b ≥ r̂·x + b + δ·c −
+    reach(δ); an upper one ≤ r̂·x + b + δ·c + reach(δ)), constants rounded outward. A row
+    shared by several units (or by the lower and upper side) is rounded once."""
+    bits, d, memo = ball.bits, len(ball.c), {}
+    moved, deltas, dens = [], [], []
+    for r in {id(r): r for r in AL + AU}.values():
+        n, q = r.numer_denom()
+        row, q = [int(v) for v in n.entries()], int(q)
+        m, g = grid(row, q, bits)
+        delta = [v * g - w * q for v, w in zip(row, m)]  # δ = row/q − m/g, over q·g
+        seen.pop(id(r), None)
+        if any(delta):
+            memo[id(r)] = M(Z(1, d, m)) * Q(1, g)
+            moved.append(id(r))
+            deltas.append(delta)
+            dens.append(q * g)
+        else:  # already short: the row itself (shared rows stay shared)
+            memo[id(r)] = r
+    change = dict(zip(moved, conc_rows(deltas, dens, ball)))
+    zero = (Q(0), Q(0))
     outL, outU, nbL, nbU = [], [], [], []
     for r, b in zip(AL, bL):
-        rr, dc, rad = short(r)
-        outL.append(rr)
+        dc, rad = change.get(id(r), zero)
+        outL.append(memo[id(r)])
         nbL.append(dyadic.down(b + dc - rad, bits))
     for r, b in zip(AU, bU):
-        rr, dc, rad = short(r)
-        outU.append(rr)
+        dc, rad = change.get(id(r), zero)
+        outU.append(memo[id(r)])
         nbU.append(dyadic.up(b + dc + rad, bits))
     if AU is AL:
         outU = outL

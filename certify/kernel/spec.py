@@ -17,9 +17,16 @@ property, in order, each naming its property by the sha256 of its UTF-8 text:
 The proof is walked by :func:`certify.kernel.judge.walk` with input cuts allowed: besides neuron
 splits, a node {"cut": [j, v]} splits the current box at x_j = v (lo_j < v < hi_j), its "low"
 subtree (x_j ≤ v) first, then its "high" one (x_j ≥ v). Leaves: {"leaf": "empty"} (the bounds
-contradict a split) and {"leaf": "output"}: the recomputed bounds show, for every conjunction,
-one constraint with g < 0 everywhere on the leaf's region. The entry's "deep" (back-substituted
-unit bounds) holds for every leaf unless the leaf gives its own "deep": true/false.
+contradict a split), {"leaf": "output"}: the recomputed bounds show, for every conjunction,
+one constraint with g < 0 everywhere on the leaf's region, and {"leaf": "linear", "pattern": P,
+"groups": [...]}: every phase of P is a split on the path or follows from the recomputed
+bounds, so on the region each h_m is the exact affine function of the pattern's piece; per
+conjunction "bound" (as for "output") or Motzkin multipliers
+{"motzkin": {"splits": [[k, i, λ]...], "out": [[m, λ]...], "box": [[j, ±1, λ]...]}} over
+closed rows r(x) ≥ 0 of the region (split sides, the conjunction's h_m, the box's facets
+x_j − lo_j and hi_j − x_j) whose combination Σ λ·r has gradient 0 and a constant < 0: no x
+of the region meets the conjunction. The entry's "deep" (back-substituted unit bounds) holds
+for every leaf unless the leaf gives its own "deep": true/false.
 """
 
 from __future__ import annotations
@@ -27,13 +34,21 @@ from __future__ import annotations
 import hashlib
 import re
 
-from certify.kernel.judge import MALFORMED, Verdict, _why, proof_arithmetic, walk
+from certify.kernel.judge import (
+    MALFORMED,
+    Verdict,
+    _why,
+    check_pattern,
+    proof_arithmetic,
+    walk,
+)
 from certify.kernel.parse import load_json, number, parse_network, shown
 from certify.kernel.rules import (
     Layer,
     M,
     Q,
     Rejected,
+    affine_forms,
     bounds,
     evaluate,
     output_uppers,
@@ -61,6 +76,10 @@ class Box:
 
     def contains(self, x) -> bool:
         return len(x) == len(self.lo) and all(a <= v <= b for a, v, b in zip(self.lo, x, self.hi))
+
+    def weights(self) -> list:
+        """reach(a) = Σ r_j·|a_j|."""
+        return self.r
 
     def reach(self, a) -> Q:
         return sum((r * abs(v) for r, v in zip(self.r, a)), Q(0))
@@ -258,8 +277,9 @@ def fails_at(goal, groups, x) -> bool:
 
 
 def check_spec_leaf(goal, groups, box: Box, node, fixed: dict) -> None:
-    """One leaf on R = box ∩ splits: "empty" (the bounds contradict a split) or "output"
-    (every conjunction has a row whose upper bound is < 0 on R)."""
+    """One leaf on R = box ∩ splits: "empty" (the bounds contradict a split), "output"
+    (every conjunction has a row whose upper bound is < 0 on R) or "linear" (the pattern's
+    affine piece, and per conjunction "bound" or Motzkin multipliers: :func:`check_box_empty`)."""
     if not isinstance(node, dict):
         raise Rejected(f"a proof node must be an object, not {shown(node)}")
     leaf = node.get("leaf")
@@ -276,12 +296,59 @@ def check_spec_leaf(goal, groups, box: Box, node, fixed: dict) -> None:
             f"splits {shown(sorted(fixed), 80)} contradict the bounds, "
             f"but the leaf says {shown(leaf)}"
         )
-    if leaf != "output":
-        raise Rejected(f"unknown or unjustified leaf {shown(leaf)}")
     up = output_uppers(goal, box, fixed, *b)
-    for t, g in enumerate(groups):
-        if not any(up[m] < 0 for m in g):
-            raise Rejected(f"output bounds do not exclude conjunction {t} of the unsafe set")
+    if leaf == "output":
+        for t, g in enumerate(groups):
+            if not any(up[m] < 0 for m in g):
+                raise Rejected(f"output bounds do not exclude conjunction {t} of the unsafe set")
+        return
+    if leaf != "linear":
+        raise Rejected(f"unknown or unjustified leaf {shown(leaf)}")
+    check_pattern(goal, box, fixed, node.get("pattern"), *b)
+    forms = affine_forms(goal, node["pattern"])
+    certs = node.get("groups")
+    if not isinstance(certs, list) or len(certs) != len(groups):
+        raise Rejected(f"a linear leaf needs one certificate per conjunction ({len(groups)})")
+    for t, (g, cert) in enumerate(zip(groups, certs)):
+        if cert == "bound":
+            if not any(up[m] < 0 for m in g):
+                raise Rejected(f"conjunction {t}: the bounds do not exclude it")
+        else:
+            check_box_empty(cert, forms, fixed, box, g)
+
+
+def check_box_empty(cert, forms, fixed: dict, box: Box, g: list) -> None:
+    """Motzkin multipliers show that no x of the region (box ∩ split sides) has h_m(x) ≥ 0
+    for every m of the conjunction ``g``: λ ≥ 0 on closed rows r ≥ 0 of that set, Σ λ·r with
+    gradient 0 and a constant < 0."""
+    body = cert.get("motzkin") if isinstance(cert, dict) and set(cert) == {"motzkin"} else None
+    if not isinstance(body, dict):
+        raise Rejected(f"not a Motzkin certificate: {shown(cert)}")
+    d = len(box.lo)
+    rows_ = []  # (coefficients, constant, λ)
+    for k, i, lam in body.get("splits", []):
+        if (k, i) not in fixed:
+            raise Rejected(f"multiplier on neuron {shown((k, i))}, which is not split on this path")
+        s = 1 if fixed[(k, i)] else -1
+        P, p = forms[k]
+        rows_.append(([s * v for v in P[i]], s * p[i], number(lam)))
+    A, beta = forms[-1]
+    for m, lam in body.get("out", []):
+        if type(m) is not int or m not in g:
+            raise Rejected(f"multiplier on row {shown(m)}, which is not in the conjunction")
+        rows_.append((A[m], beta[m], number(lam)))
+    for j, s, lam in body.get("box", []):
+        if type(j) is not int or j < 0 or type(s) is not int or s not in (1, -1):
+            raise Rejected(f"bad box facet {shown([j, s])}")
+        a = [Q(0)] * d  # (j ≥ d: an IndexError, a malformed certificate)
+        a[j] = Q(s)  # x_j − lo_j ≥ 0 (s = 1) or hi_j − x_j ≥ 0 (s = −1)
+        rows_.append((a, -box.lo[j] if s == 1 else box.hi[j], number(lam)))
+    if any(lam < 0 for _, _, lam in rows_):
+        raise Rejected("negative multiplier")
+    grad = [sum((lam * a[j] for a, _, lam in rows_), Q(0)) for j in range(d)]
+    const = sum((lam * c for _, c, lam in rows_), Q(0))
+    if any(grad) or const >= 0:
+        raise Rejected("Motzkin multipliers do not certify emptiness")
 
 
 class SpecJudge:

@@ -1070,6 +1070,45 @@ def _spec_edge_items() -> list[Item]:
     return out
 
 
+def _spec_linear_items() -> list[Item]:
+    """Linear leaves on boxes (Motzkin multipliers over split sides, conjunction rows and box
+    facets) at their edges, and their forgeries (tests/certify/test_spec_linear.py)."""
+    from . import test_spec_linear as tl
+
+    out = []
+    tiny = F(1, 2**EDGE_BITS)
+
+    def item(name, nt, pt, tree, valid, bits=None):
+        e = {"property_sha256": kernel.parse_spec(pt).sha256, "verdict": "PROVED", "proof": tree}
+        if bits is not None:
+            e["bits"] = bits
+        out.append(Item(f"vnnlib linear {name}", "spectree", (nt, (pt,), (e,)), valid))
+
+    for bits in (None, 16):
+        for theta, valid in ((F(1, 2) + tiny, True), (F(1, 2), False)):
+            item(
+                f"split sides {theta} bits={bits}",
+                tl.TENT,
+                tl.tent_prop(theta),
+                tl.split_tree(),
+                valid,
+                bits,
+            )
+    for theta, valid in ((1 + tiny, True), (F(1), False)):
+        item(f"facets {theta}", tl.TENT, tl.tent_prop(theta), tl.facet_tree(), valid)
+    for theta, valid in ((1 + tiny, True), (F(1), False)):
+        item(f"flat facets {theta}", *tl.flat_case(theta), valid)
+    t = tl.tent_prop(F(3, 4))
+    for name, tree in tl.forged(tl.split_tree()):
+        item(f"forged: {name}", tl.TENT, t, tree, False)
+    nt = tl.net_text([([[1]], [0]), ([[1], [-1]], [0, 1])])
+    for theta, valid in ((F(1, 2) + tiny, True), (F(1, 2), False)):
+        pt = tl.prop(1, 2, [("0", "1")], f"(assert (>= Y_0 {theta}))\n(assert (>= Y_1 {theta}))")
+        item(f"two rows {theta}", nt, pt, tl.leaf([[1]], [(0, 1), (1, 1)]), valid)
+        item(f"two rows, one used {theta}", nt, pt, tl.leaf([[1]], [(0, 1)]), False)
+    return out
+
+
 def _swap_cuts(tree):
     if "cut" not in tree:
         return tree
@@ -1111,7 +1150,7 @@ def fixed_battery() -> tuple[Item, ...]:
         )
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
     out += _bits_items() + _edge_items() + _rule_items() + _multiplier_items()
-    out += _rounded_items() + _spec_items() + _spec_edge_items()
+    out += _rounded_items() + _spec_items() + _spec_edge_items() + _spec_linear_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (

@@ -261,13 +261,23 @@ def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed
             stack.append((region.cut(j, v, False), fixed, node["low"]))
             continue
         unit = _split_choice(guide, g, fixed, goal, region, tick)
-        if unit is None:
-            return SpecResult(
-                "UNKNOWN",
-                "a node with every unit stable or split that the bounds do not close "
-                f"(after {stats['nodes']} nodes)",
-                entry,
-            )
+        if unit is None:  # one affine piece: an LP per conjunction decides it
+            got = _linear_leaf(goal, groups, region, fixed, tick)
+            if isinstance(got, list):
+                entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in got])
+                return SpecResult(
+                    "REFUTED", "counterexample found by an LP leaf, checked exactly", entry
+                )
+            if got is None:
+                return SpecResult(
+                    "UNKNOWN",
+                    "a node with every unit stable or split that neither the bounds nor an "
+                    f"LP close (after {stats['nodes']} nodes)",
+                    entry,
+                )
+            node.update(got)
+            leaves["linear"] = leaves.get("linear", 0) + 1
+            continue
         node.update(split=list(unit), active={}, inactive={})
         stack.append((region, {**fixed, unit: False}, node["inactive"]))
         stack.append((region, {**fixed, unit: True}, node["active"]))
@@ -275,6 +285,117 @@ def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed
     entry.update(verdict="PROVED", proof=preorder(tree), bits=prep.bits, deep=prep.deep)
     n = sum(leaves.values())
     return SpecResult("PROVED", f"every branch closed ({n} leaves)", entry)
+
+
+LP_MARGIN = 1e-7  # an LP optimum above −LP_MARGIN·scale is tried as a counterexample
+DUAL_BITS = 48  # LP multipliers rounded to this many bits after the point
+
+
+def _linear_leaf(goal, groups, region: Box, fixed: dict, tick):
+    """A node whose units are all stable or split is one affine piece: per conjunction not
+    closed by the bounds, the LP max t s.t. t ≤ h_m(x) (m in it), t ≤ s·z(x) (the split
+    sides), x in the box (HiGHS, float). Optimum < 0: its duals, rounded to dyadics, are
+    Motzkin multipliers; the box facets absorb the rounding's gradient exactly, and the exact
+    constant must be < 0 (the kernel re-checks it all). Optimum ≥ 0: the optimal point,
+    clamped and evaluated exactly, may be a counterexample. Returns the leaf node, an exact
+    counterexample (list), or None."""
+    from scipy.optimize import linprog
+
+    region.tick = tick
+    try:
+        b = rules.bounds(goal, region, fixed)
+        if b is None:
+            return {"leaf": "empty"}
+        pattern = []
+        for k in range(len(goal) - 1):
+            row = []
+            for i, (l, u) in enumerate(zip(b[0][k], b[1][k])):
+                ph = rules.phase(goal[k].step[i], fixed.get((k, i)), l, u)
+                if ph is None:
+                    return None
+                row.append(int(ph))
+            pattern.append(row)
+        up = rules.output_uppers(goal, region, fixed, *b)
+    finally:
+        region.tick = None
+    forms = rules.affine_forms(goal, pattern)
+    A, beta = forms[-1]
+    d = len(region.lo)
+    splits = sorted(fixed)
+    sides = []  # (k, i, s, exact coefficients, exact constant): s·z(x) ≥ 0 on the region
+    for k, i in splits:
+        s = 1 if fixed[(k, i)] else -1
+        sides.append((k, i, s, forms[k][0][i], forms[k][1][i]))
+    flo = [float(v) for v in region.lo]
+    fhi = [float(v) for v in region.hi]
+    certs = []
+    for g in groups:
+        if any(up[m] < 0 for m in g):
+            certs.append("bound")
+            continue
+        tick()
+        # variables (x, t): minimise −t; t − h_m(x) ≤ 0; −s·z(x) ≤ 0
+        rows_ub = [[-float(v) for v in A[m]] + [1.0] for m in g]
+        b_ub = [float(beta[m]) for m in g]
+        for _, _, s, P, p in sides:  # t ≤ s·z(x) too: t* < 0 also when the region is empty
+            rows_ub.append([-s * float(v) for v in P] + [1.0])
+            b_ub.append(s * float(p))
+        res = linprog(
+            [0.0] * d + [-1.0],
+            A_ub=np.array(rows_ub),
+            b_ub=np.array(b_ub),
+            bounds=list(zip(flo, fhi)) + [(None, None)],
+            method="highs",
+        )
+        if res.status != 0:
+            return None
+        scale = max(1.0, float(np.abs(b_ub).max()))
+        if -res.fun >= -LP_MARGIN * scale:
+            x = _exact_point(res.x[:d], region.lo, region.hi)
+            return x if fails_at(goal, groups, x) else None
+        lam = [_dyadic_up(max(0.0, -v)) for v in res.ineqlin.marginals]
+        cert = _motzkin(lam, g, sides, A, beta, region)
+        if cert is None:
+            return None
+        certs.append(cert)
+    return {"leaf": "linear", "pattern": pattern, "groups": certs}
+
+
+def _dyadic_up(v: float) -> Fraction:
+    return Fraction(int(np.ceil(v * 2.0**DUAL_BITS)), 2**DUAL_BITS)
+
+
+def _motzkin(lam, g, sides, A, beta, region: Box) -> dict | None:
+    """The exact certificate from rounded multipliers (the conjunction's rows, then the
+    split sides): box facets cancel the gradient, and the constant must come out < 0."""
+    d = len(region.lo)
+    q = [rules.exact(v) for v in lam]
+    grad = [rules.Q(0)] * d
+    const = rules.Q(0)
+    terms = [(A[m], beta[m], v) for m, v in zip(g, q)]
+    terms += [([s * w for w in P], s * p, v) for (_, _, s, P, p), v in zip(sides, q[len(g) :])]
+    for a, c, v in terms:
+        if v:
+            grad = [x + v * w for x, w in zip(grad, a)]
+            const += v * c
+    box = []
+    for j, v in enumerate(grad):  # +v·x_j cancelled by v·(hi_j − x_j); −v·x_j by x_j − lo_j
+        if v > 0:
+            box.append([j, -1, f"{v.p}/{v.q}"])
+            const += v * region.hi[j]
+        elif v < 0:
+            box.append([j, 1, f"{(-v).p}/{(-v).q}"])
+            const += v * region.lo[j]
+    if const >= 0:
+        return None
+    show = lambda v: f"{v.p}/{v.q}"  # noqa: E731
+    return {
+        "motzkin": {
+            "splits": [[k, i, show(v)] for (k, i, _, _, _), v in zip(sides, q[len(g) :]) if v],
+            "out": [[m, show(v)] for m, v in zip(g, q) if v],
+            "box": box,
+        }
+    }
 
 
 def _near(g, groups) -> bool:
