@@ -610,7 +610,8 @@ CASES = [
     ("issue", "network-hash-other", _set(["network_sha256"], "0" * 64), "another network", None),
     ("issue", "network-hash-missing", _del("network_sha256"), "network", None),
     ("issue", "dataset-hash-other", _set(["dataset_sha256"], "f" * 64), "another dataset", None),
-    ("issue", "p-wrong", _set(["p"], 2), "the bundle is for p = 2", None),
+    # the bundle's p disagrees with --p: a usage error (issue 16), and the kernel rejects it
+    ("issue", "p-wrong", _set(["p"], 2), "the bundle is for p = 2", "usage"),
     ("issue", "p-as-string", _set(["p"], "2"), "the bundle is for p = '2'", None),
     ("issue", "p-missing", _del("p"), "the bundle is for p = None", None),
     (
@@ -1139,22 +1140,40 @@ def test_bundle_checked_against_another_network_or_dataset(fixtures, capsys, tmp
     rejects(fx, fx.bundle, capsys, tmp_path, "another dataset", data=data)
 
 
+def mismatch(fx, cert, capsys, tmp_path, **kw) -> None:
+    """robustmem check with options that disagree with the bundle: a usage error (exit 3,
+    one line, issue 16), in text and JSON mode."""
+    for json_out in (False, True):
+        code, out = run_check(fx, cert, capsys, tmp_path, json_out=json_out, **kw)
+        assert code == 3 and out == "", out
+
+
 @pytest.mark.parametrize("p", ["1", "2", "7"])
 def test_bundle_checked_with_another_norm(fixtures, p, capsys, tmp_path):
     fx = fixtures("issue")  # made for p = inf
-    rejects(fx, fx.bundle, capsys, tmp_path, "the bundle is for p = 'inf'", p=p)
+    mismatch(fx, fx.bundle, capsys, tmp_path, p=p)
+    judge = kernel.Judge(fx.net.read_text(), fx.data.read_text(), int(p), rho="1/2")
+    with pytest.raises(kernel.Rejected, match="the bundle is for p = 'inf'"):
+        judge.check_bundle(fx.copy())  # the kernel itself never takes it for another norm
 
 
 def test_bundle_for_a_smaller_radius(fixtures, capsys, tmp_path):
-    """The radius is the one asked for, never the bundle's: a bundle made at ρ = 1/2 proves
-    nothing at ρ = 9/10, where ball 1 (class 3 at the origin) is refuted; the bundle's own
-    "rho" and "epsilon_power" fields are ignored."""
+    """A bundle made at ρ = 1/2 proves nothing at ρ = 9/10, where ball 1 (class 3 at the
+    origin) is refuted: asking for 9/10 is a usage error (the bundle is for 1/2), a bundle
+    whose "rho" field was raised to 9/10 is checked at 9/10 and rejected, and the kernel
+    judges the radius it is given (its "epsilon_power" field is never read)."""
     fx = fixtures("three-inf")
-    rejects(fx, fx.bundle, capsys, tmp_path, "do not certify", ball=1, radius=("--rho", "9/10"))
+    mismatch(fx, fx.bundle, capsys, tmp_path, radius=("--rho", "9/10"))
     b = fx.copy()
-    b.update(rho="1/1000", epsilon_power="1/1000", mu="1/1000")
+    b.update(rho="9/10", epsilon_power="1/1000")
+    rejects(fx, b, capsys, tmp_path, "do not certify", ball=1, radius=())
     rejects(fx, b, capsys, tmp_path, "do not certify", ball=1, radius=("--rho", "9/10"))
-    accepts(fx, b, capsys, tmp_path)  # and at the right radius they change nothing
+    judge = kernel.Judge(fx.net.read_text(), fx.data.read_text(), fx.pn, rho="9/10")
+    v = judge.check_bundle(fx.copy())
+    assert [st for i, st, _ in v.balls if i == 1] == ["REJECTED"]
+    b = fx.copy()
+    b.update(epsilon_power="1/1000")
+    accepts(fx, b, capsys, tmp_path)  # and at the bundle's radius the field changes nothing
 
 
 def test_refuted_classifier_entries(fixtures, capsys, tmp_path):
