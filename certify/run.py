@@ -389,6 +389,63 @@ def dataset_hash(ds: Dataset) -> str:
 # Parallel runs go through an executor (certify/executors.py): local processes or Dask.
 
 
+class _HardStop(BaseException):
+    """Raised by the SIGALRM handler in an in-process search past its hard limit."""
+
+
+def _in_process(net: Network, todo: list[Ball], engine: str, timeout: float | None):
+    """The balls searched on this process, one after the other. With a ``timeout`` (and
+    SIGALRM, on the main thread), a search still running :func:`~certify.executors.hard_limit`
+    seconds after it started (an engine step that overruns the budget) is stopped: the ball
+    is UNKNOWN and the engine's per-network data is prepared again (it may be half-updated;
+    a verdict never depends on it: the kernel judges every claim)."""
+    import signal
+    import threading
+
+    from certify.engines.linear import prepare
+    from certify.executors import hard_limit
+
+    prep = prepare(net)
+    limit = hard_limit(timeout)
+    can = (
+        limit is not None
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    for b in todo:
+        if not can:
+            yield search_one(net, b, engine, timeout, prep)
+            continue
+        armed = [True]
+
+        def alarm(signum, frame, armed=armed):
+            if armed[0]:
+                armed[0] = False
+                raise _HardStop()
+
+        old = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            try:
+                res = search_one(net, b, engine, timeout, prep)
+                armed[0] = False
+            except _HardStop:
+                armed[0] = False
+                res = BallResult(
+                    b.index,
+                    "UNKNOWN",
+                    engine,
+                    reason=f"time budget exhausted: the search was stopped after {limit:g} s",
+                    seconds=limit,
+                    stats={"out_of_time": True},
+                )
+                prep = prepare(net)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        yield res
+
+
 def certify(
     net: Network,
     ds: Dataset,
@@ -434,10 +491,7 @@ def certify(
     judge = make_judge(net, ds, radius, net_text, data_text)
     rep = Report(judge.network_sha256, judge.dataset_sha256, radius, engine, prop=prop)
     if executor == "local" and (jobs == 1 or len(todo) <= 1):
-        from certify.engines.linear import prepare
-
-        prep = prepare(net)
-        found = (search_one(net, b, engine, timeout, prep) for b in todo)
+        found = _in_process(net, todo, engine, timeout)
     else:
         found = ex.run(net.to_json(), engine, timeout, todo)
     by_index = {b.index: b for b in todo}

@@ -278,3 +278,42 @@ def test_a_worker_stuck_past_the_hard_limit_is_stopped():
     assert hard_limit(timeout) <= elapsed < hard_limit(timeout) + 10
     time.sleep(0.2)
     assert {p.pid for p in me.children(recursive=True) if p.is_running()} - before == set()
+
+
+def test_an_in_process_search_past_the_hard_limit_is_stopped(monkeypatch):
+    """--jobs 1: the search runs on this process; one that overruns its budget by far (an
+    engine step that never looks at the clock) is stopped by SIGALRM, its ball UNKNOWN, and
+    the other balls are still searched and judged."""
+    import certify.executors
+    import certify.run
+    from certify.dataset import Dataset
+    from certify.network import Network
+    from certify.run import certify as run_certify
+    from certify.run import make_radius
+
+    monkeypatch.setattr(certify.executors, "HARD_SLACK", 0.5)
+    real = certify.run.search_one
+
+    def slow(net, ball, engine, timeout, prep=None, guided=True):
+        if ball.index == 1:
+            while True:  # a Python loop: the signal handler runs between its bytecodes
+                time.sleep(0.01)
+        return real(net, ball, engine, timeout, prep, guided)
+
+    monkeypatch.setattr(certify.run, "search_one", slow)
+    net = Network.from_json(json.loads(
+        '{"format": "robustmem-network/1", "input_dim": 1, "layers": '
+        '[{"weight": [[1]], "bias": [-5]}, {"weight": [[1]], "bias": [1]}]}'
+    ))  # fmt: skip
+    ds = Dataset([(Fraction(0),), (Fraction(1),), (Fraction(10),)], [1, 1, 6])
+    radius = make_radius(ds, "inf", rho=Fraction(1, 2))
+    t0 = time.monotonic()
+    rep = run_certify(net, ds, radius, engine="linear", timeout=0.2)
+    elapsed = time.monotonic() - t0
+    st = [r.status for r in rep.results]
+    assert st[1] == "UNKNOWN" and "stopped" in rep.results[1].reason
+    # f = 1 up to x = 5, then x - 4: ε = 9/2, μ = 9/4, so the ball at 0 holds, the ball at 10
+    # (label 6) does not
+    assert st[0] == "PROVED" and st[2] == "REFUTED"
+    assert 0.9 <= elapsed < 10
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
