@@ -493,7 +493,8 @@ def refine(
 
     heap: list = []
     tie = 0
-    open_w = Fraction(0)  # Σ weight over every open box (heap and left_open)
+    open_w = Fraction(0)  # Σ weight over every open box (the heap and left_w), kept as we go
+    left_w: list[Fraction] = []  # boxes kept open for good (f affine, not ≡ y, on them)
 
     def push(lo, hi) -> None:
         nonlocal tie, open_w
@@ -539,6 +540,7 @@ def refine(
             # f is affine on the box and not ≡ y: error (up to B's edge); no split shrinks it,
             # so it stays open, counted in full
             left += 1
+            left_w.append(-negw)
             open_w -= negw
             _report(progress, boxes, calls, proved, len(heap) + left, open_w, vol_b, t0)
             continue
@@ -564,7 +566,9 @@ def refine(
         push(lo, hi[:j] + [cut] + hi[j + 1 :])
         push(lo[:j] + [cut] + lo[j + 1 :], hi)
         _report(progress, boxes, calls, proved, len(heap) + left, open_w, vol_b, t0)
-    bound = min(Fraction(1), open_w / vol_b) if open_w else Fraction(0)
+    total = sum((-w for w, *_ in heap), sum(left_w, Fraction(0)))  # recomputed, not the tally
+    assert total == open_w, "the open-weight tally drifted"
+    bound = min(Fraction(1), total / vol_b) if total else Fraction(0)
     return BoundResult(
         bound, proved, len(heap) + left, calls, boxes, stopped, time.monotonic() - t0
     )
