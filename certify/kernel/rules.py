@@ -22,11 +22,11 @@ it over-approximates), else anywhere in [0, 1]; it passes a constant on, never a
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from flint import fmpq as Q  # exact rationals in C: the same numbers as Fraction, faster
 from flint import fmpq_mat as M
+from flint import fmpz
 from flint import fmpz_mat as Z
 
 from certify.kernel import dyadic
@@ -48,15 +48,7 @@ def iroot_ceil(n: int, k: int) -> int:
     """The least integer r ≥ 0 with r^k ≥ n."""
     if n <= 0:
         return 0
-    if k == 2:
-        r = math.isqrt(n)
-        return r if r * r == n else r + 1
-    r = 1 << -(-n.bit_length() // k) if n > 1 else n  # ≥ ⌊n^(1/k)⌋; Newton decreases
-    while n > 1:
-        s = ((k - 1) * r + n // r ** (k - 1)) // k
-        if s >= r:
-            break
-        r = s
+    r = int(fmpz(n).root(k))  # ⌊n^(1/k)⌋ (flint)
     return r if r**k >= n else r + 1
 
 
