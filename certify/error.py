@@ -3,17 +3,21 @@
 The error of f on the ball B = B_p(x_i, μ) is the measure vol{x ∈ B : f(x) ≠ y_i} / vol(B)
 (THEORY §1).
 
-* :func:`sound_bound` refines the ball's bounding box best-first. A box is split at an
-  axis-parallel kink of the network when one cuts it (a unit whose pre-activation is exactly
-  affine in one input coordinate on the box and changes phase inside it — the floor gadgets'
-  ramps are such kinks, so their error bands end up isolated in thin boxes), otherwise the
-  kernel-gated certifier tries to prove f ≡ y_i on the box (the box, mapped affinely onto the
-  unit cube, is an ℓ∞ ball of a composed network) and splits it at the middle of its longest
-  side if it cannot. Boxes that miss B are dropped (decided exactly). An open box counts for
-  min(vol(box), width_j · cross_section_upper(B)) — the slab bound: a slab of width w meets
-  at most w·V_{d−1}μ^{d−1} of a d-ball of radius μ —, and the sum divided by a rational lower
-  bound of vol(B) (ℓ∞: (2μ)^d; ℓ1: (2μ)^d/d!; ℓ2: V_d·μ^d with π ≥ 314159/100000) is
-  ≥ the error. Exact arithmetic throughout; a PROVED box has a kernel-checked certificate.
+* :func:`refine` (and :func:`sound_bound`, its bound) refines the ball's bounding box
+  best-first. A box is split at an axis-parallel kink of the network when one cuts it (a
+  unit whose pre-activation is exactly affine in one input coordinate on the box and changes
+  phase inside it — the floor gadgets' ramps are such kinks, so their error bands end up
+  isolated in thin boxes; found by :func:`box_scan`, floats guiding, the cut exact). A box
+  without one is proved f ≡ y_i by the kernel's own rules on the kernel's Box region (its
+  bounds and one output leaf, on the network as the kernel parsed it), or, where some unit
+  is not affine on it, by the certifier on the box mapped onto the unit cube (an ℓ∞ ball of a
+  composed network; its PROVED claim kernel-checked); a box where f is affine and not ≡ y_i
+  is error and stays open; any other box is halved. Boxes that miss B are dropped (decided
+  exactly). An open box counts for min(vol(box), width_min · cross_section_upper(B)) — the
+  slab bound: a slab of width w meets at most w·V_{d−1}μ^{d−1} of a d-ball of radius μ —, and
+  the sum divided by a rational lower bound of vol(B) (ℓ∞: (2μ)^d; ℓ1: (2μ)^d/d!; ℓ2: V_d·μ^d
+  with π ≥ 314159/100000) is ≥ the error. Exact arithmetic decides everything; floats only
+  choose where to cut. Budgets: certifier calls, boxes, wall clock (every stop sound).
 * :func:`monte_carlo` draws uniform points in B (float sampling, then each point converted to
   its exact binary value and kept only if it is strictly inside B, checked exactly), evaluates
   f exactly, and reports the fraction of errors with a Wilson 95% interval.
