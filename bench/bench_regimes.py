@@ -4,6 +4,7 @@
                                   [--figure-n 64] [--json OUT]
     python bench/bench_regimes.py --rate [--json OUT]
     python bench/bench_regimes.py --projection [--json OUT]
+    python bench/bench_regimes.py --error [--json OUT]
 
 (a) Parameters against N in the moderate regime: seeded random datasets (N distinct dyadic
     points k/1024 in [0, 1)^d, 3 classes at random; generic data, not a grid: on integer grids
@@ -48,6 +49,10 @@
     to the formula), and the large builder's lower bound (every facet count 1) at m = d and
     at the data's rank (its span projection when d ≥ N). Then (d') one projected moderate
     network (N = 24, d = 64) built and certified ball by ball.
+
+(e) ``--error``: ``certify --error``'s two stages on the banded moderate network of issue 13
+    (N = 64, d = 4, ρ = 1/20, cover grouping): certify (linear engine, 2 s per ball), then the
+    error measurement of every ball (60 s of wall clock each at most), per ball and in total.
 
 Build time is the time of ``constructions.build.construct`` (ε is computed before, untimed).
 """
@@ -745,6 +750,79 @@ def report_projection(res: dict[str, Any], cert: dict[str, Any] | None) -> None:
         )
 
 
+ERROR_CASE = (64, 4, Fraction(1, 20))  # N, d, ρ: the cover-grouped network of issue 13
+
+
+def error_measurement(
+    N: int = ERROR_CASE[0],
+    d: int = ERROR_CASE[1],
+    rho: Fraction = ERROR_CASE[2],
+    seed: int = SEED,
+    timeout: float = 2.0,
+    seconds: float = 60.0,
+    log=print,
+) -> dict[str, Any]:
+    """Part (e): ``certify --error``'s two stages on a banded moderate network (cover
+    grouping, ℓ2): certify every ball (linear engine, ``timeout`` s per ball), then
+    :func:`certify.error.estimate_error` on every ball (``seconds`` of wall clock each; PROVED
+    balls have error 0 and are not sampled). Per ball: the sound bound, boxes, calls, stop
+    reason, Monte-Carlo errors and seconds; the maximum bound against the builder's η."""
+    from certify.error import estimate_error
+    from certify.run import balls, certify
+    from constructions.moderate import build_moderate
+
+    ds = dataset(N, d, seed)
+    rad = make_radius(ds, "2", rho=rho)
+    net, rep = build_moderate(ds, rad.radius_power, 2, ETA, grouping="cover")
+    t0 = time.perf_counter()
+    r = certify(net, ds, rad, engine="linear", timeout=timeout)
+    t1 = time.perf_counter()
+    bl = balls(ds, rad)
+    rows = []
+    for res in r.results:
+        e = estimate_error(net, bl[res.index], proved=res.status == "PROVED", seconds=seconds)
+        rows.append({"index": res.index, "status": res.status, **e.to_json()})
+        if res.status != "PROVED":
+            log(
+                f"  ball {res.index:>3}: bound {float(e.upper_bound):.3g}, {e.boxes} boxes, "
+                f"{e.calls} calls, {e.stopped}, MC {e.errors}/{e.samples}, {e.seconds:.1f} s",
+                flush=True,
+            )
+    t2 = time.perf_counter()
+    return {
+        "N": N,
+        "d": d,
+        "rho": rho,
+        "params": net.num_params(),
+        "groups": rep.groups,
+        "builder_max_bound": float(rep.max_error_bound),
+        "counts": r.counts,
+        "certify_s": t1 - t0,
+        "error_s": t2 - t1,
+        "max_bound": max(float(Fraction(x["error_upper_bound"])) for x in rows),
+        "zero_bound_unknown": sum(
+            1 for x in rows if x["status"] != "PROVED" and x["error_upper_bound"] == "0"
+        ),
+        "mc_errors": sum(x["mc_errors"] for x in rows),
+        "rows": rows,
+    }
+
+
+def report_error(res: dict[str, Any]) -> None:
+    e = res
+    print(
+        f"\n== (e) error measurement: moderate (cover), ℓ2, N = {e['N']}, d = {e['d']}, "
+        f"ρ = {e['rho']}, {e['params']} params, K = {e['groups']}, builder bound "
+        f"{e['builder_max_bound']:.3g}"
+    )
+    print(
+        f"  certify (linear, 2 s per ball): {e['counts']} in {e['certify_s']:.1f} s; error "
+        f"measurement {e['error_s']:.1f} s: max sound bound {e['max_bound']:.3g} (η = {ETA}), "
+        f"{e['zero_bound_unknown']} of the undecided balls with bound exactly 0, Monte-Carlo "
+        f"errors {e['mc_errors']}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -758,7 +836,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--projection", action="store_true", help="only part (d), the builders' projection"
     )
+    ap.add_argument("--error", action="store_true", help="only part (e), certify --error")
     a = ap.parse_args(argv)
+    if a.error:
+        print(
+            f"bench_regimes --error: seed = {a.seed}, {CLASSES} classes, η = {ETA}; "
+            f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+        )
+        t0 = time.perf_counter()
+        res_e = error_measurement(*ERROR_CASE, seed=a.seed)
+        report_error(res_e)
+        print(f"\ntime: {time.perf_counter() - t0:.1f} s")
+        if a.json:
+            Path(a.json).write_text(json.dumps({"error": res_e}, indent=1, default=str))
+        return
     if a.projection:
         print(
             f"bench_regimes --projection: seed = {a.seed}, {CLASSES} classes, η = {ETA}; "

@@ -661,7 +661,9 @@ def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]
     den = 1 + z * z / n
     mid = (ph + z * z / (2 * n)) / den
     half = z * math.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
+    low = 0.0 if k == 0 else max(0.0, mid - half)  # exactly 0 (mid − half rounds to ~1e-18)
+    high = 1.0 if k == n else min(1.0, mid + half)
+    return low, high
 
 
 def monte_carlo(net: Network, ball: Ball, samples: int = 200, seed: int = 0) -> tuple[int, int]:

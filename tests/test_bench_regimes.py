@@ -157,3 +157,18 @@ def test_projected_moderate_network_is_certified(bench):
     c = bench.projection_certified(24, 64)
     assert c["m"] < c["d"] and c["params"] < c["none"]
     assert c["counts"] == {"PROVED": 24, "REFUTED": 0, "UNKNOWN": 0}, c
+
+
+@pytest.mark.slow  # ~12 s: certify at 2 s per ball, then the error measurement
+def test_error_section_on_a_small_banded_network(bench):
+    """Part (e) on N = 24, d = 2: every ball PROVED or measured, the bound ≤ η, and the
+    Monte-Carlo errors never exceed what the sound bound allows."""
+    res = bench.error_measurement(24, 2, Fraction(1, 12), log=lambda *a, **k: None)
+    assert res["groups"] >= 2 and sum(res["counts"].values()) == 24
+    assert res["counts"]["REFUTED"] == 0
+    assert res["max_bound"] <= 0.1
+    for r in res["rows"]:
+        if r["status"] == "PROVED":
+            assert r["error_upper_bound"] == "0" and r["mc_samples"] == 0
+        else:
+            assert r["mc_samples"] == 200 and r["mc_ci95"][0] <= r["error_upper_bound_float"]

@@ -230,3 +230,10 @@ def test_moderate_band_balls_are_bounded_below_eta_within_budget():
         assert est.upper_bound <= F(1, 10), (i, est.upper_bound)
         assert est.wilson_low <= float(est.upper_bound) + 1e-12
         assert est.seconds < 40
+
+
+def test_wilson_interval_ends_are_exact_at_zero_and_all_errors():
+    assert error._wilson(0, 200)[0] == 0.0 and 0 < error._wilson(0, 200)[1] < 0.02
+    assert error._wilson(200, 200)[1] == 1.0 and error._wilson(200, 200)[0] > 0.98
+    lo, hi = error._wilson(20, 200)
+    assert lo < 0.1 < hi
