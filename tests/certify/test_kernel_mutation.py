@@ -1791,7 +1791,7 @@ def test_mutation_machinery_kills_and_justifies():
     ms = all_mutants()
     root = [m for m in ms if m.file == "rules.py" and m.desc == "1 -> 0"]
     src = kernel_sources()["rules.py"].splitlines()
-    up = [m for m in root if "r + 1" in src[m.line - 1] and "isqrt" in src[m.line - 2]]
+    up = [m for m in root if "else r + 1" in src[m.line - 1] and ".root(k)" in src[m.line - 2]]
     assert up, "root_up's rounding site not found"
     assert judge_mutant(up[0])[0] == "killed"
     msg = [m for m in ms if m.file in ("judge.py", "parse.py") and _in_message(m)]
