@@ -81,6 +81,7 @@ def _error_summary(net, ds, radius, rep, args) -> dict:
             proved=r.status == "PROVED",
             samples=args.samples,
             budget=args.error_budget,
+            seconds=args.timeout,  # --timeout is per ball for the error bound too
         )
         rows.append(e.to_json())
     ub = [r["error_upper_bound_float"] for r in rows]
