@@ -37,7 +37,12 @@ def search_one(
     t0 = time.monotonic()
 
     def left() -> float | None:
-        return None if timeout is None else max(0.1, timeout - (time.monotonic() - t0))
+        return None if timeout is None else timeout - (time.monotonic() - t0)
+
+    def spent(why: str) -> BallResult:  # the budget ran out between stages
+        out = BallResult(ball.index, "UNKNOWN", engine, reason=f"time budget exhausted {why}")
+        out.stats = {"out_of_time": True}
+        return out
 
     if engine == "linear":
         res = lin_check(net, ball, timeout=timeout, prep=prep)
@@ -48,15 +53,21 @@ def search_one(
         if engine == "auto":
             share = None if timeout is None else timeout / 2
             first = lin_check(net, ball, timeout=share, prep=prep, max_nodes=AUTO_LINEAR_NODES)
+        rest = left()
         if first is not None and first.status != "UNKNOWN":
             res = first
+        elif rest is not None and rest <= 0:
+            res = spent(f"before z3 (linear: {first.reason})" if first else "before z3")
         else:
-            res = z3_check(net, ball, timeout=left())
+            res = z3_check(net, ball, timeout=rest)
             if first is not None:
                 res.reason = f"linear: {first.reason}; z3: {res.reason}"
                 res.engine = "auto(z3)"
-            if res.status == "PROVED":  # z3's proof has no certificate: ask the linear engine
-                lin = lin_check(net, ball, timeout=left(), prep=prep)
+            rest = left()
+            if res.status == "PROVED" and rest is not None and rest <= 0:
+                res = spent("after z3's unsat, before a certificate")
+            elif res.status == "PROVED":  # z3's proof has no certificate: ask the linear engine
+                lin = lin_check(net, ball, timeout=rest, prep=prep)
                 lin.engine = f"{res.engine}+linear"
                 lin.reason = f"z3 unsat; certificate by the linear engine: {lin.reason}"
                 res = (

@@ -84,7 +84,7 @@ def test_tiny_timeout_takes_effect(iris):
     rep = json.loads(r.stdout)
     assert rep["counts"] == {"PROVED": 0, "REFUTED": 0, "UNKNOWN": 50}
     assert all("time budget" in b["reason"] for b in rep["balls"])
-    assert time.monotonic() - t0 < 120
+    assert time.monotonic() - t0 < 60  # (~3 s here: no stage gets a floor of its own)
 
 
 # ----------------------------------------------------------------------------- signals
