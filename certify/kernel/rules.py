@@ -46,8 +46,8 @@ def exact(v) -> Q:
 
 def iroot_ceil(n: int, k: int) -> int:
     """The least integer r ≥ 0 with r^k ≥ n."""
-    if n <= 0:
-        return 0
+    if n <= 1:
+        return max(n, 0)
     r = int(fmpz(n).root(k))  # ⌊n^(1/k)⌋ (flint)
     return r if r**k >= n else r + 1
 
@@ -220,7 +220,7 @@ def relaxation(step: bool, fixed, l, u, bits=None) -> tuple:
 
 def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> list:
     """The symbolic rows Σ_j w_j·(A_j if w_j > 0 else B_j) of a layer (rows are 1×d
-    matrices): a single unit weight shares its input row; few nonzeros: summed directly; many:
+    matrices): few nonzeros: summed directly; many:
     one product W⁺·A_J + W⁻·B_J per layer (kept apart from the narrow rows, whose large
     denominators would otherwise spread to every entry of the product). With ``prev`` (the
     rows for (B, A)), a row reading no input j in ``diff`` (A_j is not B_j) is prev's row."""
@@ -232,8 +232,6 @@ def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> 
     for i, nz in enumerate(L.nz):
         if reuse(nz):
             out.append(prev[i])
-        elif len(nz) == 1 and nz[0][1] == 1:
-            out.append(A[nz[0][0]])
         else:
             acc = M(1, d)
             if len(nz) <= WIDE:
@@ -268,7 +266,7 @@ def interval(L: Layer, a: list, b: list) -> list:
 def bounds(layers, ball: Ball, fixed: dict):
     """Pre-activation bounds of every layer under the split phases ``fixed``; None if a split
     contradicts them (the region is empty). Symbolic rows are built from each weight row's
-    nonzeros (a unit-weight carry shares its input's row); the values are those of the dense
+    nonzeros; the values are those of the dense
     products W⁺A_L + W⁻A_U, W⁺A_U + W⁻A_L."""
     d = len(ball.c)
     c = M(d, 1, list(ball.c))
