@@ -88,6 +88,14 @@ def test_tiny_timeout_takes_effect(iris):
 
 
 # ----------------------------------------------------------------------------- signals
+def _default_signals() -> None:
+    """The child starts with the default SIGINT/SIGTERM dispositions: a disposition of SIG_IGN
+    is inherited across exec, and Python then installs no KeyboardInterrupt handler (seen in
+    full-suite runs: the run ignored SIGINT and ended with exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_ends_a_parallel_run_and_its_workers(iris, sig, code):
     before = {p.name for p in iris.iterdir()}
@@ -95,7 +103,7 @@ def test_signal_ends_a_parallel_run_and_its_workers(iris, sig, code):
         [sys.executable, "-m", "robustmem", "certify", "net.json", "iris.csv", "--rho", "1/2",
          "--p", "inf", "--jobs", "2", "-q", "-o", "report.json", "--cert", "cert.json"],
         cwd=iris, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=_default_signals,
     )  # fmt: skip
     try:
         me = psutil.Process(proc.pid)
