@@ -11,7 +11,10 @@ ball, indices 0..N−1:
       written in preorder (a split node is followed by its active, then its inactive
       subtree), walked with an explicit stack. A split node is {"split": [k, i]} (pre-
       activation z_ki ≥ 0 / ≤ 0); a leaf is checked on the region R = open ball ∩ the splits
-      on its path (leaf kinds: see :func:`check_leaf`). For PROVED, an optional bundle
+      on its path (leaf kinds: see :func:`check_leaf`). For p = ∞ a node {"cut": [j, v]}
+      splits the input: its "low" subtree (x_j ≤ v), then its "high" one, on the halves of
+      the ball's closed box c ± μ (a proof on the closure holds on the ball). A leaf may
+      give its own "deep": true/false. For PROVED, an optional bundle
       "witness" pair [i, j] of different labels gives ε_w = ‖x_i − x_j‖/2 ≥ ε: proving the
       larger ball is sound, and it saves the O(N²d) search for ε. An optional "bits" (an
       integer 16..4096) makes every bound of the proof outward-rounded to dyadics of that many
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 from certify.kernel.parse import load_json, number, parse_dataset, parse_network, shown
 from certify.kernel.rules import (
     Ball,
+    Box,
     Q,
     Rejected,
     affine_forms,
@@ -38,7 +42,7 @@ from certify.kernel.rules import (
     exact,
     exact_layers,
     goal_layers,
-    output_upper,
+    output_uppers,
     phase,
     root_up,
     safe,
@@ -81,9 +85,31 @@ def check_pattern(layers, ball, fixed, pattern, lows, ups):
                 raise Rejected(f"phase of neuron {(k, i)} does not follow on the leaf's region")
 
 
+def box_rows(box: Box, items) -> list:
+    """Multiplied facets [[j, s, λ]...] of a box as rows (a, constant, λ), a·x + constant ≥ 0:
+    x_j − lo_j (s = 1) or hi_j − x_j (s = −1)."""
+    out = []
+    for j, s, lam in items:
+        if type(j) is not int or j < 0 or type(s) is not int or s not in (1, -1):
+            raise Rejected(f"bad box facet {shown([j, s])}")
+        a = [Q(0)] * len(box.lo)  # (j ≥ d: an IndexError, a malformed certificate)
+        a[j] = Q(s)
+        out.append((a, -box.lo[j] if s == 1 else box.hi[j], number(lam)))
+    return out
+
+
+def leaf_depth(region, node):
+    """The region as the leaf asks for it: a leaf's own "deep" (true/false; back-substitution
+    costs ~10×) overrides the proof's."""
+    deep = node.get("deep", region.deep)
+    if deep is not True and deep is not False:
+        raise Rejected("a leaf's deep must be true, false or absent")
+    return region if deep is region.deep else region.at_depth(deep)
+
+
 def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
     """No x in the region has g(x) > 0 (g(x) ≥ 0 if not ``strict``); g = (coefficients,
-    constant), a failure row."""
+    constant), a failure row. The region is a ball, or for p = ∞ a box (after input cuts)."""
     d = len(ball.c)
     rows = []  # (coefficients, constant, strict, λ): constraint coefficients·x + constant ≥/> 0
     if not isinstance(cert, dict):
@@ -99,11 +125,18 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
     rows.append((g[0], g[1], strict, number(body.get("out", 0))))
     if any(r[3] < 0 for r in rows):
         raise Rejected("negative multiplier")
+    if kind == "motzkin" and "box" in body:  # closed facets of the ℓ∞ region's box
+        rows += [(a, c, False, lam) for a, c, lam in box_rows(ball.box(), body["box"])]
+    if isinstance(ball, Box) and (kind != "motzkin" or body.get("ball")):
+        raise Rejected("a box region takes Motzkin multipliers on its box facets only")
     if kind == "motzkin":
         # facets of a polytope containing the ball: the box |x_j − c_j| < r (r = μ for ∞,
         # r ≥ μ rounded up for p ≥ 2), or for p = 1 the cross-polytope facets
-        box = ball.rp if ball.p is None else root_up(ball.rp, ball.p) if ball.p > 1 else None
-        for s, lam in body.get("ball", []):
+        facets = body.get("ball", [])
+        box = None
+        if facets:
+            box = ball.rp if ball.p is None else root_up(ball.rp, ball.p) if ball.p > 1 else None
+        for s, lam in facets:
             if (
                 box is not None
                 and isinstance(s, list)
@@ -143,7 +176,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         raise Rejected(f"unknown emptiness certificate {shown(kind)}")
 
 
-def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
+def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label=None) -> None:
     """One leaf on R = ball ∩ splits ``fixed``, against the failure rows ``goal`` (see
     :func:`goal_layers`):
     {"leaf": "output"}  bounds recomputed here show every failure row safe on R;
@@ -152,13 +185,16 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
         the recomputed bounds, and each failure row is a constant, safe, on R;
     {"leaf": "linear", "pattern": P, ...}  phases as for "affine"; per failure row a
         certificate that no x ∈ R makes it fail: "above"/"below" (equal) or "margins"
-        (argmax, "bound" where the recomputed bounds suffice): Motzkin multipliers
-        {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[facet, λ]...]}}, or for
+        (argmax); "bound" where the recomputed bounds suffice, or Motzkin multipliers
+        {"motzkin": {"splits": [[k, i, λ]...], "out": λ, "ball": [[facet, λ]...]}} (for
+        p = ∞ also "box": [[j, ±1, λ]...], the closed facets x_j − lo_j / hi_j − x_j of the
+        region's box; after a cut only those), or for
         p = 2 {"l2": {"splits", "out"}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
         {"slemma": {"splits", "out", "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0."""
     if not isinstance(node, dict):
         raise Rejected(f"a proof node must be an object, not {shown(node)}")
     leaf = node.get("leaf")
+    ball = leaf_depth(ball, node)
     b = bounds(goal, ball, fixed)
     if leaf == "empty" and b is None:
         return
@@ -167,13 +203,17 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
         raise Rejected(f"splits {where} contradict the bounds, but the leaf says {shown(leaf)}")
     lows, ups = b
     n = len(goal[-1].W)
+    up: list = []
 
     def bounded(j: int) -> bool:
-        return safe(output_upper(goal, ball, fixed, lows, ups, j), strict)
+        if not up:
+            up.extend(output_uppers(goal, ball, fixed, lows, ups, strict))
+        return safe(up[j], strict)
 
     if leaf == "output":
         if not all(bounded(j) for j in range(n)):
-            raise Rejected(f"output bounds do not pin the label {ball.y}")
+            y = ball.y if label is None else label
+            raise Rejected(f"output bounds do not pin the label {y}")
         return
     if leaf not in ("affine", "linear"):
         raise Rejected(f"unknown or unjustified leaf {shown(leaf)}")
@@ -188,9 +228,9 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict) -> None:
     if not isinstance(sides, list) or len(sides) != n:
         raise Rejected(f"a linear leaf needs one side certificate per failure row ({n})")
     for j, cert in enumerate(sides):
-        if cert == "bound" and not strict:
+        if cert == "bound":
             if not bounded(j):
-                raise Rejected(f"margin {j}: the bounds do not exclude it")
+                raise Rejected(f"failure row {j}: the bounds do not exclude it")
         else:
             check_empty_side(cert, forms, fixed, ball, (A[j], beta[j]), strict)
 
@@ -214,7 +254,8 @@ def check_nodes(layers, ball: Ball, nodes, fixed: dict | None = None) -> int:
         nodes,
         goal,
         ball,
-        lambda region, node, fx: check_leaf(goal, strict, region, node, fx),
+        lambda region, node, fx: check_leaf(goal, strict, region, node, fx, ball.y),
+        cuts=ball.p is None,
         fixed=fixed,
     )
 

@@ -3,8 +3,9 @@ and bundles, :mod:`certify.kernel.judge`) and called by the engines for their ow
 
 Exact rational arithmetic only (python-flint fmpq); no solver, no float, no engine import.
   numbers      exact, root_up (a rational upper bound of a k-th root)
-  the ball     Ball(c, y, p, rp): contains(x) (open ball), reach(a) (dual norm: an upper
-               bound of sup a·(x − c) over the ball)
+  regions      Ball(c, y, p, rp): contains(x) (open ball), reach(a) (dual norm: an upper
+               bound of sup a·(x − c) over the ball); Box(lo, hi) (closed), which an ℓ∞
+               ball's input cuts give
   the network  Layer(W, b, step), exact_layers(net), evaluate(layers, x[, trace]),
                goal_layers (the property as failure rows), safe
   unit rules   infeasible (a split contradicts the bounds), phase (on/off/unstable),
@@ -69,6 +70,27 @@ class Ball:
         self.c, self.y, self.p, self.rp, self.bits, self.deep = c, y, p, rp, bits, deep
         self.tick = tick
 
+    def at_depth(self, deep: bool) -> Ball:
+        return Ball(self.c, self.y, self.p, self.rp, self.bits, deep, self.tick)
+
+    def box(self) -> Box:
+        """p = ∞: the closed box c ± μ (the ball's closure: a proof on it holds on the ball)."""
+        if self.p is not None:
+            raise Rejected("input cuts and box facets need an ℓ∞ ball")
+        lo, hi = [v - self.rp for v in self.c], [v + self.rp for v in self.c]
+        return Box(lo, hi, self.bits, self.deep, self.tick)
+
+    @property
+    def lo(self):
+        return self.box().lo
+
+    @property
+    def hi(self):
+        return self.box().hi
+
+    def cut(self, j: int, v, high: bool) -> Box:
+        return self.box().cut(j, v, high)
+
     def contains(self, x) -> bool:
         t = [abs(a - b) for a, b in zip(x, self.c)]
         return len(x) == len(self.c) and (
@@ -94,6 +116,42 @@ class Ball:
         # dual norm: t_i ≥ |a_i|^q (q = p/(p−1)), then (μ^p·(Σ t_i)^{p−1})^{1/p}, rounded up
         S = sum((root_up(abs(v) ** self.p, self.p - 1) for v in a if v), Q(0))
         return min(box, root_up(S ** (self.p - 1) * self.rp, self.p))
+
+
+class Box:
+    """The closed box lo ≤ x ≤ hi as the rules take a region (p None): centre c, reach(a) =
+    Σ r_j·|a_j| with r = (hi − lo)/2 (the exact sup of a·(x − c) over the box); bits, deep and
+    tick as for :class:`Ball`."""
+
+    p = None
+
+    def __init__(self, lo, hi, bits=None, deep=False, tick=None):
+        self.lo, self.hi, self.bits, self.deep = tuple(lo), tuple(hi), bits, deep
+        self.tick = tick  # the caller's deadline hook (rules.bounds calls it; it may raise)
+        self.c = tuple((a + b) / 2 for a, b in zip(lo, hi))
+        self.r = [(b - a) / 2 for a, b in zip(lo, hi)]
+
+    def at_depth(self, deep: bool) -> Box:
+        return Box(self.lo, self.hi, self.bits, deep, self.tick)
+
+    def box(self) -> Box:
+        return self
+
+    def contains(self, x) -> bool:
+        return len(x) == len(self.lo) and all(a <= v <= b for a, v, b in zip(self.lo, x, self.hi))
+
+    def weights(self) -> list:
+        """reach(a) = Σ r_j·|a_j|."""
+        return self.r
+
+    def reach(self, a) -> Q:
+        return sum((r * abs(v) for r, v in zip(self.r, a)), Q(0))
+
+    def cut(self, j: int, v, high: bool) -> Box:
+        """The half of the box with x_j ≥ v (``high``) or x_j ≤ v."""
+        lo, hi = list(self.lo), list(self.hi)
+        (lo if high else hi)[j] = v
+        return Box(lo, hi, self.bits, self.deep, self.tick)
 
 
 def dot(a, b) -> Q:
@@ -492,12 +550,22 @@ def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
     return min(ups[-1][j], -back_substitute(layers, ball, fixed, lows, ups, j, -1))
 
 
-def output_uppers(layers, ball: Ball, fixed: dict, lows, ups) -> list:
-    """Upper bounds of every output (each as :func:`output_upper`), back-substituted together."""
+def output_uppers(layers, ball: Ball, fixed: dict, lows, ups, strict=None) -> list:
+    """Upper bounds of every output (each as :func:`output_upper`), back-substituted together;
+    with ``strict`` (True/False) an output whose forward bound is already :func:`safe` keeps
+    it (no back-substitution: it would only tighten a bound that suffices)."""
+    out = list(ups[-1])
+    todo = [j for j, u in enumerate(out) if strict is None or not safe(u, strict)]
+    if not todo:
+        return out
     terms = [pulls(layers[k], k, fixed, lows[k], ups[k], ball.bits) for k in range(len(layers) - 1)]
     L = layers[-1]
-    got = back_rows(layers, ball, terms, [[-w for w in r] for r in L.W], [-v for v in L.b])
-    return [min(u, -g) for u, g in zip(ups[-1], got)]
+    got = back_rows(
+        layers, ball, terms, [[-w for w in L.W[j]] for j in todo], [-L.b[j] for j in todo]
+    )
+    for j, g in zip(todo, got):
+        out[j] = min(out[j], -g)
+    return out
 
 
 def affine_forms(layers, pattern):

@@ -38,12 +38,15 @@ from certify.kernel.judge import (
     MALFORMED,
     Verdict,
     _why,
+    box_rows,
     check_pattern,
+    leaf_depth,
     proof_arithmetic,
     walk,
 )
 from certify.kernel.parse import load_json, number, parse_network, shown
 from certify.kernel.rules import (
+    Box,
     Layer,
     M,
     Q,
@@ -60,35 +63,6 @@ MAX_DEPTH = 64  # nesting of one property's expressions
 MAX_ATOMS = 100_000  # constraints in the unsafe set's DNF
 _TOKEN = re.compile(r"\(|\)|[^\s()]+")
 _VAR = re.compile(r"([XY])_(0|[1-9][0-9]{0,6})")
-
-
-class Box:
-    """The closed box lo ≤ x ≤ hi as the kernel's rules take a region: centre c, reach(a) =
-    Σ r_j·|a_j| with r = (hi − lo)/2 (the exact sup of a·(x − c) over the box)."""
-
-    p = None
-
-    def __init__(self, lo, hi, bits=None, deep=False, tick=None):
-        self.lo, self.hi, self.bits, self.deep = tuple(lo), tuple(hi), bits, deep
-        self.tick = tick  # the caller's deadline hook (rules.bounds calls it; it may raise)
-        self.c = tuple((a + b) / 2 for a, b in zip(lo, hi))
-        self.r = [(b - a) / 2 for a, b in zip(lo, hi)]
-
-    def contains(self, x) -> bool:
-        return len(x) == len(self.lo) and all(a <= v <= b for a, v, b in zip(self.lo, x, self.hi))
-
-    def weights(self) -> list:
-        """reach(a) = Σ r_j·|a_j|."""
-        return self.r
-
-    def reach(self, a) -> Q:
-        return sum((r * abs(v) for r, v in zip(self.r, a)), Q(0))
-
-    def cut(self, j: int, v, high: bool) -> Box:
-        """The half of the box with x_j ≥ v (``high``) or x_j ≤ v."""
-        lo, hi = list(self.lo), list(self.hi)
-        (lo if high else hi)[j] = v
-        return Box(lo, hi, self.bits, self.deep, self.tick)
 
 
 class Spec:
@@ -283,11 +257,7 @@ def check_spec_leaf(goal, groups, box: Box, node, fixed: dict) -> None:
     if not isinstance(node, dict):
         raise Rejected(f"a proof node must be an object, not {shown(node)}")
     leaf = node.get("leaf")
-    deep = node.get("deep", box.deep)
-    if deep is not True and deep is not False:
-        raise Rejected("a leaf's deep must be true, false or absent")
-    if deep is not box.deep:  # the leaf's own choice: back-substitution costs ~10×
-        box = Box(box.lo, box.hi, box.bits, deep, box.tick)
+    box = leaf_depth(box, node)
     b = bounds(goal, box, fixed)
     if leaf == "empty" and b is None:
         return
@@ -296,7 +266,7 @@ def check_spec_leaf(goal, groups, box: Box, node, fixed: dict) -> None:
             f"splits {shown(sorted(fixed), 80)} contradict the bounds, "
             f"but the leaf says {shown(leaf)}"
         )
-    up = output_uppers(goal, box, fixed, *b)
+    up = output_uppers(goal, box, fixed, *b, False)
     if leaf == "output":
         for t, g in enumerate(groups):
             if not any(up[m] < 0 for m in g):
@@ -337,12 +307,7 @@ def check_box_empty(cert, forms, fixed: dict, box: Box, g: list) -> None:
         if type(m) is not int or m not in g:
             raise Rejected(f"multiplier on row {shown(m)}, which is not in the conjunction")
         rows_.append((A[m], beta[m], number(lam)))
-    for j, s, lam in body.get("box", []):
-        if type(j) is not int or j < 0 or type(s) is not int or s not in (1, -1):
-            raise Rejected(f"bad box facet {shown([j, s])}")
-        a = [Q(0)] * d  # (j ≥ d: an IndexError, a malformed certificate)
-        a[j] = Q(s)  # x_j − lo_j ≥ 0 (s = 1) or hi_j − x_j ≥ 0 (s = −1)
-        rows_.append((a, -box.lo[j] if s == 1 else box.hi[j], number(lam)))
+    rows_ += box_rows(box, body.get("box", []))
     if any(lam < 0 for _, _, lam in rows_):
         raise Rejected("negative multiplier")
     grad = [sum((lam * a[j] for a, _, lam in rows_), Q(0)) for j in range(d)]

@@ -918,7 +918,7 @@ CASES = [
         "cancel-inf",
         "side-bound-for-equal",
         _side(lambda n, c, k: c.__setitem__(k, "bound")),
-        "not an emptiness certificate: 'bound'",
+        "the bounds do not exclude it",
         0,
     ),
     (
@@ -974,7 +974,7 @@ CASES = [
         "three-inf",
         "margin-bound-unjustified",
         _side(_margin_bound),
-        "margin 0: the bounds do not exclude it",
+        "failure row 0: the bounds do not exclude it",
         1,
     ),
     # --- ℓ2 and S-lemma multipliers (p = 2)

@@ -135,10 +135,29 @@ def near_boundary(net, a, b, steps: int = 12):
     return a
 
 
-def test_certify_searches_again_when_the_kernel_rejects_a_guided_tree(monkeypatch):
+def _lying_rows(real):
+    """BoxGuide.rows that calls every row safe (the cut search's guide, lying)."""
+
+    def rows(self, fixed):
+        g = real(self, fixed)
+        if not isinstance(g, tuple):
+            return g
+        safe = np.ones_like(g[0], dtype=bool)
+        return (safe, ~safe, *g[2:])
+
+    return rows
+
+
+@pytest.mark.parametrize("search", ["splits", "cuts"])
+def test_certify_searches_again_when_the_kernel_rejects_a_guided_tree(monkeypatch, search):
     """Balls next to a decision boundary (REFUTED) and far from it (PROVED); a guide that
-    claims "output" everywhere: certify's verdicts do not change, the false claims are
-    searched again without the guide."""
+    claims "output" everywhere (the neuron-split search's FloatGuide, or the ℓ∞ cut
+    search's BoxGuide): certify's verdicts do not change, the false claims are searched
+    again without the guide."""
+    from certify.engines.linear import box_ball, spec
+
+    if search == "splits":
+        monkeypatch.setattr(box_ball, "BALL_CUT_DIMS", 0)
     rng = random.Random(0)
     net = float_born(rng, 2, [8, 8], 3)
     pts = []
@@ -146,16 +165,20 @@ def test_certify_searches_again_when_the_kernel_rejects_a_guided_tree(monkeypatc
         x = tuple(F(rng.randint(-SCALE, SCALE), SCALE) for _ in range(2))
         if label_at(net, x) is not None:
             pts.append(x)
-    far = list(pts[:4])
+    far = list(pts[:4] if search == "splits" else pts[:12])  # (cuts: some balls need nodes)
     pairs = [(a, b) for a in pts for b in pts if label_at(net, a) < label_at(net, b)]
     near = [near_boundary(net, a, b) for a, b in pairs[:3]]
     assert near
     xs = far + near
     ds = Dataset(xs, [label_at(net, x) for x in xs])
-    radius = Radius(None, F(1, 20), None, mu=F(1, 20))
+    mu = F(1, 20) if search == "splits" else F(1, 4)
+    radius = Radius(None, mu, None, mu=mu)
     honest = certify(net, ds, radius, engine="linear", timeout=3)
     assert any(r.status == "REFUTED" for r in honest.results)  # so the guide lies somewhere
-    monkeypatch.setattr(guide_mod.FloatGuide, "propose", lambda self, fixed: "output")
+    if search == "splits":
+        monkeypatch.setattr(guide_mod.FloatGuide, "propose", lambda self, fixed: "output")
+    else:
+        monkeypatch.setattr(spec.BoxGuide, "rows", _lying_rows(spec.BoxGuide.rows))
     misled = certify(net, ds, radius, engine="linear", timeout=3)
     for a, b in zip(honest.results, misled.results):
         if a.status != "UNKNOWN" and b.status != "UNKNOWN":

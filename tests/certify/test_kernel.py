@@ -53,7 +53,7 @@ def test_engine_certificates_are_accepted():
 
 def walk(node):
     yield node
-    for side in ("active", "inactive"):
+    for side in ("active", "inactive", "low", "high"):
         if side in node:
             yield from walk(node[side])
 
@@ -63,7 +63,7 @@ def multipliers(tree):
     out = []
     for n in walk(tree):
         for side in ("above", "below"):
-            if side not in n:
+            if not isinstance(n.get(side), dict):  # absent, or "bound"
                 continue
             kind, body = next(iter(n[side].items()))
             for s in body.get("splits", []):

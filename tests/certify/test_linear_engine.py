@@ -154,8 +154,12 @@ def test_differential_plateaus_against_grid(seed):
 
 
 def test_root_bounds_computed_once(monkeypatch):
-    """Branch and bound reuses the root's bounds: one kernel propagation per node."""
+    """Branch and bound reuses the root's bounds: one kernel propagation per node (the
+    neuron-split search: ℓ∞ balls of low dimension take input cuts, box_ball.py)."""
+    from certify.engines.linear import box_ball
     from certify.kernel import rules
+
+    monkeypatch.setattr(box_ball, "BALL_CUT_DIMS", 0)
 
     calls = []
     real = rules.bounds

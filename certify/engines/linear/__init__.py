@@ -48,6 +48,7 @@ import time
 from certify.ball import Ball, BallResult
 from certify.engines.linear.argmax import check_argmax
 from certify.engines.linear.attack import attack, attack_margins
+from certify.engines.linear.box_ball import check_ball_cuts, wants_cuts
 from certify.engines.linear.equal import check_equal
 from certify.engines.linear.leaves import affine_piece, piece
 from certify.engines.linear.prepare import (
@@ -93,7 +94,12 @@ def check_ball(
     t0 = time.monotonic()
     prep = prep or prepare(net)
     try:
-        if net.output_dim > 1:
+        res = None
+        if wants_cuts(net, ball):
+            res = check_ball_cuts(net, ball, prep, timeout, max_nodes, seed, t0, guided)
+        if res is not None:
+            pass
+        elif net.output_dim > 1:
             res = check_argmax(net, ball, prep, timeout, max_nodes, seed, t0, guided)
         else:
             res = check_equal(net, ball, prep, timeout, max_nodes, seed, t0)

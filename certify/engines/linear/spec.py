@@ -37,6 +37,8 @@ from certify.network import Network
 
 CUT_DIMS = 16  # input cuts up to this many inputs, neuron splits beyond
 BRANCH = "fsb"  # input cuts: "fsb" (score both halves per input) or "smear" (reach share)
+THIN = 8  # an input is cut only while at least 1/THIN as wide (relative) as the widest
+FEW = 3  # with input cuts, a node with at most this many unstable units splits them instead
 LOOKAHEAD = 3  # a deep leaf gives way to at most 2^LOOKAHEAD shallow ones (~10× cheaper each)
 ENGINE = "linear"
 
@@ -141,9 +143,13 @@ def _grad(floats, X: np.ndarray, pick: np.ndarray, leak: float) -> np.ndarray:
     return g
 
 
-def attack_box(goal, groups, floats, lo, hi, seed: int = 0, starts: int = 24, steps: int = 40):
+def attack_box(
+    goal, groups, floats, lo, hi, seed: int = 0, starts: int = 24, steps: int = 40, fails=None
+):
     """PGD (ℓ∞ sign steps, clipped to the box) on the float score; the first point whose
-    exact evaluation fails the property, as exact rationals, or None."""
+    exact evaluation fails the property (``fails``: the counterexample it makes of a point,
+    or None; default: the point itself if :func:`fails_at`), as exact rationals, or None."""
+    fails = fails or _fails_at(goal, groups)
     if not groups:
         return None
     if any(not g for g in groups):  # an empty conjunction: every point is unsafe
@@ -159,13 +165,36 @@ def attack_box(goal, groups, floats, lo, hi, seed: int = 0, starts: int = 24, st
         for r in np.argsort(-s)[:2]:
             if s[r] >= -1e-9 and tried < 64:
                 tried += 1
-                x = _exact_point(X[r], lo, hi)
-                if fails_at(goal, groups, x):
+                x = fails(_exact_point(X[r], lo, hi))
+                if x is not None:
                     return x
         g = _grad(floats, X, pick, 0.0 if t % 2 else 0.1)
         step = width * (0.25 * (1 - t / steps) + 0.01)
         X = np.clip(X + step * np.sign(g), flo, fhi)
     return None
+
+
+@dataclass
+class Problem:
+    """A region search: no x of the closed box lo..hi may meet any conjunction of ``groups``
+    (lists of goal rows h_m: every h_m ≥ 0, or > 0 if ``strict``). ``fails``: a point of the
+    box → the exact counterexample it gives (the point, or one moved into the user's region
+    and re-checked), or None. ``hybrid``: a node whose units are all stable or split (by the
+    float guide) tries an LP leaf, one with at most FEW unstable units splits them, and no
+    input is cut while it is THIN times narrower (relative to the root box) than the widest:
+    the ball search's rules (box_ball.py), measured there; VNN-LIB keeps plain cuts."""
+
+    goal: list
+    groups: list
+    strict: bool
+    lo: list
+    hi: list
+    fails: Any
+    hybrid: bool = False  # with input cuts also neuron splits (few unstable units), LP leaves
+
+
+def _fails_at(goal, groups):
+    return lambda x: x if fails_at(goal, groups, x) else None
 
 
 def check_spec(
@@ -183,39 +212,50 @@ def check_spec(
     t0 = time.monotonic()
     prep = prep or prepare(net)
     goal, groups = spec_layers(prep.layers, spec)
+    prob = Problem(goal, groups, False, spec.lo, spec.hi, _fails_at(goal, groups))
     entry: dict[str, Any] = {"property_sha256": spec.sha256, "verdict": "UNKNOWN"}
     stats: dict[str, Any] = {"nodes": 0}
     try:
-        out = _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed, guided)
+        status, reason, got = region_search(prob, prep, stats, timeout, max_nodes, t0, seed, guided)
     except OutOfBudget as e:
-        out = SpecResult("UNKNOWN", str(e), entry)
+        status, reason, got = "UNKNOWN", str(e), None
+    if status == "REFUTED":
+        entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in got])
+    elif status == "PROVED":
+        entry.update(verdict="PROVED", proof=preorder(got), bits=prep.bits, deep=prep.deep)
+    out = SpecResult(status, reason, entry)
     out.seconds, out.stats = time.monotonic() - t0, stats
     return out
 
 
-def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed, guided):
+def region_search(prob: Problem, prep, stats, timeout, max_nodes, t0, seed, guided, attack=True):
+    """Branch and bound over regions (box, split phases): ("PROVED", reason, nested tree),
+    ("REFUTED", reason, exact counterexample) or ("UNKNOWN", reason, None)."""
+    goal, groups, strict = prob.goal, prob.groups, prob.strict
     tick = budget_tick(t0, timeout)
     floats = _floats(goal)
-    x = attack_box(goal, groups, floats, spec.lo, spec.hi, seed)
+    x = None
+    if attack:
+        x = attack_box(goal, groups, floats, prob.lo, prob.hi, seed, fails=prob.fails)
     if x is not None:
-        entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in x])
-        return SpecResult("REFUTED", "counterexample found by the attack, checked exactly", entry)
+        return "REFUTED", "counterexample found by the attack, checked exactly", x
     guide = BoxGuide(goal, floats, prep.deep)
-    cuts = len(spec.lo) <= CUT_DIMS
+    cuts = len(prob.lo) <= CUT_DIMS
     limit = memory_limit_mib()
     tree: dict[str, Any] = {}
     leaves: dict[str, int] = {}
-    stack = [(Box(spec.lo, spec.hi, prep.bits, prep.deep), {}, tree)]
+    stack = [(Box(prob.lo, prob.hi, prep.bits, prep.deep), {}, tree)]
+    root_width = np.array([float(b - a) for a, b in zip(prob.lo, prob.hi)])
+    root_width[root_width <= 0] = 1.0
     deadline = None if timeout is None else t0 + timeout
+    stats.setdefault("nodes", 0)
     while stack:
         if stats["nodes"] >= max_nodes:
-            return SpecResult("UNKNOWN", f"budget exhausted after {stats['nodes']} nodes", entry)
+            return "UNKNOWN", f"budget exhausted after {stats['nodes']} nodes", None
         if deadline is not None and time.monotonic() > deadline:
-            return SpecResult(
-                "UNKNOWN", f"time budget exhausted after {stats['nodes']} nodes", entry
-            )
+            return "UNKNOWN", f"time budget exhausted after {stats['nodes']} nodes", None
         if stats["nodes"] % 64 == 0 and rss_mib() > limit:
-            return SpecResult("UNKNOWN", f"memory limit ({limit} MiB) reached", entry)
+            return "UNKNOWN", f"memory limit ({limit} MiB) reached", None
         region, fixed, node = stack.pop()
         stats["nodes"] += 1
         flo = np.array([float(v) for v in region.lo])
@@ -225,16 +265,18 @@ def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed
             guide.deep = deep
             g = guide.on(flo, fhi).rows(fixed)
             if g is None or (isinstance(g, tuple) and _near(g, groups)) or not guided:
-                leaf = _exact_leaf(goal, groups, region, fixed, tick, deep)
+                leaf = _exact_leaf(goal, groups, region, fixed, tick, deep, strict)
                 kind = leaf
             elif g == "empty" or all(g[0][t].any() for t in groups):
                 kind = leaf = "empty" if g == "empty" else "output"
+                stats["guided"] = stats.get("guided", 0) + 1
             if leaf is not None:
                 break
         if leaf == "output" and deep and cuts and guided:
             cover = _shallow_tree(guide, groups, region, fixed, LOOKAHEAD)
             guide.deep = True
             if cover is not None:  # a few shallow leaves cost the kernel less than a deep one
+                stats["guided"] = stats.get("guided", 0) + 1
                 node.update(cover)
                 leaves["output"] = leaves.get("output", 0) + _count_leaves(cover)
                 continue
@@ -247,60 +289,83 @@ def _search(goal, groups, spec, prep, entry, stats, timeout, max_nodes, t0, seed
         if cuts:  # is the region's centre a counterexample? (float first, exact decides)
             s, _ = _score(floats, groups, ((flo + fhi) / 2)[None, :])
             if s[0] >= -1e-9:
-                x = _exact_point((flo + fhi) / 2, region.lo, region.hi)
-                if fails_at(goal, groups, x):
-                    entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in x])
-                    return SpecResult(
-                        "REFUTED", "counterexample found by the search, checked exactly", entry
-                    )
-            j = _best_cut(guide, groups, flo, fhi, fixed) if BRANCH == "fsb" else None
-            j = _cut_choice(g, groups, fhi - flo) if j is None else j
+                x = prob.fails(_exact_point((flo + fhi) / 2, region.lo, region.hi))
+                if x is not None:
+                    return "REFUTED", "counterexample found by the search, checked exactly", x
+        unit = None if cuts else _split_choice(guide, g, fixed, goal, region, tick)
+        got = None
+        free = None
+        if prob.hybrid and cuts:  # (the guide unsure: the LP leaf's exact pattern decides)
+            free = _unstable(g, fixed) if isinstance(g, tuple) else 0
+        if free == 0:
+            unit = "full"  # every unit stable or split (by the float guide): try an LP leaf
+        elif free is not None and free <= FEW:  # a few units cross 0 in the box: split them
+            unit = _split_choice(guide, g, fixed, goal, region, tick)
+            if unit is not None:
+                node.update(split=list(unit), active={}, inactive={})
+                stack.append((region, {**fixed, unit: False}, node["inactive"]))
+                stack.append((region, {**fixed, unit: True}, node["active"]))
+                continue
+            unit = "full"
+        if (unit is None and not cuts) or unit == "full":
+            got = _linear_leaf(goal, groups, region, fixed, tick, strict, prob.fails)
+            if isinstance(got, list):
+                return "REFUTED", "counterexample found by an LP leaf, checked exactly", got
+            if got is not None:
+                node.update(got)
+                leaves["linear"] = leaves.get("linear", 0) + 1
+                continue
+            if not cuts:
+                reason = (
+                    "a node with every unit stable or split that neither the bounds nor an "
+                    f"LP close (after {stats['nodes']} nodes)"
+                )
+                return "UNKNOWN", reason, None
+        if cuts:
+            rel = (fhi - flo) / root_width
+            allowed = rel >= rel.max() / THIN if prob.hybrid else None
+            j = _best_cut(guide, groups, flo, fhi, fixed, allowed) if BRANCH == "fsb" else None
+            width = fhi - flo if allowed is None else np.where(allowed, fhi - flo, 0.0)
+            j = _cut_choice(g, groups, width) if j is None else j
             v = (region.lo[j] + region.hi[j]) / 2
             node.update(cut=[j, f"{v.p}/{v.q}"], low={}, high={})
             stack.append((region.cut(j, v, True), fixed, node["high"]))
             stack.append((region.cut(j, v, False), fixed, node["low"]))
             continue
-        unit = _split_choice(guide, g, fixed, goal, region, tick)
-        if unit is None:  # one affine piece: an LP per conjunction decides it
-            got = _linear_leaf(goal, groups, region, fixed, tick)
-            if isinstance(got, list):
-                entry.update(verdict="REFUTED", counterexample=[f"{v.p}/{v.q}" for v in got])
-                return SpecResult(
-                    "REFUTED", "counterexample found by an LP leaf, checked exactly", entry
-                )
-            if got is None:
-                return SpecResult(
-                    "UNKNOWN",
-                    "a node with every unit stable or split that neither the bounds nor an "
-                    f"LP close (after {stats['nodes']} nodes)",
-                    entry,
-                )
-            node.update(got)
-            leaves["linear"] = leaves.get("linear", 0) + 1
-            continue
         node.update(split=list(unit), active={}, inactive={})
         stack.append((region, {**fixed, unit: False}, node["inactive"]))
         stack.append((region, {**fixed, unit: True}, node["active"]))
     stats["leaves"] = leaves
-    entry.update(verdict="PROVED", proof=preorder(tree), bits=prep.bits, deep=prep.deep)
     n = sum(leaves.values())
-    return SpecResult("PROVED", f"every branch closed ({n} leaves)", entry)
+    return "PROVED", f"every branch closed ({n} leaves)", tree
+
+
+def _unstable(g, fixed) -> int:
+    """How many units the float guide sees neither split nor stable."""
+    lows, ups, _sizes = g[4]
+    n = 0
+    for k, (lo, up) in enumerate(zip(lows[:-1], ups[:-1])):
+        n += sum((k, int(i)) not in fixed for i in np.flatnonzero((lo < 0) & (up > 0)))
+    return n
 
 
 LP_MARGIN = 1e-7  # an LP optimum above −LP_MARGIN·scale is tried as a counterexample
 DUAL_BITS = 48  # LP multipliers rounded to this many bits after the point
 
 
-def _linear_leaf(goal, groups, region: Box, fixed: dict, tick):
+def _linear_leaf(goal, groups, region: Box, fixed: dict, tick, strict=False, fails=None):
     """A node whose units are all stable or split is one affine piece: per conjunction not
     closed by the bounds, the LP max t s.t. t ≤ h_m(x) (m in it), t ≤ s·z(x) (the split
     sides), x in the box (HiGHS, float). Optimum < 0: its duals, rounded to dyadics, are
     Motzkin multipliers; the box facets absorb the rounding's gradient exactly, and the exact
-    constant must be < 0 (the kernel re-checks it all). Optimum ≥ 0: the optimal point,
-    clamped and evaluated exactly, may be a counterexample. Returns the leaf node, an exact
-    counterexample (list), or None."""
+    constant must be < 0 (the kernel re-checks it all). ``strict`` (conjunctions of one row,
+    failing where h > 0): a row h ≡ c ≤ 0 needs no LP, and an optimum t ≥ 0 is retried as
+    max h s.t. the split sides, whose multipliers need a constant ≤ 0 only. Otherwise an
+    optimum ≥ 0 gives its optimal point, clamped and evaluated exactly (``fails``), as a
+    possible counterexample. Returns the leaf node, an exact counterexample (list), or None."""
     from scipy.optimize import linprog
 
+    fails = fails or _fails_at(goal, groups)
     region.tick = tick
     try:
         b = rules.bounds(goal, region, fixed)
@@ -315,7 +380,7 @@ def _linear_leaf(goal, groups, region: Box, fixed: dict, tick):
                     return None
                 row.append(int(ph))
             pattern.append(row)
-        up = rules.output_uppers(goal, region, fixed, *b)
+        up = rules.output_uppers(goal, region, fixed, *b, strict)
     finally:
         region.tick = None
     forms = rules.affine_forms(goal, pattern)
@@ -328,10 +393,14 @@ def _linear_leaf(goal, groups, region: Box, fixed: dict, tick):
         sides.append((k, i, s, forms[k][0][i], forms[k][1][i]))
     flo = [float(v) for v in region.lo]
     fhi = [float(v) for v in region.hi]
+    box = list(zip(flo, fhi))
     certs = []
     for g in groups:
-        if any(up[m] < 0 for m in g):
+        if any(rules.safe(up[m], strict) for m in g):
             certs.append("bound")
+            continue
+        if strict and len(g) == 1 and not any(A[g[0]]) and beta[g[0]] <= 0:
+            certs.append({"motzkin": {"splits": [], "out": [[g[0], "1"]], "box": []}})
             continue
         tick()
         # variables (x, t): minimise −t; t − h_m(x) ≤ 0; −s·z(x) ≤ 0
@@ -344,15 +413,18 @@ def _linear_leaf(goal, groups, region: Box, fixed: dict, tick):
             [0.0] * d + [-1.0],
             A_ub=np.array(rows_ub),
             b_ub=np.array(b_ub),
-            bounds=list(zip(flo, fhi)) + [(None, None)],
+            bounds=box + [(None, None)],
             method="highs",
         )
         if res.status != 0:
             return None
         scale = max(1.0, float(np.abs(b_ub).max()))
         if -res.fun >= -LP_MARGIN * scale:
-            x = _exact_point(res.x[:d], region.lo, region.hi)
-            return x if fails_at(goal, groups, x) else None
+            cert = _strict_lp(g[0], sides, A, beta, region, box) if strict and len(g) == 1 else None
+            if cert is not None:
+                certs.append(cert)
+                continue
+            return fails(_exact_point(res.x[:d], region.lo, region.hi))
         lam = [_dyadic_up(max(0.0, -v)) for v in res.ineqlin.marginals]
         cert = _motzkin(lam, g, sides, A, beta, region)
         if cert is None:
@@ -361,13 +433,37 @@ def _linear_leaf(goal, groups, region: Box, fixed: dict, tick):
     return {"leaf": "linear", "pattern": pattern, "groups": certs}
 
 
+def _strict_lp(m: int, sides, A, beta, region: Box, box) -> dict | None:
+    """max h_m(x) s.t. the split sides, x in the box (HiGHS): an optimum ≤ 0 gives Motzkin
+    multipliers with h_m's own multiplier 1 (the strict row), whose exact constant must be
+    ≤ 0; None otherwise."""
+    from scipy.optimize import linprog
+
+    if not sides:
+        return None
+    rows_ub = [[-s * float(v) for v in P] for _, _, s, P, _ in sides]
+    b_ub = [s * float(p) for _, _, s, _, p in sides]
+    res = linprog(
+        [-float(v) for v in A[m]],
+        A_ub=np.array(rows_ub),
+        b_ub=np.array(b_ub),
+        bounds=box,
+        method="highs",
+    )
+    if res.status != 0 or -res.fun + float(beta[m]) > LP_MARGIN:
+        return None
+    lam = [Fraction(1)] + [_dyadic_up(max(0.0, -v)) for v in res.ineqlin.marginals]
+    return _motzkin(lam, [m], sides, A, beta, region, strict=True)
+
+
 def _dyadic_up(v: float) -> Fraction:
     return Fraction(int(np.ceil(v * 2.0**DUAL_BITS)), 2**DUAL_BITS)
 
 
-def _motzkin(lam, g, sides, A, beta, region: Box) -> dict | None:
+def _motzkin(lam, g, sides, A, beta, region: Box, strict: bool = False) -> dict | None:
     """The exact certificate from rounded multipliers (the conjunction's rows, then the
-    split sides): box facets cancel the gradient, and the constant must come out < 0."""
+    split sides): box facets cancel the gradient, and the constant must come out < 0 (≤ 0
+    when ``strict`` and a row of the conjunction has a positive multiplier)."""
     d = len(region.lo)
     q = [rules.exact(v) for v in lam]
     grad = [rules.Q(0)] * d
@@ -386,7 +482,7 @@ def _motzkin(lam, g, sides, A, beta, region: Box) -> dict | None:
         elif v < 0:
             box.append([j, 1, f"{(-v).p}/{(-v).q}"])
             const += v * region.lo[j]
-    if const >= 0:
+    if const > 0 or (const == 0 and not (strict and any(q[: len(g)]))):
         return None
     show = lambda v: f"{v.p}/{v.q}"  # noqa: E731
     return {
@@ -399,10 +495,12 @@ def _motzkin(lam, g, sides, A, beta, region: Box) -> dict | None:
 
 
 def _near(g, groups) -> bool:
-    """The float guide is unsure: a conjunction it does not close has a row within the
-    margin of closing it."""
+    """The float guide is unsure: every conjunction it does not close has a row within the
+    margin of closing it (one clearly open conjunction keeps the node open whatever the
+    exact bounds say)."""
     safe, unsure = g[0], g[1]
-    return any(not safe[t].any() and unsure[t].any() for t in groups)
+    open_ = [t for t in groups if not safe[t].any()]
+    return bool(open_) and all(unsure[t].any() for t in open_)
 
 
 def _closeness(g, groups) -> float:
@@ -414,11 +512,13 @@ def _closeness(g, groups) -> float:
     return min((float(np.max(lo[t])) if t else -float("inf")) for t in groups) if groups else 1.0
 
 
-def _best_cut(guide: BoxGuide, groups, flo, fhi, fixed) -> int | None:
-    """FSB-style: the input whose midpoint cut leaves the better worse half (2d float bound
-    passes at the guide's current depth); None when no cut scores."""
+def _best_cut(guide: BoxGuide, groups, flo, fhi, fixed, allowed=None) -> int | None:
+    """FSB-style: the input (among ``allowed``) whose midpoint cut leaves the better worse
+    half (2d float bound passes at the guide's current depth); None when no cut scores."""
     best, pick = -float("inf"), None
     for j in range(len(flo)):
+        if allowed is not None and not allowed[j]:
+            continue
         mid = (flo[j] + fhi[j]) / 2
         worst = float("inf")
         for a, b in ((flo[j], mid), (mid, fhi[j])):
@@ -458,7 +558,9 @@ def _count_leaves(tree) -> int:
     return 1 if "leaf" in tree else _count_leaves(tree["low"]) + _count_leaves(tree["high"])
 
 
-def _exact_leaf(goal, groups, region: Box, fixed: dict, tick, deep: bool) -> str | None:
+def _exact_leaf(
+    goal, groups, region: Box, fixed: dict, tick, deep: bool, strict: bool = False
+) -> str | None:
     """The kernel's exact (outward-rounded) bounds on the region (back-substituted unit
     bounds if ``deep``): "empty", "output", or None (they do not close it)."""
     region = Box(region.lo, region.hi, region.bits, deep)
@@ -467,9 +569,9 @@ def _exact_leaf(goal, groups, region: Box, fixed: dict, tick, deep: bool) -> str
         b = rules.bounds(goal, region, fixed)
         if b is None:
             return "empty"
-        up = rules.output_uppers(goal, region, fixed, *b)
+        up = rules.output_uppers(goal, region, fixed, *b, strict)
         for g in groups:
-            if not any(up[m] < 0 for m in g):
+            if not any(rules.safe(up[m], strict) for m in g):
                 return None
         return "output"
     except Rejected:
