@@ -415,16 +415,11 @@ def _kernel_proves_box(net: Network, label: int, lo, hi, tick) -> bool:
     and one output leaf (:func:`certify.kernel.judge.check_leaf`), on the network as the
     kernel parsed it — no composed network, no engine. False when the leaf is rejected."""
     from certify import kernel
-    from certify.kernel.spec import Box
 
     goal, strict = _kernel_goal(net, label)
-
-    class LabelBox(Box):  # the leaf check names the label in its rejection message
-        y = label
-
-    box = LabelBox([kernel.exact(v) for v in lo], [kernel.exact(v) for v in hi], tick=tick)
+    box = kernel.Box([kernel.exact(v) for v in lo], [kernel.exact(v) for v in hi], tick=tick)
     try:
-        kernel.check_leaf(goal, strict, box, {"leaf": "output"}, {})
+        kernel.check_leaf(goal, strict, box, {"leaf": "output"}, {}, label)
     except kernel.Rejected:
         return False
     return True

@@ -176,7 +176,7 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         raise Rejected(f"unknown emptiness certificate {shown(kind)}")
 
 
-def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label=None) -> None:
+def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label) -> None:
     """One leaf on R = ball ∩ splits ``fixed``, against the failure rows ``goal`` (see
     :func:`goal_layers`):
     {"leaf": "output"}  bounds recomputed here show every failure row safe on R;
@@ -212,8 +212,7 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label=None) ->
 
     if leaf == "output":
         if not all(bounded(j) for j in range(n)):
-            y = ball.y if label is None else label
-            raise Rejected(f"output bounds do not pin the label {y}")
+            raise Rejected(f"output bounds do not pin the label {label}")
         return
     if leaf not in ("affine", "linear"):
         raise Rejected(f"unknown or unjustified leaf {shown(leaf)}")

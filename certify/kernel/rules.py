@@ -550,12 +550,12 @@ def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
     return min(ups[-1][j], -back_substitute(layers, ball, fixed, lows, ups, j, -1))
 
 
-def output_uppers(layers, ball: Ball, fixed: dict, lows, ups, strict=None) -> list:
-    """Upper bounds of every output (each as :func:`output_upper`), back-substituted together;
-    with ``strict`` (True/False) an output whose forward bound is already :func:`safe` keeps
-    it (no back-substitution: it would only tighten a bound that suffices)."""
+def output_uppers(layers, ball: Ball, fixed: dict, lows, ups, strict: bool) -> list:
+    """Upper bounds of every output (each as :func:`output_upper`), back-substituted together,
+    except that an output whose forward bound is already :func:`safe` (``strict``) keeps it
+    (back-substitution would only tighten a bound that suffices)."""
     out = list(ups[-1])
-    todo = [j for j, u in enumerate(out) if strict is None or not safe(u, strict)]
+    todo = [j for j, u in enumerate(out) if not safe(u, strict)]
     if not todo:
         return out
     terms = [pulls(layers[k], k, fixed, lows[k], ups[k], ball.bits) for k in range(len(layers) - 1)]

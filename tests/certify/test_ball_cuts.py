@@ -4,8 +4,9 @@ linear engine's search that writes them (certify/engines/linear/box_ball.py).
 The hand case (``VEE``): f = (θ, relu(x₁ + x₂) + relu(x₁ − x₂)) on the ℓ∞ ball of radius 1
 around 0, label 1 (f₁ = θ must beat f₂). The true max of f₂ on the closed box is 2; the root's
 triangle relaxations give x₁ + 2 ≤ 3; after the cut x₁ = 0 the halves give (4x₁ + 4)/3 ≤ 8/3
-and (2x₁ + 4)/3 ≤ 4/3. So the root proves θ > 3 and the one-cut tree θ > 8/3 — each checked
-at its edge (the least θ accepted, and 2^-EDGE less, rejected)."""
+and (2x₁ + 4)/3 ≤ 4/3. So the root proves θ > 3, the one-cut tree θ > 8/3 and the two-cut
+tree (x₂ = 0 on the high half) θ > 5/2 — each checked at its edge (the least θ accepted, and
+2^-EDGE less, rejected)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def vee(theta) -> Network:
 
 
 CUT_TREE = {"cut": [0, "0"], "low": {"leaf": "output"}, "high": {"leaf": "output"}}
+TWO_CUTS = {
+    **CUT_TREE,
+    "high": {"cut": [1, "0"], "low": {"leaf": "output"}, "high": {"leaf": "output"}},
+}
 
 
 def accepts(net, ball, tree) -> bool:
@@ -49,15 +54,10 @@ def accepts(net, ball, tree) -> bool:
         (F(3), {"leaf": "output"}, False),
         (F(8, 3) + TINY, CUT_TREE, True),
         (F(8, 3), CUT_TREE, False),
-        # the second cut x₂ = 0 on the high half: the quarters give 8/3 still (x₁ ≤ 1 there)
-        (
-            F(8, 3) + TINY,
-            {
-                **CUT_TREE,
-                "high": {"cut": [1, "0"], "low": {"leaf": "output"}, "high": {"leaf": "output"}},
-            },
-            True,
-        ),
+        # the second cut x₂ = 0 on the high half: on its quarters z₀ (or z₁) is stable and
+        # f₂ ≤ 3x₁/2 ± x₂/2 + 1/2 ≤ 5/2
+        (F(5, 2) + TINY, TWO_CUTS, True),
+        (F(5, 2), TWO_CUTS, False),
     ],
 )
 def test_cut_edges(theta, tree, ok):

@@ -1109,6 +1109,95 @@ def _spec_linear_items() -> list[Item]:
     return out
 
 
+def _ball_cut_items() -> list[Item]:
+    """Input cuts on ℓ∞ balls at their edges (tests/certify/test_ball_cuts.py): the one-cut
+    tree of the vee network at θ = 8/3 (+2^-EDGE_BITS), box facets on a cut region at θ = 2,
+    "bound" sides of the equal property, the forgeries, and engine trees with cuts."""
+    from . import test_ball_cuts as tc
+
+    out = []
+    tiny = F(1, 2**EDGE_BITS)
+    b = make_ball((0, 0), 1, None, 1)
+    two = {"cut": [1, "0"], "low": {"leaf": "output"}, "high": {"leaf": "output"}}
+    for theta, valid in ((F(8, 3) + tiny, True), (F(8, 3), False)):
+        out.append(_proof(f"ball cut {theta}", tc.vee(theta), b, tc.CUT_TREE, valid))
+
+        deep = {
+            "cut": [0, "0"],
+            "low": {"leaf": "output", "deep": True},
+            "high": {"leaf": "output", "deep": False},
+        }
+        out.append(_proof(f"ball cut, leaf depths {theta}", tc.vee(theta), b, deep, valid))
+    for theta, valid in ((3 + tiny, True), (F(3), False)):
+        out.append(_proof(f"ball root {theta}", tc.vee(theta), b, {"leaf": "output"}, valid))
+    for theta, valid in ((F(5, 2) + tiny, True), (F(5, 2), False)):  # two cuts: quarters
+        out.append(
+            _proof(f"ball cuts {theta}", tc.vee(theta), b, {**tc.CUT_TREE, "high": two}, valid)
+        )
+    net = tc.vee(F(11, 4))
+    for name, tree in (
+        ("cut at the edge", {**tc.CUT_TREE, "cut": [0, "1"]}),
+        ("cut at the low edge", {**tc.CUT_TREE, "cut": [0, "-1"]}),
+        ("cut off the input range", {**tc.CUT_TREE, "cut": [2, "0"]}),
+        ("leaf deep not boolean", {**tc.CUT_TREE, "low": {"leaf": "output", "deep": 1}}),
+    ):
+        out.append(_proof(f"ball cut forged: {name}", net, b, tree, False))
+    out.append(
+        _proof(
+            "ball cut, larger ball", net, make_ball((0, 0), 1, None, F(9, 8)), tc.CUT_TREE, False
+        )
+    )
+    for p in (1, 2):
+        out.append(
+            _proof(f"ball cut p={p}", net, make_ball((0, 0), 1, p, F(1, 2)), tc.CUT_TREE, False)
+        )
+    for theta, valid in ((2 + tiny, True), (F(2), False)):
+        n1 = net_from([([[1, 0]], [0]), ([[0], [2]], [theta, 0])], 2)
+        body = {"out": "1", "box": [[0, -1, "2"]]}
+        leaf = {"leaf": "linear", "pattern": [[1]], "margins": [{"motzkin": body}]}
+        tree = {"cut": [0, "1/2"], "low": {"leaf": "output"}, "high": leaf}
+        out.append(_proof(f"ball cut box facet {theta}", n1, b, tree, valid))
+        for name, forged in (
+            ("ball facets", {"out": "1", "ball": [[[0, 1], "2"]]}),
+            ("wrong side", {"out": "1", "box": [[0, 1, "2"]]}),
+            ("too small", {"out": "1", "box": [[0, -1, "1"]]}),
+            ("other input", {"out": "1", "box": [[1, -1, "2"]]}),
+        ):
+            t2 = {**tree, "high": {**leaf, "margins": [{"motzkin": forged}]}}
+            out.append(_proof(f"ball cut box facet {theta}: {name}", n1, b, t2, False))
+        # at the root (no cut) the facet is the ball's closed box c + μ: the same edge
+        root = make_ball((F(1, 2), 0), 1, None, F(1, 2))
+        out.append(_proof(f"ball box facet at the root {theta}", n1, root, leaf, valid))
+        r2 = make_ball((F(3, 4), 0), 1, None, F(1, 4))
+        out.append(_proof(f"ball box facet, root {theta}", n1, r2, leaf, valid))
+    relu = net_from([([[1]], [0]), ([[1]], [0])], 1)
+    bound = {"leaf": "linear", "pattern": [[0]], "above": "bound", "below": "bound"}
+    for c, mu, valid in ((F(-2), 1, True), (F(-1), 1, True), (F(-1), 1 + tiny, False)):
+        out.append(
+            _proof(f"equal bound sides {c} {mu}", relu, make_ball((c,), 0, None, mu), bound, valid)
+        )
+    rng = random.Random(5)
+    for t in range(4):
+        net2 = tc._random_net(rng, 2, 3)
+        for _ in range(20):
+            c = tuple(F(rng.randint(-8, 8), 4) for _ in range(2))
+            y = tc._argmax(net2, c)
+            if y is None:
+                continue
+            b2 = Ball(c, y, None, F(rng.randint(2, 6), 8), 0)
+            r = check_ball(net2, b2, timeout=30)
+            tree = (r.certificate or {}).get("tree", {})
+            if r.status == "PROVED" and "cut" in tree:
+                out.append(_proof(f"engine cut tree {t}", net2, b2, tree, True))
+                out.append(
+                    _proof(f"engine cut tree {t}, swapped", net2, b2, _swap_cuts(tree), None)
+                )
+                big = Ball(c, y, None, b2.radius_power * 2, 0)
+                out.append(_proof(f"engine cut tree {t}, larger ball", net2, big, tree, None))
+                break
+    return out
+
+
 def _swap_cuts(tree):
     if "cut" not in tree:
         return tree
@@ -1151,6 +1240,7 @@ def fixed_battery() -> tuple[Item, ...]:
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
     out += _bits_items() + _edge_items() + _rule_items() + _multiplier_items()
     out += _rounded_items() + _spec_items() + _spec_edge_items() + _spec_linear_items()
+    out += _ball_cut_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (
