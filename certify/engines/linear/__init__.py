@@ -34,6 +34,11 @@ g = (f_y − f_j)_{j ≠ y} (:func:`check_argmax`): the property is g > 0 compon
 failing; the same steps run with "every margin's lower bound > 0" as the closing test and,
 at full patterns, one exact solver check and emptiness certificate per margin.
 
+ℓ∞ balls of at most 16 inputs are searched by input cuts first (box_ball.py: the VNN-LIB
+region search of spec.py on the ball's closed box, with neuron splits and LP leaves where few
+units are unstable); a ball tangent to its property (a failure on the box's boundary only)
+comes back to the neuron-split search below, whose leaves keep the open ball's strict facets.
+
 Layout: prepare.py (per-network data: the kernel's layers, float copies), search.py (branch
 and bound), equal.py / argmax.py (the two properties: closing test and leaf decision),
 leaves.py (affine pieces, emptiness certificates, z3 over a leaf's region), attack.py

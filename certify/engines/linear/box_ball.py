@@ -27,7 +27,14 @@ from certify.engines.linear.prepare import (
     margin_prep,
 )
 from certify.engines.linear.search import ENGINE, proved_at_root
-from certify.engines.linear.spec import CUT_DIMS, Problem, _exact_leaf, region_search
+from certify.engines.linear.spec import (
+    CUT_DIMS,
+    BoxGuide,
+    Problem,
+    _exact_leaf,
+    _floats,
+    region_search,
+)
 from certify.kernel import rules
 from certify.network import Network
 
@@ -36,6 +43,32 @@ BALL_CUT_DIMS = CUT_DIMS  # ℓ∞ balls with at most this many inputs take inpu
 
 def wants_cuts(net: Network, ball: Ball) -> bool:
     return ball.p is None and net.input_dim <= BALL_CUT_DIMS
+
+
+def _goal(prep: _Prepared, y):
+    """(goal layers, strict, their float copy) for label y: kernel.goal_layers, cached on
+    the prepared network (the float copy of ACAS Xu's goal takes ~10 ms to make)."""
+    cache = prep.__dict__.setdefault("_goals", {})
+    if y not in cache:
+        goal, strict = rules.goal_layers(prep.layers, y)
+        cache[y] = (goal, strict, _floats(goal))
+    return cache[y]
+
+
+def _root_guess(goal, groups, box, floats) -> bool | None:
+    """The float guide's root leaf: False (the shallow bounds close every row with a clear
+    margin), True (the back-substituted ones do), None (neither)."""
+    import numpy as np
+
+    guide = BoxGuide(goal, floats, False)
+    lo = np.array([float(v) for v in box.lo])
+    hi = np.array([float(v) for v in box.hi])
+    for deep in (False, True):
+        guide.deep = deep
+        g = guide.on(lo, hi).rows({})
+        if isinstance(g, tuple) and all(g[0][t].any() for t in groups):
+            return deep
+    return None
 
 
 class Boundary(Exception):
@@ -58,7 +91,7 @@ def check_ball_cuts(
     ball), UNKNOWN, or None when the property fails on the box's boundary (a tangent ball:
     only the open ball's own search, with its strict facets, can prove it)."""
     kb = kernel_ball(ball, prep.bits, prep.deep)
-    goal, strict = rules.goal_layers(prep.layers, kb.y)
+    goal, strict, floats = _goal(prep, kb.y)
 
     def bad(z) -> bool:
         return any(not rules.safe(t, strict) for t in rules.evaluate(goal, z))
@@ -84,10 +117,20 @@ def check_ball_cuts(
     stats: dict[str, Any] = {"nodes": 0, "cuts": True}
     res = refuted(ball, net, ball.center, ENGINE, "the centre fails the property")
     try:
-        # the root first, shallow: most balls of a good memorizer close here, with no attack
-        if res is None and _exact_leaf(goal, groups, box, {}, tick, False, strict) == "output":
+        # the root first: most balls close here, with no attack. Float-born networks ask the
+        # float guide (shallow, then deep bounds; the kernel re-checks the claim), exact ones
+        # (robustmem's constructions, whose proofs rest on exact cancellations) the exact
+        # shallow bounds.
+        fl = floats
+        floats = guided and prep.bits is not None
+        deep = _root_guess(goal, groups, box, fl) if res is None and floats else None
+        exact_root = deep is None and res is None and not floats
+        if exact_root and _exact_leaf(goal, groups, box, {}, tick, False, strict) == "output":
+            deep = False
+        if deep is not None:
             out = proved_at_root(ball, "output bounds keep the label on the whole ball", t0)
-            out.certificate["deep"] = False
+            out.certificate["deep"] = deep
+            out.stats["guided"] = int(floats)
             return out
         if res is None and net.output_dim > 1:
             res = attack_margins(net, ball, margin_prep(prep, net, ball.label), seed)
@@ -96,7 +139,7 @@ def check_ball_cuts(
         if res is not None:
             res.seconds = time.monotonic() - t0
             return res
-        prob = Problem(goal, groups, strict, box.lo, box.hi, fails, hybrid=True)
+        prob = Problem(goal, groups, strict, box.lo, box.hi, fails, hybrid=True, floats=fl)
         deep = replace(prep, deep=True)  # measured: exact-born random networks 2x faster
         status, reason, got = region_search(
             prob, deep, stats, timeout, max_nodes, t0, seed, guided, attack=False

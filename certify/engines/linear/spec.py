@@ -191,6 +191,7 @@ class Problem:
     hi: list
     fails: Any
     hybrid: bool = False  # with input cuts also neuron splits (few unstable units), LP leaves
+    floats: Any = None  # the goal's float copy, when the caller has it
 
 
 def _fails_at(goal, groups):
@@ -233,7 +234,7 @@ def region_search(prob: Problem, prep, stats, timeout, max_nodes, t0, seed, guid
     ("REFUTED", reason, exact counterexample) or ("UNKNOWN", reason, None)."""
     goal, groups, strict = prob.goal, prob.groups, prob.strict
     tick = budget_tick(t0, timeout)
-    floats = _floats(goal)
+    floats = prob.floats if prob.floats is not None else _floats(goal)
     x = None
     if attack:
         x = attack_box(goal, groups, floats, prob.lo, prob.hi, seed, fails=prob.fails)
