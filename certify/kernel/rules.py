@@ -11,7 +11,7 @@ Exact rational arithmetic only (python-flint fmpq); no solver, no float, no engi
   unit rules   infeasible (a split contradicts the bounds), phase (on/off/unstable),
                relaxation (the row (sl, su, off, pl, pu) of one unit)
   bounds       combine (symbolic rows of a layer), bounds (forward propagation),
-               back_substitute / output_upper (back-substitution), affine_forms (the exact
+               back_rows / output_uppers (back-substitution), affine_forms (the exact
                affine piece of an activation pattern)
 Bounds: symbolic interval propagation (first layer exact), concretised with the dual norm
 (ℓ2 via a rounded-up square root), plus back-substitution for the output.
@@ -537,21 +537,9 @@ def back_rows(layers, ball: Ball, terms: list, lam: list, const: list) -> list:
     return [dot(a, ball.c) + w - ball.reach(a) for a, w in zip(A, cst)]
 
 
-def back_substitute(layers, ball: Ball, fixed: dict, lows, ups, j: int, sign: int = 1) -> Q:
-    """A lower bound of sign·(output j) on the region, by back-substitution (:func:`back_rows`
-    with every layer's :func:`pulls`)."""
-    terms = [pulls(layers[k], k, fixed, lows[k], ups[k], ball.bits) for k in range(len(layers) - 1)]
-    L = layers[-1]
-    return back_rows(layers, ball, terms, [[sign * w for w in L.W[j]]], [sign * L.b[j]])[0]
-
-
-def output_upper(layers, ball: Ball, fixed: dict, lows, ups, j: int) -> Q:
-    """An upper bound of output j: the forward bound, tightened by back-substitution."""
-    return min(ups[-1][j], -back_substitute(layers, ball, fixed, lows, ups, j, -1))
-
-
 def output_uppers(layers, ball: Ball, fixed: dict, lows, ups, strict: bool) -> list:
-    """Upper bounds of every output (each as :func:`output_upper`), back-substituted together,
+    """Upper bounds of every output: the forward bound, tightened by back-substitution
+    (:func:`back_rows` with every layer's :func:`pulls`; all outputs together),
     except that an output whose forward bound is already :func:`safe` (``strict``) keeps it
     (back-substitution would only tighten a bound that suffices)."""
     out = list(ups[-1])

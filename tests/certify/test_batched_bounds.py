@@ -17,6 +17,7 @@ from flint import fmpq_mat as M
 from certify.ball import Ball
 from certify.engines.linear import check_ball, prepare
 from certify.engines.linear.prepare import kernel_ball
+from certify.engines.linear.search import back_substitute
 from certify.kernel import dyadic, rules
 
 from .test_guide import float_born
@@ -210,7 +211,7 @@ def test_batched_bounds_equal_the_per_row_rule(seed, monkeypatch):
         for k in range(len(layers)):
             for i in range(len(layers[k].W)):
                 for sign in (1, -1):
-                    got = rules.back_substitute(layers[: k + 1], ball, phases, lows, ups, i, sign)
+                    got = back_substitute(layers[: k + 1], ball, phases, lows, ups, i, sign)
                     assert got == per_row(layers[: k + 1], ball, phases, lows, ups, i, sign)
 
 
@@ -245,7 +246,7 @@ def test_the_cases_exercise_every_rule():
 
                     rules.grid = counting  # back-substitution rounds a long row
                     try:
-                        rules.back_substitute(layers[: k + 1], ball, phases, lows, ups, i)
+                        back_substitute(layers[: k + 1], ball, phases, lows, ups, i)
                     finally:
                         rules.grid = grid
                     seen["rounded"] += long_rows[0] > 0

@@ -70,7 +70,7 @@ def root_closes(goal, strict, x, y, mu, deep) -> bool:
     b = kball(x, y, None, mu, 96, deep)
     bd = rules.bounds(goal, b, {})
     return bd is not None and all(
-        rules.safe(rules.output_upper(goal, b, {}, *bd, j), strict) for j in range(len(goal[-1].W))
+        rules.safe(u, strict) for u in rules.output_uppers(goal, b, {}, *bd, strict)
     )
 
 

@@ -60,6 +60,7 @@ from certify import kernel
 from certify.ball import Ball
 from certify.dataset import Dataset
 from certify.engines.linear import check_ball
+from certify.engines.linear.search import output_upper
 from certify.network import Network
 from certify.run import certify, dataset_text, make_radius
 
@@ -550,7 +551,7 @@ def _output_edge(name, net, b) -> list[Item]:
     g, _ = kernel.goal_layers(kernel.exact_layers(net), 2)
     kb = kernel.Ball(tuple(kernel.exact(v) for v in b.center), 2, b.p, kernel.exact(b.radius_power))
     lows, ups = kernel.bounds(g, kb, {})
-    top = kernel.output_upper(g, kb, {}, lows, ups, 0)
+    top = output_upper(g, kb, {}, lows, ups, 0)  # forward, tightened by back-substitution
     top = F(int(top.p), int(top.q))
     out = []
     for delta, valid in ((-top - F(1, 2**EDGE_BITS), True), (-top, False)):
@@ -1562,8 +1563,7 @@ def _looser_bounds(r1, r2) -> bool:
 SOUND_ORDER = {
     "root_up": lambda r1, r2: r2 >= r1,  # an upper bound of a root
     "reach": lambda r1, r2: r2 >= r1,  # an upper bound of sup a·(x − c) over the ball
-    "output_upper": lambda r1, r2: r2 >= r1,  # an upper bound of an output
-    "lower": lambda r1, r2: r2 <= r1,  # (in output_upper) a lower bound
+    "output_uppers": lambda r1, r2: all(b >= a for a, b in zip(r1, r2)),  # output upper bounds
     "conc": lambda r1, r2: r1[0] == r2[0] and r2[1] >= r1[1],  # (in bounds) centre, reach
     "bounds": _looser_bounds,  # lower bounds ≤, upper bounds ≥, emptiness only if sure
 }

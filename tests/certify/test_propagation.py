@@ -12,6 +12,7 @@ import pytest
 
 from certify.ball import Ball
 from certify.engines.linear import kernel_ball, prepare
+from certify.engines.linear.search import output_upper
 from certify.kernel import rules
 from certify.kernel.rules import WIDE
 from certify.network import Network
@@ -142,8 +143,8 @@ def test_bounded_precision_bounds_enclose_the_exact_ones(seed, bits):
                 assert all(a <= v <= b for v, a, b in zip(z, lo, up))
             outs.append(pre[-1])
         for j in range(len(layers[-1].W)):
-            up_exact = rules.output_upper(layers, exact_ball, phases, *ex, j)
-            up_short = rules.output_upper(layers, short_ball, phases, *got, j)
+            up_exact = output_upper(layers, exact_ball, phases, *ex, j)
+            up_short = output_upper(layers, short_ball, phases, *got, j)
             # not ≥ up_exact: rounding a back-substituted row down moves δ = λ − λ̂ onto the
             # units' interval lower bounds, which can beat their relaxations (both are sound);
             # so: above every sampled output, and below the exact one by at most the rounding

@@ -5,7 +5,7 @@ For one open ball B = {x : ‖x − c‖_p < μ} and label y it decides whether 
 1. *Attack* (cheap): f at the centre; float samples in the ball and points along the local
    gradient, each re-checked exactly. A float only proposes a point; exact evaluation decides.
 2. *Symbolic bound propagation* (exact rationals, python-flint): the trusted kernel's own
-   rules (certify.kernel.rules: bounds, phase, relaxation, back_substitute, affine_forms,
+   rules (certify.kernel.rules: bounds, phase, relaxation, back_rows, affine_forms,
    Ball.reach), so the engine and the checker share one definition of each rule. Every
    neuron gets linear lower and upper functions of x, concretised over the ball with the
    dual norm (ℓ2 through a rational upper bound of the square root, so bounds stay sound).

@@ -22,7 +22,12 @@ from certify.engines.linear.prepare import (
     kernel_ball,
     margin_prep,
 )
-from certify.engines.linear.search import ENGINE, branch_and_bound, proved_at_root
+from certify.engines.linear.search import (
+    ENGINE,
+    back_substitute,
+    branch_and_bound,
+    proved_at_root,
+)
 from certify.engines.multipliers import emptiness_certificate
 from certify.kernel import rules
 from certify.network import Network
@@ -53,7 +58,7 @@ def check_argmax(
         out = []
         for j, lo in enumerate(b[0][-1]):
             if lo <= 0 and len(layers) > 1:
-                lo = max(lo, rules.back_substitute(layers, kb, fixed, *b, j))
+                lo = max(lo, back_substitute(layers, kb, fixed, *b, j))
             out.append(lo)
         return out
 

@@ -137,7 +137,7 @@ class FloatGuide:
     def _back(self, rows, bias, k, rel, lams=None) -> tuple[np.ndarray, np.ndarray]:
         """Lower bounds of rows·a_{k−1} + bias (pre-activations of layer k) over the ball by
         back-substitution through the relaxations of layers k−1 … 0 (the kernel's
-        rules.back_substitute), with the size of their terms."""
+        search.back_substitute), with the size of their terms."""
         lam = np.array(rows, dtype=float)
         const = np.array(bias, dtype=float)
         size = np.abs(const) + 1

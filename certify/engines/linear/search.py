@@ -157,13 +157,28 @@ def branch_and_bound(
     )
 
 
+def back_substitute(layers, ball, fixed: dict, lows, ups, j: int, sign: int = 1):
+    """A lower bound of sign·(output j) on the region, by back-substitution (the kernel's
+    rules.back_rows with every layer's rules.pulls)."""
+    terms = [
+        rules.pulls(layers[k], k, fixed, lows[k], ups[k], ball.bits) for k in range(len(layers) - 1)
+    ]
+    L = layers[-1]
+    return rules.back_rows(layers, ball, terms, [[sign * w for w in L.W[j]]], [sign * L.b[j]])[0]
+
+
+def output_upper(layers, ball, fixed: dict, lows, ups, j: int):
+    """An upper bound of output j: the forward bound, tightened by back-substitution."""
+    return min(ups[-1][j], -back_substitute(layers, ball, fixed, lows, ups, j, -1))
+
+
 def output_bounds(prep, kb, b, fixed, y):
     """Forward output bounds, tightened by back-substitution when they do not pin y."""
     lows, ups = b
     lo, up = lows[-1][0], ups[-1][0]
     if len(prep.layers) > 1 and not (lo >= y and up <= y):
-        lo = max(lo, rules.back_substitute(prep.layers, kb, fixed, lows, ups, 0))
-        up = rules.output_upper(prep.layers, kb, fixed, lows, ups, 0)
+        lo = max(lo, back_substitute(prep.layers, kb, fixed, lows, ups, 0))
+        up = output_upper(prep.layers, kb, fixed, lows, ups, 0)
     return lo, up
 
 
