@@ -121,16 +121,15 @@ def check_ball_cuts(
         # float guide (shallow, then deep bounds; the kernel re-checks the claim), exact ones
         # (robustmem's constructions, whose proofs rest on exact cancellations) the exact
         # shallow bounds.
-        fl = floats
-        floats = guided and prep.bits is not None
-        deep = _root_guess(goal, groups, box, fl) if res is None and floats else None
-        exact_root = deep is None and res is None and not floats
+        guess = guided and prep.bits is not None
+        deep = _root_guess(goal, groups, box, floats) if res is None and guess else None
+        exact_root = deep is None and res is None and not guess
         if exact_root and _exact_leaf(goal, groups, box, {}, tick, False, strict) == "output":
             deep = False
         if deep is not None:
             out = proved_at_root(ball, "output bounds keep the label on the whole ball", t0)
             out.certificate["deep"] = deep
-            out.stats["guided"] = int(floats)
+            out.stats["guided"] = int(guess)
             return out
         if res is None and net.output_dim > 1:
             res = attack_margins(net, ball, margin_prep(prep, net, ball.label), seed)
@@ -139,7 +138,7 @@ def check_ball_cuts(
         if res is not None:
             res.seconds = time.monotonic() - t0
             return res
-        prob = Problem(goal, groups, strict, box.lo, box.hi, fails, hybrid=True, floats=fl)
+        prob = Problem(goal, groups, strict, box.lo, box.hi, fails, hybrid=True, floats=floats)
         deep = replace(prep, deep=True)  # measured: exact-born random networks 2x faster
         status, reason, got = region_search(
             prob, deep, stats, timeout, max_nodes, t0, seed, guided, attack=False
