@@ -44,6 +44,7 @@ from certify.kernel.rules import (
     goal_layers,
     output_uppers,
     phase,
+    relaxation,
     root_up,
     safe,
 )
@@ -176,6 +177,77 @@ def check_empty_side(cert, forms, fixed, ball: Ball, g, strict: bool = True):
         raise Rejected(f"unknown emptiness certificate {shown(kind)}")
 
 
+LP_KINDS = ("lo", "up", "ge", "pos", "cap", "split")
+
+
+def pre_activation(goal, k: int, i: int) -> tuple:
+    """z_ki = W_k[i]·a_{k−1} + b_k[i] over the variables: input j is the key j, the output of
+    unit i of hidden layer k the key (k, i) (a_{−1} = x): ({key: coef}, const)."""
+    L = goal[k]
+    return {(j if k == 0 else (k - 1, j)): L.W[i][j] for j, _ in L.nzZ[i]}, L.b[i]
+
+
+def lp_rows(goal, region, fixed: dict, lows, ups, units) -> list:
+    """The rows (coefficients {var: c}, constant, λ) ≥ 0 of the LP relaxation that ``units``
+    names, [[k, i, kind, λ], ...], for unit i of hidden layer k with z = z_ki, a = a_ki and
+    (sl, su, off, pl, pu) its :func:`relaxation` on the region (the recomputed bounds):
+    "lo" a − sl·z ≥ 0, "up" su·z + off − a ≥ 0, "ge" a − z ≥ 0 (ReLU units), "pos" a − pl ≥ 0,
+    "cap" pu − a ≥ 0, "split" ±z ≥ 0 (a split on the path: + active, − inactive)."""
+    out = []
+    for item in units:
+        if not (isinstance(item, list) and len(item) == 4):
+            raise Rejected(f"bad LP multiplier {shown(item)}")
+        k, i, kind, lam = item
+        if not (type(k) is int and type(i) is int and 0 <= k < len(goal) - 1):
+            raise Rejected(f"LP multiplier on {shown([k, i])}, not a hidden unit")
+        if not 0 <= i < len(goal[k].W) or kind not in LP_KINDS:
+            raise Rejected(f"LP multiplier {shown(item)}: no such unit or kind")
+        step, ph = goal[k].step[i], fixed.get((k, i))
+        sl, su, off, pl, pu = relaxation(step, ph, lows[k][i], ups[k][i], region.bits)
+        z, zc = pre_activation(goal, k, i)
+        a = (k, i)
+        if kind in ("lo", "up", "ge", "split"):
+            s = {"lo": -sl, "up": su, "ge": Q(-1), "split": Q(1 if ph else -1)}[kind]
+            if (kind == "ge" and step) or (kind == "split" and ph is None):
+                raise Rejected(f"LP multiplier {shown(item)} is not valid for that unit")
+            row = {v: s * c for v, c in z.items()}
+            const = s * zc + (off if kind == "up" else 0)
+            if kind != "split":
+                row[a] = row.get(a, Q(0)) + (-1 if kind == "up" else 1)
+        else:
+            row, const = {a: Q(1 if kind == "pos" else -1)}, -pl if kind == "pos" else pu
+        out.append((row, const, number(lam)))
+    return out
+
+
+def check_lp_side(goal, region, fixed: dict, lows, ups, cert, j: int, strict: bool) -> Q:
+    """No point of the region's LP relaxation has failure row j > 0 (≥ 0 if not ``strict``):
+    multipliers λ ≥ 0 on rows of :func:`lp_rows`, on the box facets of the region ("box",
+    p = ∞ only) and on the failure row ("out"), whose combination has every coefficient 0 and
+    a constant < 0 (≤ 0 if the failure row is strict and its multiplier positive), which is
+    returned."""
+    if not isinstance(cert, dict) or not set(cert) <= {"units", "box", "out"}:
+        raise Rejected(f"not an LP certificate: {shown(cert)}")
+    rows = lp_rows(goal, region, fixed, lows, ups, cert.get("units", []))
+    for a, c, lam in box_rows(region.box(), cert.get("box", [])):
+        rows.append(({v: w for v, w in enumerate(a) if w}, c, lam))
+    h, hc = pre_activation(goal, len(goal) - 1, j)  # the failure row over the last outputs
+    out = number(cert.get("out", 0))
+    rows.append((h, hc, out))
+    if any(lam < 0 for _, _, lam in rows):
+        raise Rejected("negative multiplier")
+    grad: dict = {}
+    const = Q(0)
+    for row, c, lam in rows:
+        if lam:
+            for v, w in row.items():
+                grad[v] = grad.get(v, Q(0)) + lam * w
+            const += lam * c
+    if any(grad.values()) or const > 0 or (const == 0 and not (strict and out > 0)):
+        raise Rejected("LP multipliers do not certify emptiness")
+    return const
+
+
 def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label) -> None:
     """One leaf on R = ball ∩ splits ``fixed``, against the failure rows ``goal`` (see
     :func:`goal_layers`):
@@ -190,7 +262,10 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label) -> None
         p = ∞ also "box": [[j, ±1, λ]...], the closed facets x_j − lo_j / hi_j − x_j of the
         region's box; after a cut only those), or for
         p = 2 {"l2": {"splits", "out"}} with 2λᵀ(Ac − b) − ‖Aᵀλ‖² ≥ μ², or
-        {"slemma": {"splits", "out", "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0."""
+        {"slemma": {"splits", "out", "nu": ν > 0}}: Σλ_r g_r + ν(μ² − ‖x − c‖²) ≤ 0;
+    {"leaf": "lp", "rows": [...]}  per failure row "bound", or multipliers of the LP
+        relaxation of R (:func:`check_lp_side`: every unit relaxed by the recomputed bounds,
+        p = ∞ box facets)."""
     if not isinstance(node, dict):
         raise Rejected(f"a proof node must be an object, not {shown(node)}")
     leaf = node.get("leaf")
@@ -213,6 +288,17 @@ def check_leaf(goal, strict: bool, ball: Ball, node, fixed: dict, label) -> None
     if leaf == "output":
         if not all(bounded(j) for j in range(n)):
             raise Rejected(f"output bounds do not pin the label {label}")
+        return
+    if leaf == "lp":  # per failure row: "bound", or multipliers of the LP relaxation
+        sides = node.get("rows")
+        if not isinstance(sides, list) or len(sides) != n:
+            raise Rejected(f"an LP leaf needs one certificate per failure row ({n})")
+        for j, cert in enumerate(sides):
+            if cert == "bound":
+                if not bounded(j):
+                    raise Rejected(f"failure row {j}: the bounds do not exclude it")
+            else:
+                check_lp_side(goal, ball, fixed, lows, ups, cert, j, strict)
         return
     if leaf not in ("affine", "linear"):
         raise Rejected(f"unknown or unjustified leaf {shown(leaf)}")

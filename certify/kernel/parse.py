@@ -21,9 +21,11 @@ NETWORK_FORMAT = "robustmem-network/1"
 MAX_NUMBER = 100_000  # characters in one number
 MAX_EXPONENT = 4096  # |e| in a decimal "1.5e-3"
 _BIG_BITS = 12_000  # integers this long are written as digit strings (JSON's int limit)
+_SHORT = 4000  # strings shorter than this are read by int() (Python's digit limit is 4300)
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _FRAC = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
+_CANON = re.compile(r"-?[1-9][0-9]*/[1-9][0-9]*")  # "p/q" as text_of writes it (if in lowest terms)
 _DEC = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 
 
@@ -48,11 +50,11 @@ def number(v) -> Q:
     if len(s) > MAX_NUMBER:
         raise Rejected(f"a number of {len(s)} characters (at most {MAX_NUMBER})")
     m = _FRAC.fullmatch(s)
-    if m:
-        den = fmpz(m.group(2))
+    if m:  # (int() reads short digit strings fastest; flint the long ones, without a "+")
+        num, den = (int(g) if len(g) < _SHORT else fmpz(g.lstrip("+")) for g in m.groups())
         if den == 0:
             raise Rejected(f"zero denominator in {s[:40]!r}")
-        return Q(fmpz(m.group(1).lstrip("+")), den)  # (flint refuses a "+")
+        return Q(num, den)
     if _INT.fullmatch(s):
         return Q(fmpz(s.lstrip("+")))
     m = _DEC.fullmatch(s)
@@ -115,6 +117,20 @@ def _rows(v, n_cols: int, where: str) -> list:
     return out
 
 
+def _canonical(raw, q: Q):
+    """text_of(q) for the number q read from ``raw``: ``raw`` itself when it is already
+    that text (a "p/q" in lowest terms without sign or zeros to strip), else written anew."""
+    if (
+        type(raw) is str
+        and q.q != 1
+        and len(raw) < _SHORT
+        and _CANON.fullmatch(raw)
+        and q.q == int(raw[raw.index("/") + 1 :])  # (not reduced: raw is p/q itself)
+    ):
+        return raw
+    return text_of(q)
+
+
 def parse_network(text) -> tuple[list, str]:
     """The robustmem-network/1 file → (exact layers, sha256 of the canonical JSON).
 
@@ -139,17 +155,22 @@ def parse_network(text) -> tuple[list, str]:
         if not isinstance(lay, dict) or not {"weight", "bias"} <= set(lay) <= keys:
             raise Rejected(f"layer {k + 1} must have keys weight, bias (and activation)")
         W = _rows(lay["weight"], width, f"layer {k + 1} weight")
-        b = lay["bias"]
-        if not isinstance(b, list) or len(b) != len(W):
+        b0 = lay["bias"]
+        if not isinstance(b0, list) or len(b0) != len(W):
             raise Rejected(f"layer {k + 1} bias must have {len(W)} numbers")
-        b = [number(v) for v in b]
+        b = [number(v) for v in b0]
         act = lay.get("activation", "relu")
         acts = [act] * len(W) if isinstance(act, str) else act
         if not isinstance(acts, list) or len(acts) != len(W):
             raise Rejected(f"layer {k + 1} activation: one of relu/step, or one per unit")
         if any(a not in ("relu", "step") for a in acts):
             raise Rejected(f"layer {k + 1} activation: only relu and step units")
-        c = {"weight": [[text_of(w) for w in r] for r in W], "bias": [text_of(v) for v in b]}
+        c = {
+            "weight": [
+                [_canonical(t, w) for t, w in zip(raw_r, r)] for raw_r, r in zip(lay["weight"], W)
+            ],
+            "bias": [_canonical(t, v) for t, v in zip(b0, b)],
+        }
         if "step" in acts:
             c["activation"] = "step" if all(a == "step" for a in acts) else acts
         canon.append(c)

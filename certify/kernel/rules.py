@@ -23,6 +23,7 @@ it over-approximates), else anywhere in [0, 1]; it passes a constant on, never a
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from flint import fmpq as Q  # exact rationals in C: the same numbers as Fraction, faster
@@ -159,29 +160,38 @@ def dot(a, b) -> Q:
 
 
 BATCH = 128  # deep bounds: rows back-substituted together (a tick between batches)
-WIDE = 6  # rows with more nonzeros than this go through one flint product per layer
+WIDE = 6  # rows with more nonzeros than this go through one integer product per layer
 
 
 class Layer:
-    """One affine layer: rows of W and b as lists, W and b as flint matrices, and W⁺, W⁻ of
-    its wide rows over the inputs J they read."""
+    """One affine layer: rows of W and b as lists, W and b as flint matrices, W = Z/D (integer
+    rows over one denominator, also as an integer matrix Zm), per row its nonzeros, and
+    Z⁺, Z⁻ of its wide rows over the inputs J they read (W⁺ = Z⁺/D, W⁻ = Z⁻/D)."""
 
     def __init__(self, W, b, step=None):
         n, m = len(W), len(W[0])
         # step[i]: H after unit i, else ReLU (the last layer: no activation, all False)
         self.W, self.b, self.step = W, b, list(step) if step is not None else [False] * n
         self.M = M(n, m, [w for row in W for w in row])
-        num, den = self.M.numer_denom()  # W = Z/D: integer rows over one denominator
-        self.Z, self.D = [[int(v) for v in r] for r in rows(num)], int(den)
+        self.Zm, den = self.M.numer_denom()  # W = Z/D: integer rows over one denominator
+        flat = [int(v) for v in self.Zm.entries()]
+        self.Z, self.D = [flat[i * m : (i + 1) * m] for i in range(n)], int(den)
         self.bm = M(n, 1, b)
-        self.nz = [[(j, w) for j, w in enumerate(row) if w] for row in W]  # nonzeros per row
+        self.nzZ = [[(j, v) for j, v in enumerate(r) if v] for r in self.Z]  # nonzeros per row
         # rows with many nonzeros: one product per layer over the inputs J they read
-        self.wide = [i for i, r in enumerate(self.nz) if len(r) > WIDE]
-        self.J = sorted({j for i in self.wide for j, _ in self.nz[i]})
-        sub = [self.Z[i][j] for i in self.wide for j in self.J]
-        shape, over = (len(self.wide), len(self.J)), Q(1, self.D)
-        self.wP = M(Z(*shape, [max(v, 0) for v in sub])) * over
-        self.wN = M(Z(*shape, [min(v, 0) for v in sub])) * over
+        self.wide = [i for i, r in enumerate(self.nzZ) if len(r) > WIDE]
+        self.nz = [  # the narrow rows' nonzero weights (a wide row's are read as products)
+            [(j, W[i][j]) for j, _ in r] if len(r) <= WIDE else r for i, r in enumerate(self.nzZ)
+        ]
+        self.J = sorted({j for i in self.wide for j, _ in self.nzZ[i]})
+        if len(self.wide) == n and len(self.J) == m:  # dense: all of W
+            sub = flat
+        else:
+            sub = [self.Z[i][j] for i in self.wide for j in self.J]
+        shape = (len(self.wide), len(self.J))
+        zP, zN = Z(*shape, [max(v, 0) for v in sub]), Z(*shape, [min(v, 0) for v in sub])
+        self.zPm, self.zNm = zP, zN  # Z⁺, Z⁻ of the wide rows over J (W⁺ = Z⁺/D), and flat
+        self.zP, self.zN = zP.entries(), zN.entries()
 
 
 def rows(A) -> list:
@@ -189,14 +199,17 @@ def rows(A) -> list:
     return [e[i * m : (i + 1) * m] for i in range(A.nrows())]
 
 
-def rows_of(A) -> list:
-    """The rows of A as 1×m matrices."""
-    return [M(1, A.ncols(), r) for r in rows(A)]
-
-
 def scale_rows(A, s):
     m = A.ncols()
     return M(A.nrows(), m, [v * s[i // m] for i, v in enumerate(A.entries())])
+
+
+class Rows:
+    """Symbolic rows over the d inputs: row i is N_i / q_i (N an integer matrix, q_i > 0;
+    ``e``: N's entries, row after row)."""
+
+    def __init__(self, N, q):
+        self.N, self.q, self.e = N, list(q), N.entries()
 
 
 def evaluate(layers, x, *, trace: bool = False) -> list:
@@ -276,86 +289,186 @@ def relaxation(step: bool, fixed, l, u, bits=None) -> tuple:
     return Q(int(u >= -l)), s, -s * l, Q(0), u
 
 
-def combine(L: Layer, A: list, B: list, d: int, prev=None, diff=frozenset()) -> list:
-    """The symbolic rows Σ_j w_j·(A_j if w_j > 0 else B_j) of a layer (rows are 1×d
-    matrices): few nonzeros: summed directly; many:
-    one product W⁺·A_J + W⁻·B_J per layer (kept apart from the narrow rows, whose large
-    denominators would otherwise spread to every entry of the product). With ``prev`` (the
-    rows for (B, A)), a row reading no input j in ``diff`` (A_j is not B_j) is prev's row."""
-
-    def reuse(nz) -> bool:
-        return prev is not None and not any(j in diff for j, _ in nz)
-
-    out = []
-    for i, nz in enumerate(L.nz):
-        if reuse(nz):
-            out.append(prev[i])
-        else:
-            acc = M(1, d)
-            if len(nz) <= WIDE:
-                for j, w in nz:
-                    acc += (A[j] if w > 0 else B[j]) * w
-            out.append(acc)
-    if L.wide and not all(reuse(L.nz[i]) for i in L.wide):
-        SA = M(len(L.J), d, [v for j in L.J for v in A[j].entries()])
-        SB = SA if A is B else M(len(L.J), d, [v for j in L.J for v in B[j].entries()])
-        e = (L.wP * SA + L.wN * SB).entries()
+def combine(L: Layer, A: Rows, sa: list, B: Rows, sb: list, exact_rows: bool) -> Rows:
+    """The symbolic rows Σ_j w_j·(sa_j·A_j if w_j > 0 else sb_j·B_j) of a layer (sa, sb ≥ 0:
+    the slopes of the inputs' relaxations): rows with few nonzeros summed directly over the
+    least common denominator of what they read, the wide rows as one integer product
+    Y⁺·A_J + Y⁻·B_J (Y = W⁺, W⁻ with each column scaled to the common denominator of the
+    rows it reads: kept apart from the narrow rows, whose large denominators would otherwise
+    spread to every entry). ``exact_rows``: each row in lowest terms (exact bounds, whose
+    denominators would otherwise compound)."""
+    n, d = len(L.nz), A.N.ncols()
+    fa = [s / q for s, q in zip(sa, A.q)]  # row j of A counts as fa_j·N_j
+    fb = [s / q for s, q in zip(sb, B.q)]
+    flat: list = [None] * n
+    dens: list = [None] * n
+    if len(L.wide) < n:
+        ea, eb = A.e, B.e
+        for i, nz in enumerate(L.nzZ):
+            if len(nz) > WIDE:
+                continue
+            terms = [(v, fa[j] if v > 0 else fb[j], ea if v > 0 else eb, j) for j, v in nz]
+            terms = [t for t in terms if t[1]]
+            F = math.lcm(*(int(f.q) for _, f, _, _ in terms)) if terms else 1
+            acc = [fmpz(0)] * d
+            for v, f, e, j in terms:
+                k = v * int(f.p) * (F // int(f.q))
+                acc = [a + k * x for a, x in zip(acc, e[j * d : (j + 1) * d])]
+            flat[i], dens[i] = acc, L.D * F
+    if L.wide:
+        J = L.J
+        F = math.lcm(*(int(fa[j].q) for j in J), *(int(fb[j].q) for j in J))
+        ka = [fmpz(int(fa[j].p) * (F // int(fa[j].q))) for j in J]
+        kb = [fmpz(int(fb[j].p) * (F // int(fb[j].q))) for j in J]
+        shape = (len(L.wide), len(J))
+        if d < len(L.wide):  # few inputs: scale the rows of A_J and B_J (|J|·d products)
+            P = L.zPm * _take(A, J, ka) + L.zNm * _take(B, J, kb)
+        else:  # scale the columns of Z⁺, Z⁻ (|wide|·|J| products)
+            YP = [z * k for z, k in zip(L.zP, ka * len(L.wide))]
+            YN = [z * k for z, k in zip(L.zN, kb * len(L.wide))]
+            if A is B:  # one product (Y⁺ + Y⁻)·A_J (Y⁺, Y⁻ have disjoint supports)
+                P = Z(*shape, [u + v for u, v in zip(YP, YN)]) * _take(A, J)
+            else:
+                P = Z(*shape, YP) * _take(A, J) + Z(*shape, YN) * _take(B, J)
+        if len(L.wide) == n:  # (dense layers: the product is the result)
+            return _lowest(Rows(P, [L.D * F] * n)) if exact_rows else Rows(P, [L.D * F] * n)
+        e = P.entries()
         for a, i in enumerate(L.wide):
-            out[i] = M(1, d, e[a * d : (a + 1) * d])
-    return out
+            flat[i], dens[i] = e[a * d : (a + 1) * d], L.D * F
+    out = Rows(Z(n, d, [v for r in flat for v in r]), dens)
+    return _lowest(out) if exact_rows else out
+
+
+def _take(A: Rows, J: list, scale=None):
+    """The integer rows J of A as a matrix (A's own matrix when J is all of them), each row
+    times its ``scale`` if given."""
+    d = A.N.ncols()
+    if scale is not None:
+        return Z(len(J), d, [k * v for j, k in zip(J, scale) for v in A.e[j * d : (j + 1) * d]])
+    if len(J) == A.N.nrows():
+        return A.N
+    return Z(len(J), d, [v for j in J for v in A.e[j * d : (j + 1) * d]])
+
+
+def _lowest(R: Rows) -> Rows:
+    """Each row in lowest terms."""
+    n, d = R.N.nrows(), R.N.ncols()
+    e = [int(v) for v in R.e]
+    gs = [math.gcd(q, *e[i * d : (i + 1) * d]) for i, q in enumerate(R.q)]
+    return Rows(
+        Z(n, d, [v // gs[i // d] for i, v in enumerate(e)]), [q // g for q, g in zip(R.q, gs)]
+    )
 
 
 def interval(L: Layer, a: list, b: list) -> list:
     """The values b_i + Σ_j w_ij·(a_j if w_ij > 0 else b_j) of a layer's units (a lower end
     from lower ends a and upper ends b, or the reverse): few nonzeros summed directly, the
-    wide rows as one product W⁺·a_J + W⁻·b_J (as in :func:`combine`)."""
+    wide rows as integer products Z⁺·a_J + Z⁻·b_J over common denominators."""
     out = [
         bi + sum((w * (a[j] if w > 0 else b[j]) for j, w in nz), Q(0)) if len(nz) <= WIDE else bi
         for nz, bi in zip(L.nz, L.b)
     ]
     if L.wide:
         n = len(L.J)
-        e = (L.wP * M(n, 1, [a[j] for j in L.J]) + L.wN * M(n, 1, [b[j] for j in L.J])).entries()
-        for v, i in zip(e, L.wide):
-            out[i] += v
+        an, ad = M(n, 1, [a[j] for j in L.J]).numer_denom()
+        bn, bd = M(n, 1, [b[j] for j in L.J]).numer_denom()
+        qa, qb = L.D * int(ad), L.D * int(bd)
+        for u, v, i in zip((L.zPm * an).entries(), (L.zNm * bn).entries(), L.wide):
+            out[i] += Q(u, qa) + Q(v, qb)
     return out
+
+
+def enclosure(region) -> tuple:
+    """(Σ_j min(lo_j, 0), Σ_j max(hi_j, 0)) over a box [lo, hi] enclosing the region: the box
+    itself, or c ± r around a ball (r = μ for p = ∞ and p = 1, μ rounded up for p ≥ 2)."""
+    if isinstance(region, Box):
+        lo, hi = region.lo, region.hi
+    else:
+        r = region.rp if region.p in (None, 1) else root_up(region.rp, region.p)
+        lo, hi = [v - r for v in region.c], [v + r for v in region.c]
+    return sum((min(v, Q(0)) for v in lo), Q(0)), sum((max(v, Q(0)) for v in hi), Q(0))
+
+
+class Frame:
+    """What concretising rows over a region needs, computed once per bound computation: the
+    centre as an integer column over one denominator, the weights of reach (p = ∞, boxes) the
+    same way, and ‖·‖-free sums Σ_j min(lo_j, 0), Σ_j max(hi_j, 0) over an enclosing box
+    (c ± μ, μ rounded up for p ≥ 2), which bound δ·x for a row change 0 ≤ δ_j ≤ 1."""
+
+    def __init__(self, region):
+        d = len(region.c)
+        self.region = region
+        self.cn, cd = M(d, 1, list(region.c)).numer_denom()
+        self.cd = int(cd)
+        w = region.weights()
+        self.wn = self.wd = None
+        if w is not None:
+            self.wn, wd = M(d, 1, w).numer_denom()
+            self.wd = int(wd)
+        self.neg, self.pos = enclosure(region)
+
+    def conc(self, R: Rows) -> list:
+        """(a·c, reach(a)) of each row a of R: a·c as one integer product; reach through the
+        weights (Σ w_j·|a_j| as one product), else row by row (the dual norm)."""
+        n, d = R.N.nrows(), R.N.ncols()
+        at = (R.N * self.cn).entries()
+        if self.wn is not None:
+            ab = (Z(n, d, [abs(v) for v in R.e]) * self.wn).entries()
+            reach = [Q(v, q * self.wd) for v, q in zip(ab, R.q)]
+        else:
+            reach = [
+                self.region.reach([Q(v, q) for v in R.e[i * d : (i + 1) * d]])
+                for i, q in enumerate(R.q)
+            ]
+        return [(Q(a, q * self.cd), r) for a, q, r in zip(at, R.q, reach)]
+
+
+def shorten(R: Rows, bits: int, frame: Frame) -> tuple:
+    """The rows rounded down to short dyadics (:func:`grid`: each entry of row i changes by
+    0 ≤ δ_j < h_i, its grid step), and per row the bounds (h_i·Σ min(lo_j, 0),
+    h_i·Σ max(hi_j, 0)) of δ·x over the region's enclosing box (:class:`Frame`): a lower row
+    r·x + b ≥ r̂·x + b + h·Σ min(lo, 0), an upper one ≤ r̂·x + b + h·Σ max(hi, 0). A row
+    already on its grid keeps its numbers (no change)."""
+    n, d = R.N.nrows(), R.N.ncols()
+    flat, dens, lowfix, upfix = [], [], [], []
+    for i, q in enumerate(R.q):
+        m, g, h = grid(R.e[i * d : (i + 1) * d], q, bits)
+        flat += m
+        dens.append(g)
+        lowfix.append(h * frame.neg)
+        upfix.append(h * frame.pos)
+    return Rows(Z(n, d, flat), dens), lowfix, upfix
 
 
 def bounds(layers, ball: Ball, fixed: dict):
     """Pre-activation bounds of every layer under the split phases ``fixed``; None if a split
-    contradicts them (the region is empty). Symbolic rows are built from each weight row's
-    nonzeros; the values are those of the dense
-    products W⁺A_L + W⁻A_U, W⁺A_U + W⁻A_L."""
-    d = len(ball.c)
-    c = M(d, 1, list(ball.c))
-    AL = AU = [None] * d  # (the first layer's rows are W's: the identity is never formed)
-    bL = bU = [Q(0)] * d
+    contradicts them (the region is empty). Each layer's symbolic lower and upper rows of z
+    over the inputs (the first layer's are W's) are integer matrices (:class:`Rows`), made
+    from the previous layer's by :func:`combine` with the relaxations' slopes, concretised
+    by :class:`Frame`, and (``ball.bits``) rounded to short dyadics by :func:`shorten`."""
+    frame = Frame(ball)
+    exact_rows = ball.bits is None
+    zL = zU = pL = pU = None
+    sl = su = None
+    bL = bU = None  # the constants of the rows of a = σ(z) (lower, upper)
     alo = aup = None
     lows, ups = [], []
-    seen: dict = {}  # id(row) -> (row, a·c, reach): shared rows are concretised once
-
-    def conc(rs) -> list:
-        """(a·c, reach(a)) of each row; each distinct row once (:func:`conc_rows`)."""
-        todo = {id(r): r for r in rs if seen.get(id(r), (None,))[0] is not r}
-        new = list(todo.values())
-        ints, dens = [], []
-        for r in new:
-            n, q = r.numer_denom()
-            ints.append([int(v) for v in n.entries()])
-            dens.append(int(q))
-        for r, got in zip(new, conc_rows(ints, dens, ball)):
-            seen[id(r)] = (r, *got)
-        return [seen[id(r)][1:] for r in rs]
-
     terms = []  # per layer: its units' pulls (back-substitution), made once
     for k, L in enumerate(layers):
         tick(ball)
-        zL = rows_of(L.M) if k == 0 else combine(L, AL, AU, d)  # (first layer: z = W·x + b)
-        diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
-        zU = zL if not diff else combine(L, AU, AL, d, zL, diff)
-        zbL, zbU = interval(L, bL, bU), interval(L, bU, bL)
-        lo = [v + cv - rv for v, (cv, rv) in zip(zbL, conc(zL))]
-        up = [v + cv + rv for v, (cv, rv) in zip(zbU, conc(zU))]
+        if k == 0:  # z = W·x + b: the rows of W, exact
+            zL = zU = Rows(L.Zm, [L.D] * len(L.W))
+            zbL = zbU = list(L.b)
+        else:
+            same = pL is pU and sl == su
+            nL = combine(L, pL, sl, pU, su, exact_rows)
+            nU = nL if same else combine(L, pU, su, pL, sl, exact_rows)
+            zL, zU = nL, nU
+            zbL, zbU = interval(L, bL, bU), interval(L, bU, bL)
+        cl = frame.conc(zL)
+        cu = cl if zU is zL else frame.conc(zU)
+        lo = [v + cv - rv for v, (cv, rv) in zip(zbL, cl)]
+        up = [v + cv + rv for v, (cv, rv) in zip(zbU, cu)]
         if alo is not None:  # plain interval arithmetic, when tighter
             lo = [max(x, v) for x, v in zip(lo, interval(L, alo, aup))]
             up = [min(x, v) for x, v in zip(up, interval(L, aup, alo))]
@@ -378,6 +491,16 @@ def bounds(layers, ball: Ball, fixed: dict):
             break
         if ball.deep:
             terms.append(pulls(L, k, fixed, lo, up, ball.bits))
+        if ball.bits is not None:  # the rows onto short grids, their change into the constants
+            pL, fixL, fixU = shorten(zL, ball.bits, frame)
+            if zU is not zL:
+                pU, _, fixU = shorten(zU, ball.bits, frame)
+            else:
+                pU = pL
+            zbL = [v + f for v, f in zip(zbL, fixL)]
+            zbU = [v + f for v, f in zip(zbU, fixU)]
+        else:
+            pL, pU = zL, zU
         sl, su, off, pl, pu = [], [], [], [], []
         for i, (l, u) in enumerate(zip(lo, up)):
             ph = fixed.get((k, i))
@@ -385,71 +508,13 @@ def bounds(layers, ball: Ball, fixed: dict):
                 return None
             for lst, v in zip((sl, su, off, pl, pu), relaxation(L.step[i], ph, l, u, ball.bits)):
                 lst.append(v)
-        AL = [r if t == 1 else r * t for r, t in zip(zL, sl)]
-        AU = [r if t == 1 else r * t for r, t in zip(zU, su)]
-        if all(a is b for a, b in zip(AL, AU)):  # the same rows: share the list again
-            AU = AL
         bL = [v * t + (q if h else 0) for v, t, q, h in zip(zbL, sl, pl, L.step)]
         bU = [v * t + o for v, t, o in zip(zbU, su, off)]
         if ball.bits is not None:
-            AL, AU, bL, bU = shorten(AL, AU, bL, bU, ball, c, seen)
+            bL = [dyadic.down(v, ball.bits) for v in bL]
+            bU = [dyadic.up(v, ball.bits) for v in bU]
         alo, aup = pl, pu
     return lows, ups
-
-
-def conc_rows(ints: list, dens: list, ball: Ball) -> list:
-    """(a·c, reach(a)) for the rows a = ints_r / dens_r (integer rows over positive
-    integers): a·c as one integer product; reach through the ball's weights (p = ∞, boxes:
-    Σ w_j·|a_j| as one product), else row by row."""
-    if not ints:
-        return []
-    d = len(ball.c)
-    cn, cd = M(d, 1, list(ball.c)).numer_denom()
-    at = (Z(len(ints), d, [v for r in ints for v in r]) * cn).entries()
-    w = ball.weights()
-    if w is None:
-        reach = [ball.reach([Q(v, q) for v in r]) for r, q in zip(ints, dens)]
-    else:
-        wn, wd = M(d, 1, w).numer_denom()
-        ab = (Z(len(ints), d, [abs(v) for r in ints for v in r]) * wn).entries()
-        reach = [Q(int(v), q * int(wd)) for v, q in zip(ab, dens)]
-    return [(Q(int(a), q * int(cd)), r) for a, q, r in zip(at, dens, reach)]
-
-
-def shorten(AL, AU, bL, bU, ball: Ball, c, seen: dict):
-    """The symbolic rows rounded down to short dyadics (:func:`grid`), each row's change
-    δ ≥ 0 moved into its constant over the ball (a lower row r·x + b ≥ r̂·x + b + δ·c −
-    reach(δ); an upper one ≤ r̂·x + b + δ·c + reach(δ)), constants rounded outward. A row
-    shared by several units (or by the lower and upper side) is rounded once."""
-    bits, d, memo = ball.bits, len(ball.c), {}
-    moved, deltas, dens = [], [], []
-    for r in {id(r): r for r in AL + AU}.values():
-        n, q = r.numer_denom()
-        row, q = [int(v) for v in n.entries()], int(q)
-        m, g = grid(row, q, bits)
-        delta = [v * g - w * q for v, w in zip(row, m)]  # δ = row/q − m/g, over q·g
-        seen.pop(id(r), None)
-        if any(delta):
-            memo[id(r)] = M(Z(1, d, m)) * Q(1, g)
-            moved.append(id(r))
-            deltas.append(delta)
-            dens.append(q * g)
-        else:  # already short: the row itself (shared rows stay shared)
-            memo[id(r)] = r
-    change = dict(zip(moved, conc_rows(deltas, dens, ball)))
-    zero = (Q(0), Q(0))
-    outL, outU, nbL, nbU = [], [], [], []
-    for r, b in zip(AL, bL):
-        dc, rad = change.get(id(r), zero)
-        outL.append(memo[id(r)])
-        nbL.append(dyadic.down(b + dc - rad, bits))
-    for r, b in zip(AU, bU):
-        dc, rad = change.get(id(r), zero)
-        outU.append(memo[id(r)])
-        nbU.append(dyadic.up(b + dc + rad, bits))
-    if AU is AL:
-        outU = outL
-    return outL, outU, nbL, nbU
 
 
 def pulls(L: Layer, k: int, fixed: dict, lo, up, bits=None) -> tuple:
@@ -491,13 +556,22 @@ def tick(ball: Ball) -> None:
 
 def grid(row: list, q: int, bits: int) -> tuple:
     """The row of rationals row/q rounded down to the grid 2^−s on which its largest entry
-    keeps about ``bits`` bits: (integers m, scale g) with m/g ≤ row/q entrywise, g = 2^s
-    (s ≥ 0) or 1 (each m then a multiple of 2^−s)."""
-    top = Q(max(abs(v) for v in row), q)  # (a zero row: top = 0, s = bits + 1: zeros)
+    keeps about ``bits`` bits: (integers m, scale g, h) with m/g ≤ row/q entrywise, g = 2^s
+    (s ≥ 0) or 1 (each m then a multiple of 2^−s), each entry changed by less than h: the
+    grid step 2^−s, or 0 when nothing changed."""
+    top = Q(max(max(row), -min(row)), q)  # (a zero row: top = 0, s = bits + 1: zeros)
     s = bits - int(top.p).bit_length() + int(top.q).bit_length()
+    t = q.bit_length() - 1
+    if s >= 0 and q == 1 << t:  # q = 2^t (dyadic rows): shifts
+        if t <= s:
+            return [v << (s - t) for v in row], 1 << s, Q(0)
+        unit = 1 << (t - s)  # (exact iff every entry is a multiple of it)
+        return [v >> (t - s) for v in row], 1 << s, Q(int(any(v % unit for v in row)), 1 << s)
     if s >= 0:
-        return [(v << s) // q for v in row], 1 << s
-    return [(v // (q << -s)) << -s for v in row], 1
+        parts = [divmod(v << s, q) for v in row]
+        return [a for a, _ in parts], 1 << s, Q(int(any(r for _, r in parts)), 1 << s)
+    parts = [divmod(v, q << -s) for v in row]
+    return [a << -s for a, _ in parts], 1, Q(int(any(r for _, r in parts)) << -s)
 
 
 def back_rows(layers, ball: Ball, terms: list, lam: list, const: list) -> list:
@@ -518,22 +592,22 @@ def back_rows(layers, ball: Ball, terms: list, lam: list, const: list) -> list:
         n = T.nrows() - len(U)
         if ball.bits is not None:
             before = (Y * pm).entries()  # λ·pm (over q)
-        e = [int(v) for v in Y.entries()]
+        e = Y.entries()
         X = []
         for r in range(R):
             row = e[r * n : (r + 1) * n]
             if ball.bits is not None:
-                cst[r] += Q(int(before[r]), qs[r] * pd)
-                row, qs[r] = grid(row, qs[r], ball.bits)
+                cst[r] += Q(before[r], qs[r] * pd)
+                row, qs[r], _ = grid(row, qs[r], ball.bits)
             X += row + [min(row[i], 0) for i in U]
         X = Z(R, n + len(U), X)
         if ball.bits is not None:  # δ·pm = λ·pm − λ̂·pm
-            cst = [v - Q(int(w), q * pd) for v, w, q in zip(cst, (X * pmx).entries(), qs)]
-        cst = [v + Q(int(w), q * tq) for v, w, q in zip(cst, (X * tb).entries(), qs)]
+            cst = [v - Q(w, q * pd) for v, w, q in zip(cst, (X * pmx).entries(), qs)]
+        cst = [v + Q(w, q * tq) for v, w, q in zip(cst, (X * tb).entries(), qs)]
         Y = X * T
         qs = [q * t for q in qs]
     m, e = Y.ncols(), Y.entries()
-    A = [[Q(int(v), q) for v in e[r * m : (r + 1) * m]] for r, q in enumerate(qs)]
+    A = [[Q(v, q) for v in e[r * m : (r + 1) * m]] for r, q in enumerate(qs)]
     return [dot(a, ball.c) + w - ball.reach(a) for a, w in zip(A, cst)]
 
 

@@ -1,5 +1,5 @@
 """Batched back-substitution (rules.back_rows, used by rules.bounds with ``deep``): the same
-numbers as the per-row rule it replaced (kept below as the reference, verbatim), whatever the
+numbers as the per-row rule it replaced (kept below as the reference), whatever the
 batch size, on random small networks (exact and rounded bounds, ReLU and step units, units
 pinned at z = 0, splits); sound (the bounds enclose sampled exact pre-activations); and the
 deadline hook ``rules.Ball.tick``, which the linear engine turns into UNKNOWN."""
@@ -18,7 +18,7 @@ from certify.ball import Ball
 from certify.engines.linear import check_ball, prepare
 from certify.engines.linear.prepare import kernel_ball
 from certify.engines.linear.search import back_substitute
-from certify.kernel import dyadic, rules
+from certify.kernel import rules
 
 from .test_guide import float_born
 
@@ -37,10 +37,14 @@ def grid_down(row, bits):
 
 
 def per_row(layers, ball, fixed, lows, ups, j, sign=1):
-    """The kernel's back-substitution of one row, written plainly: per unit, per coefficient
-    (the batched rule must give the same numbers)."""
+    """The kernel's back-substitution of output row j of the last layer (times ``sign``),
+    written plainly: per unit, per coefficient (the batched rule must give the same numbers)."""
     lam = [sign * w for w in layers[-1].W[j]]
-    const = sign * layers[-1].b[j]
+    return per_row_lam(layers, ball, fixed, lows, ups, lam, sign * layers[-1].b[j])
+
+
+def per_row_lam(layers, ball, fixed, lows, ups, lam, const):
+    """A lower bound of lam·a + const (a the inputs of the last layer), per unit."""
     for k in range(len(layers) - 2, -1, -1):
         if ball.bits is not None:
             short = grid_down(lam, ball.bits)
@@ -71,60 +75,29 @@ def per_row(layers, ball, fixed, lows, ups, j, sign=1):
 
 
 def per_row_bounds(layers, ball, fixed):
-    """rules.bounds as it was before batching (verbatim), with the per-row rule."""
-    d = len(ball.c)
-    c = M(d, 1, list(ball.c))
-    AL = AU = [M(1, d, [Q(int(i == j)) for j in range(d)]) for i in range(d)]
-    bL = bU = [Q(0)] * d
-    alo = aup = None
-    lows, ups = [], []
-    seen: dict = {}
+    """rules.bounds with its batched back-substitution (rules.back_rows) replaced by the
+    per-row rule: the same forward pass, the deep bounds of each unit row by row (the unit
+    bounds the rule needs are those rules.bounds hands to rules.pulls, layer by layer)."""
+    seen = {}
+    pulls, back_rows = rules.pulls, rules.back_rows
 
-    def conc(r):
-        hit = seen.get(id(r))
-        if hit is None or hit[0] is not r:
-            hit = seen[id(r)] = (r, (r * c)[0, 0], ball.reach(r.entries()))
-        return hit[1], hit[2]
+    def recording(L, k, fx, lo, up, bits=None):
+        seen[k] = (lo, up)
+        return pulls(L, k, fx, lo, up, bits)
 
-    for k, L in enumerate(layers):
-        zL = rules.combine(L, AL, AU, d)
-        diff = {j for j, (a, b) in enumerate(zip(AL, AU)) if a is not b}
-        zU = zL if not diff else rules.combine(L, AU, AL, d, zL, diff)
-        zbL, zbU = rules.interval(L, bL, bU), rules.interval(L, bU, bL)
-        lo = [v + cv - rv for v, (cv, rv) in zip(zbL, map(conc, zL))]
-        up = [v + cv + rv for v, (cv, rv) in zip(zbU, map(conc, zU))]
-        if alo is not None:
-            lo = [max(x, v) for x, v in zip(lo, rules.interval(L, alo, aup))]
-            up = [min(x, v) for x, v in zip(up, rules.interval(L, aup, alo))]
-            if ball.deep:
-                for i in [i for i, (l, u) in enumerate(zip(lo, up)) if l < 0 < u]:
-                    lo[i] = max(lo[i], per_row(layers[: k + 1], ball, fixed, lows, ups, i))
-                    up[i] = min(up[i], -per_row(layers[: k + 1], ball, fixed, lows, ups, i, -1))
-        if ball.bits is not None:
-            lo = [dyadic.down(v, ball.bits) for v in lo]
-            up = [dyadic.up(v, ball.bits) for v in up]
-        lows.append(lo)
-        ups.append(up)
-        if k == len(layers) - 1:
-            break
-        sl, su, off, pl, pu = [], [], [], [], []
-        for i, (l, u) in enumerate(zip(lo, up)):
-            ph = fixed.get((k, i))
-            if rules.infeasible(ph, l, u):
-                return None
-            rel = rules.relaxation(L.step[i], ph, l, u, ball.bits)
-            for lst, v in zip((sl, su, off, pl, pu), rel):
-                lst.append(v)
-        AL = [r if t == 1 else r * t for r, t in zip(zL, sl)]
-        AU = [r if t == 1 else r * t for r, t in zip(zU, su)]
-        if all(a is b for a, b in zip(AL, AU)):
-            AU = AL
-        bL = [v * t + (q if h else 0) for v, t, q, h in zip(zbL, sl, pl, L.step)]
-        bU = [v * t + o for v, t, o in zip(zbU, su, off)]
-        if ball.bits is not None:
-            AL, AU, bL, bU = rules.shorten(AL, AU, bL, bU, ball, c, seen)
-        alo, aup = pl, pu
-    return lows, ups
+    def one_by_one(sub, ball, terms, lam, const):
+        lows = [seen[k][0] for k in range(len(sub) - 1)]
+        ups = [seen[k][1] for k in range(len(sub) - 1)]
+        return [
+            per_row_lam(sub, ball, fixed, lows, ups, [rules.exact(v) for v in r], c)
+            for r, c in zip(lam, const)
+        ]
+
+    rules.pulls, rules.back_rows = recording, one_by_one
+    try:
+        return rules.bounds(layers, ball, fixed)
+    finally:
+        rules.pulls, rules.back_rows = pulls, back_rows
 
 
 # ------------------------------------------------------------------ random cases
@@ -240,9 +213,10 @@ def test_the_cases_exercise_every_rule():
                     grid = rules.grid
 
                     def counting(row, q, bits, long_rows=long_rows, grid=grid):
-                        m, g = grid(row, q, bits)
-                        long_rows[0] += any(F(a, g) != F(v, q) for a, v in zip(m, row))
-                        return m, g
+                        got = grid(row, q, bits)
+                        m, g = got[:2]
+                        long_rows[0] += any(F(int(a), g) != F(int(v), q) for a, v in zip(m, row))
+                        return got
 
                     rules.grid = counting  # back-substitution rounds a long row
                     try:

@@ -490,7 +490,7 @@ def _edge_proof(name, net, b, tree, k=-1, i=0, bits=None, deep=False) -> list[It
     def make(delta, valid):
         n2 = _shifted(net, k, i, delta)
         args = (n2, b.center, b.label, b.p, b.radius_power, tree)
-        if bits is None:
+        if bits is None and not deep:
             return Item(f"edge: {name}{'' if valid else ', forged'}", "proof", args, valid)
         return Item(
             f"edge: {name}{'' if valid else ', forged'}", "rounded", (*args, bits, deep), valid
@@ -819,6 +819,86 @@ def _rounded_items() -> list[Item]:
     net = _net([([[third, 0], [0, third]], [5, 5]), ([[top, F(1, 2)], [0, 0]], [third, 0])], 2)
     b = make_ball([0, 0], 2, None, F(1, 4))
     out += _edge_proof("rounded, 16-bit multiplier", net, b, {"leaf": "output"}, bits=16)
+    return out
+
+
+def _dense_net(rng: random.Random, d: int, widths, den: int, scale=1, split=False) -> Network:
+    """Dense layers (every row wide after the first) of weights scale·k/den; with ``split``
+    each layer after the first has two narrow rows that alone read its middle input, so its
+    wide rows read a proper subset J of the inputs, with a gap."""
+    layers, n = [], d
+    for k, m in enumerate([*widths, 2]):
+        rows = []
+        for i in range(m):
+            r = [F(rng.choice([-3, -2, -1, 1, 2, 3]) * scale, den) for _ in range(n)]
+            if split and k and m > 2:  # the narrow rows alone read input n // 2
+                h = n // 2
+                r = [v if abs(j - h) <= 1 else 0 for j, v in enumerate(r)] if i >= m - 2 else r
+                r = r if i >= m - 2 else [0 if j == h else v for j, v in enumerate(r)]
+            rows.append(r)
+        layers.append((rows, [F(rng.randint(-3, 3), 2) for _ in range(m)]))
+        n = m
+    return _net(layers, d)
+
+
+def _forward_items() -> list[Item]:
+    """Output edges on dense networks three hidden layers deep, so every layer's rows are
+    combined from different lower and upper rows: exact and outward-rounded (16 and 24 bits:
+    a rounding of 2^-16 moves the edge), dyadic weights (rows over powers of two) and not,
+    weights large enough that rows round to multiples of a power of two, layers mixing narrow
+    and wide rows, shallow and deep, on ℓ∞, ℓ1 and ℓ2 balls and on the halves of an input cut."""
+    rng = random.Random(5)
+    out, PROVED = [], {"leaf": "output"}
+    cases = [
+        ("exact", _dense_net(rng, 3, [8, 8, 8], 3), (None, 2), (None,)),
+        ("dyadic", _dense_net(rng, 3, [8, 8, 8], 4), (None, 1, 2), (16, 24)),
+        ("thirds", _dense_net(rng, 3, [8, 8, 8], 3), (None, 2), (16,)),
+        ("large", _dense_net(rng, 3, [8, 8, 8], 3, scale=64), (None,), (16,)),
+        ("split", _dense_net(rng, 3, [9, 9, 9], 3, split=True), (None, 1), (None, 16)),
+        # as many inputs as units: the weights' columns are scaled, not the rows
+        ("many inputs", _dense_net(rng, 8, [8, 8, 8], 4), (None,), (None, 16)),
+        ("many inputs, split", _dense_net(rng, 9, [9, 9, 9], 3, split=True), (None,), (16,)),
+    ]
+    for name, net, ps, bitss in cases:
+        for p in ps:
+            c = [F(rng.randint(-4, 4), 8) for _ in range(net.input_dim)]
+            b = make_ball(c, 2, p, F(1, 8))
+            for bits in bitss:
+                for deep in (False, True):
+                    label = f"dense {name} p={p} bits={bits} deep={deep}"
+                    out += _edge_proof(label, net, b, PROVED, bits=bits, deep=deep)
+    net = cases[1][1]
+    b = make_ball([F(1, 8), F(-1, 8), 0], 2, None, F(1, 8))
+    cut = {"cut": [0, "1/5"], "low": PROVED, "high": PROVED}
+    out += _edge_proof("dense dyadic, input cut, bits=16", net, b, cut, bits=16)
+    return out
+
+
+def _lp_items() -> list[Item]:
+    """LP leaves (tests/certify/test_lp.py's cases: argmax and one output, step units, a split
+    on the path, exact and 16-bit bounds): each valid certificate (also with an explicit zero
+    multiplier), a sample of its tampered copies the kernel rejects, and for argmax the edge
+    of each certified row's constant (its class's bias raised to −const − 2^-EDGE_BITS:
+    accepted; to −const: a tie, rejected)."""
+    from .test_lp import CASES, _shifted, _tampered, edges, with_zero
+
+    out = []
+    for t, (net, b, fixed, leaf, bits) in enumerate(CASES):
+
+        def item(name, n2, lf, valid, b=b, fixed=fixed, bits=bits, t=t):
+            args = (n2, b.center, b.label, None, b.radius_power, [lf], bits, True, fixed)
+            return Item(f"lp {t}: {name}", "nodes", args, valid)
+
+        out += [item("valid", net, leaf, True), item("zero multiplier", net, with_zero(leaf), True)]
+        bads = list(_tampered(leaf, len(net.layers[-1].bias) > 1))
+        for name, bad in bads[:4] + bads[4::7][:6] + bads[-5:]:  # (a sample: the battery runs
+            it = item(name, net, bad, False)  # once per mutant)
+            if not _accepted(it):
+                out.append(it)
+        edge = F(1, 2**EDGE_BITS)
+        for r, m, const in edges(net, b, fixed, leaf, bits):
+            out.append(item(f"edge {r}", _shifted(net, -const - edge, m), leaf, True))
+            out.append(item(f"edge {r}, forged", _shifted(net, -const, m), leaf, False))
     return out
 
 
@@ -1241,7 +1321,7 @@ def fixed_battery() -> tuple[Item, ...]:
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
     out += _bits_items() + _edge_items() + _rule_items() + _multiplier_items()
     out += _rounded_items() + _spec_items() + _spec_edge_items() + _spec_linear_items()
-    out += _ball_cut_items()
+    out += _ball_cut_items() + _forward_items() + _lp_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (
@@ -1331,6 +1411,11 @@ def _run(k, item: Item):
         net, center, label, p, rp, tree, bits, deep = (*item.args, False)[:8]
         ball = k.Ball(tuple(k.exact(v) for v in center), label, p, k.exact(rp), bits, deep)
         n = k.check_tree(k.exact_layers(net), ball, tree)
+        return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
+    if item.kind == "nodes":  # a preorder proof under given splits (kernel.check_nodes)
+        net, center, label, p, rp, nodes, bits, deep, fixed = item.args
+        ball = k.Ball(tuple(k.exact(v) for v in center), k.exact(label), p, k.exact(rp), bits, deep)
+        n = k.check_nodes(k.exact_layers(net), ball, copy.deepcopy(nodes), dict(fixed))
         return (frozenset({"PROVED"}) if n >= 1 else frozenset()), n
     if item.kind == "empty":
         cert, r2, *rest = item.args  # (cert, r2[, p[, centre]]): p = 2 at 0 unless given
@@ -1564,7 +1649,12 @@ SOUND_ORDER = {
     "root_up": lambda r1, r2: r2 >= r1,  # an upper bound of a root
     "reach": lambda r1, r2: r2 >= r1,  # an upper bound of sup a·(x − c) over the ball
     "output_uppers": lambda r1, r2: all(b >= a for a, b in zip(r1, r2)),  # output upper bounds
-    "conc": lambda r1, r2: r1[0] == r2[0] and r2[1] >= r1[1],  # (in bounds) centre, reach
+    # Frame.conc: per row (a·c, reach): the same centre values, reaches never smaller
+    "conc": lambda r1, r2: all(a[0] == b[0] and b[1] >= a[1] for a, b in zip(r1, r2)),
+    # Σ min(lo, 0), Σ max(hi, 0) of an enclosing box: a larger box is still enclosing
+    "enclosure": lambda r1, r2: r2[0] <= r1[0] and r2[1] >= r1[1],
+    # a row on its grid (m, g) and h ≥ its change: the same row with a larger h is sound
+    "grid": lambda r1, r2: r1[:2] == r2[:2] and r2[2] >= r1[2],
     "bounds": _looser_bounds,  # lower bounds ≤, upper bounds ≥, emptiness only if sure
 }
 

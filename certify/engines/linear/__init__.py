@@ -36,14 +36,16 @@ at full patterns, one exact solver check and emptiness certificate per margin.
 
 ℓ∞ balls of at most 16 inputs are searched by input cuts first (box_ball.py: the VNN-LIB
 region search of spec.py on the ball's closed box, with neuron splits and LP leaves where few
-units are unstable); a ball tangent to its property (a failure on the box's boundary only)
-comes back to the neuron-split search below, whose leaves keep the open ball's strict facets.
+units are unstable); before that search, on float-born networks, one LP leaf on the whole
+ball (lp.py: the LP relaxation with the kernel's bounds, HiGHS's duals as exact multipliers);
+a ball tangent to its property (a failure on the box's boundary only) comes back to the
+neuron-split search below, whose leaves keep the open ball's strict facets.
 
 Layout: prepare.py (per-network data: the kernel's layers, float copies), search.py (branch
 and bound), equal.py / argmax.py (the two properties: closing test and leaf decision),
-leaves.py (affine pieces, emptiness certificates, z3 over a leaf's region), attack.py
-(counterexample search). The z3 ball encoding is shared with the z3 engine
-(certify/engines/z3_ball.py).
+leaves.py (affine pieces, emptiness certificates, z3 over a leaf's region), lp.py (LP
+relaxation leaves), attack.py (counterexample search). The z3 ball encoding is shared with
+the z3 engine (certify/engines/z3_ball.py).
 """
 
 from __future__ import annotations
