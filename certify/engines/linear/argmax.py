@@ -90,6 +90,7 @@ def check_argmax(
         return res
 
     def decide(b, fixed, ctx, time_left):
+        deadline = None if time_left is None else time.monotonic() + time_left
         pattern = leaf_pattern(mprep, b, fixed)
         forms = piece(mprep, pattern)
         P, q = forms[-1]
@@ -106,7 +107,7 @@ def check_argmax(
             if lo > 0:
                 sides.append("bound")
                 continue
-            st = side_status(net, ball, constraints, ctx, time_left, a, c, lambda e, q: e <= 0)
+            st = side_status(net, ball, constraints, ctx, deadline, a, c, lambda e, q: e <= 0)
             if st != "unsat":
                 return st
             cert = emptiness_certificate([*rows, ([-v for v in a], -c, False, ("out",))], ball)

@@ -4,6 +4,7 @@ or decided by z3 over the region (ball ∩ split half-spaces)."""
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 from flint import fmpq_mat
@@ -62,6 +63,7 @@ def decide_leaf(net, ball, prep, b, fixed, ctx, time_left):
     Each side is first closed by an emptiness certificate (cheap, and needed anyway); only a
     side without one is decided by z3 over the region (a model is a counterexample candidate,
     re-checked exactly; unsat closes the side without a certificate)."""
+    deadline = None if time_left is None else time.monotonic() + time_left
     pattern = leaf_pattern(prep, b, fixed)
     forms = piece(prep, pattern)
     a = [_F(e) for e in forms[-1][0][0]]
@@ -82,7 +84,7 @@ def decide_leaf(net, ball, prep, b, fixed, ctx, time_left):
         def goal(e, q, sense=sense):
             return e > q(y) if sense > 0 else e < q(y)
 
-        st = side_status(net, ball, constraints, ctx, time_left, a, beta, goal)
+        st = side_status(net, ball, constraints, ctx, deadline, a, beta, goal)
         if isinstance(st, BallResult):
             return st
         saw_unknown |= st == "unknown"
@@ -129,9 +131,10 @@ def _model_candidates(model, xs):
         yield tuple(pt)
 
 
-def side_status(net, ball, constraints, ctx, time_left, a, beta, goal):
+def side_status(net, ball, constraints, ctx, deadline, a, beta, goal):
     """Does the region (ball ∩ splits) hold a point with goal(a·x + β, q)? "unsat", a REFUTED
-    result (a model re-checked exactly on the network) or "unknown"."""
+    result (a model re-checked exactly on the network) or "unknown" (also once the absolute
+    time.monotonic() ``deadline`` has passed: a leaf's several sides share one budget)."""
     import z3
 
     # ℓ2 and higher p: a linear relaxation (the box around the ball) first — unsat there
@@ -140,8 +143,11 @@ def side_status(net, ball, constraints, ctx, time_left, a, beta, goal):
     status = "unsat"
     for box_only in modes:
         s, xs, q = _region(ball, constraints, ctx.get(), box_only)
-        if time_left is not None:
-            s.set("timeout", int(time_left * 1000))
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "unknown"
+            s.set("timeout", max(1, int(left * 1000)))
         e = z3.Sum([q(v) * x for v, x in zip(a, xs) if v != 0] + [q(beta)])
         s.add(goal(e, q))
         r = s.check()
