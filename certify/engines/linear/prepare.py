@@ -63,9 +63,9 @@ def precision(layers: list[rules.Layer]) -> int | None:
     denominator ≥ 2^16, as ONNX imports of trained networks are — whose exact bounds
     grow by thousands of bits per layer; exact otherwise (robustmem's constructions, whose
     proofs rest on exact cancellations such as a − (a − 1) = 1)."""
-    ws = [w for L in layers for r in L.W for w in r if w]
-    floaty = sum(1 for w in ws if int(w.q) >= 1 << 16 and int(w.q) & (int(w.q) - 1) == 0)
-    return ROUNDED_BITS if ws and 2 * floaty >= len(ws) else None
+    qs = [int(w.q) for L in layers for r in L.W for w in r if w]
+    floaty = sum(1 for q in qs if q >= 1 << 16 and q & (q - 1) == 0)
+    return ROUNDED_BITS if qs and 2 * floaty >= len(qs) else None
 
 
 def margin_prep(prep: _Prepared, net: Network, label: int) -> _Prepared:
