@@ -95,17 +95,17 @@ def lp_cases(seed: int = 0, want: int = 6, bits=None, step=False, classes=2, spl
     return out
 
 
-def _check(net, ball, fixed, leaf, bits) -> int:
-    layers = kernel.exact_layers(net)
-    kb = kernel.Ball(
-        tuple(kernel.exact(v) for v in ball.center),
-        kernel.exact(ball.label),
-        None,
-        kernel.exact(ball.radius_power),
-        bits,
-        True,
+def _kernel_ball(ball, bits) -> kernel.Ball:
+    """The kernel's ℓ∞ ball for ``ball``, with back-substituted bounds (as the engine's)."""
+    c = tuple(kernel.exact(v) for v in ball.center)
+    return kernel.Ball(
+        c, kernel.exact(ball.label), None, kernel.exact(ball.radius_power), bits, True
     )
-    return kernel.check_nodes(layers, kb, [leaf], dict(fixed))
+
+
+def _check(net, ball, fixed, leaf, bits) -> int:
+    kb = _kernel_ball(ball, bits)
+    return kernel.check_nodes(kernel.exact_layers(net), kb, [leaf], dict(fixed))
 
 
 CASES = (
@@ -206,14 +206,7 @@ def _constant(net, ball, fixed, cert, j, bits):
     """The exact constant of certificate ``cert`` for failure row j (its gradient is 0)."""
     layers = kernel.exact_layers(net)
     goal, strict = rules.goal_layers(layers, kernel.exact(ball.label))
-    kb = kernel.Ball(
-        tuple(kernel.exact(v) for v in ball.center),
-        kernel.exact(ball.label),
-        None,
-        kernel.exact(ball.radius_power),
-        bits,
-        True,
-    )
+    kb = _kernel_ball(ball, bits)
     lows, ups = rules.bounds(goal, kb, fixed)
     rows = lp_rows(goal, kb, fixed, lows, ups, cert["units"])
     rows += [({}, c, lam) for _, c, lam in box_rows(kb.box(), cert["box"])]

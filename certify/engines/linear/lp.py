@@ -68,6 +68,8 @@ def lp_leaf(goal, strict: bool, region, fixed: dict, lows, ups, safe_rows) -> di
         if j in safe_rows:
             certs.append("bound")
             continue
+        if region.tick is not None:  # the ball's deadline, between LPs (it may raise)
+            region.tick()
         h, h0 = pre_activation(goal, len(goal) - 1, j)
         c = np.zeros(len(keys))
         for v, w in h.items():
