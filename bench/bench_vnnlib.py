@@ -10,7 +10,8 @@ reads ``../shared/benchmarks`` (skips cleanly when it or maraboupy is absent):
 
 robustmem: ``certify.spec_run.run_properties`` (the linear engine, every verdict re-checked by
 the trusted kernel, which parses the property itself) in a forked child under RLIMIT_AS =
-4 GiB, CPU seconds and peak RSS of the child. Marabou 2.0: ``bench_peers.MarabouWorker``
+4 GiB, CPU seconds and peak RSS of the child (from reading the .onnx file on; the libraries,
+onnx among them, are imported once in the parent, as Marabou's are). Marabou 2.0: ``bench_peers.MarabouWorker``
 (``Marabou.read_onnx`` + its own VNN-LIB reader), CPU seconds of the solve; its "sat" points
 are re-checked exactly against the property by the kernel's exact evaluation (floats on the
 box's faces may fail by rounding: such a point is "unconfirmed"). Ratio: Marabou CPU /
@@ -164,6 +165,12 @@ def main(argv=None) -> int:
     cmd = "python bench/bench_vnnlib.py " + " ".join(sys.argv[1:] if argv is None else argv)
     rows = []
     worker = MarabouWorker() if use_marabou else None
+    # the libraries are imported once, here, and inherited by every child (as Marabou's
+    # worker imports maraboupy once, outside its timed solves): `import onnx` alone is ~1 s
+    import certify.spec_run  # noqa: F401
+    from certify.onnx_io import _onnx
+
+    _onnx()
     t0 = time.perf_counter()
     try:
         for net, prop in instances(a.data, a.acas, a.mnist, a.images):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 
 from flint import fmpz
@@ -26,6 +27,8 @@ _SHORT = 4000  # strings shorter than this are read by int() (Python's digit lim
 _INT = re.compile(r"[+-]?[0-9]+")
 _FRAC = re.compile(r"([+-]?[0-9]+)/([0-9]+)")
 _CANON = re.compile(r"-?[1-9][0-9]*/[1-9][0-9]*")  # "p/q" as text_of writes it (if in lowest terms)
+_P = rf"-?[1-9][0-9]{{0,{_SHORT - 2}}}/[1-9][0-9]{{0,{_SHORT - 2}}}"
+_ENTRY = re.compile(_P)  # a short "p/q" (text_of's form, perhaps not in lowest terms)
 _DEC = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
 
 
@@ -106,15 +109,38 @@ def load_json(text):
         raise Rejected(f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
 
 
-def _rows(v, n_cols: int, where: str) -> list:
+def _rows(v, n_cols: int, where: str) -> tuple[list, list]:
+    """The rows of a weight matrix, exact, and their canonical text (:func:`_canonical`)."""
     if not isinstance(v, list) or not v:
         raise Rejected(f"{where} must be a non-empty list of rows")
-    out = []
+    out, canon = [], []
     for r in v:
         if not isinstance(r, list) or len(r) != n_cols:
             raise Rejected(f"{where} must have rows of {n_cols} numbers")
-        out.append([number(w) for w in r])
-    return out
+        got = _fraction_row(r)
+        if got is None:
+            vals = [number(w) for w in r]
+            got = vals, [_canonical(t, w) for t, w in zip(r, vals)]
+        out.append(got[0])
+        canon.append(got[1])
+    return out, canon
+
+
+def _fraction_row(r: list):
+    """A row whose every entry is a string "p/q" (optional "-", no leading zeros, each part
+    shorter than _SHORT digits): (its numbers, their canonical texts: the entries themselves
+    when each is in lowest terms with q > 1, else text_of of each); None for any other row
+    (read entry by entry). The entries are checked one by one, then read in one split."""
+    try:
+        if not all(map(_ENTRY.fullmatch, r)):
+            return None
+    except TypeError:  # a non-string entry
+        return None
+    parts = list(map(int, "/".join(r).split("/")))
+    nums, dens = parts[0::2], parts[1::2]
+    vals = list(map(Q, nums, dens))
+    own = min(dens) > 1 and max(map(math.gcd, nums, dens)) == 1  # ("5/1" is written 5)
+    return vals, (r if own else [text_of(v) for v in vals])
 
 
 def _canonical(raw, q: Q):
@@ -154,7 +180,7 @@ def parse_network(text) -> tuple[list, str]:
         keys = {"weight", "bias"} | (set() if last else {"activation"})
         if not isinstance(lay, dict) or not {"weight", "bias"} <= set(lay) <= keys:
             raise Rejected(f"layer {k + 1} must have keys weight, bias (and activation)")
-        W = _rows(lay["weight"], width, f"layer {k + 1} weight")
+        W, canon_W = _rows(lay["weight"], width, f"layer {k + 1} weight")
         b0 = lay["bias"]
         if not isinstance(b0, list) or len(b0) != len(W):
             raise Rejected(f"layer {k + 1} bias must have {len(W)} numbers")
@@ -165,12 +191,7 @@ def parse_network(text) -> tuple[list, str]:
             raise Rejected(f"layer {k + 1} activation: one of relu/step, or one per unit")
         if any(a not in ("relu", "step") for a in acts):
             raise Rejected(f"layer {k + 1} activation: only relu and step units")
-        c = {
-            "weight": [
-                [_canonical(t, w) for t, w in zip(raw_r, r)] for raw_r, r in zip(lay["weight"], W)
-            ],
-            "bias": [_canonical(t, v) for t, v in zip(b0, b)],
-        }
+        c = {"weight": canon_W, "bias": [_canonical(t, v) for t, v in zip(b0, b)]}
         if "step" in acts:
             c["activation"] = "step" if all(a == "step" for a in acts) else acts
         canon.append(c)

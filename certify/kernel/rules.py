@@ -176,6 +176,7 @@ class Layer:
         self.Zm, den = self.M.numer_denom()  # W = Z/D: integer rows over one denominator
         flat = [int(v) for v in self.Zm.entries()]
         self.Z, self.D = [flat[i * m : (i + 1) * m] for i in range(n)], int(den)
+        self.flat = flat  # Z's entries, row after row
         self.bm = M(n, 1, b)
         self.nzZ = [[(j, v) for j, v in enumerate(r) if v] for r in self.Z]  # nonzeros per row
         # rows with many nonzeros: one product per layer over the inputs J they read
@@ -208,8 +209,9 @@ class Rows:
     """Symbolic rows over the d inputs: row i is N_i / q_i (N an integer matrix, q_i > 0;
     ``e``: N's entries, row after row)."""
 
-    def __init__(self, N, q):
-        self.N, self.q, self.e = N, list(q), N.entries()
+    def __init__(self, N, q, e=None):
+        self.N, self.q = N, list(q)
+        self.e = N.entries() if e is None else e  # (``e``: N's entries, when the caller has them)
 
 
 def evaluate(layers, x, *, trace: bool = False) -> list:
@@ -437,7 +439,7 @@ def shorten(R: Rows, bits: int, frame: Frame) -> tuple:
         dens.append(g)
         lowfix.append(h * frame.neg)
         upfix.append(h * frame.pos)
-    return Rows(Z(n, d, flat), dens), lowfix, upfix
+    return Rows(Z(n, d, flat), dens, flat), lowfix, upfix
 
 
 def bounds(layers, ball: Ball, fixed: dict):
@@ -457,7 +459,7 @@ def bounds(layers, ball: Ball, fixed: dict):
     for k, L in enumerate(layers):
         tick(ball)
         if k == 0:  # z = W·x + b: the rows of W, exact
-            zL = zU = Rows(L.Zm, [L.D] * len(L.W))
+            zL = zU = Rows(L.Zm, [L.D] * len(L.W), L.flat)
             zbL = zbU = list(L.b)
         else:
             same = pL is pU and sl == su
@@ -558,13 +560,14 @@ def grid(row: list, q: int, bits: int) -> tuple:
     """The row of rationals row/q rounded down to the grid 2^−s on which its largest entry
     keeps about ``bits`` bits: (integers m, scale g, h) with m/g ≤ row/q entrywise, g = 2^s
     (s ≥ 0) or 1 (each m then a multiple of 2^−s), each entry changed by less than h: the
-    grid step 2^−s, or 0 when nothing changed."""
+    grid step 2^−s, or 0 when nothing changed. A dyadic row already on a grid 2^−t ≥ 2^−s
+    (t ≤ s) is returned as it is: (row, q, 0)."""
     top = Q(max(max(row), -min(row)), q)  # (a zero row: top = 0, s = bits + 1: zeros)
     s = bits - int(top.p).bit_length() + int(top.q).bit_length()
     t = q.bit_length() - 1
     if s >= 0 and q == 1 << t:  # q = 2^t (dyadic rows): shifts
-        if t <= s:
-            return [v << (s - t) for v in row], 1 << s, Q(0)
+        if t <= s:  # already on a grid at least as coarse: the row itself (no longer numbers)
+            return row, q, Q(0)
         unit = 1 << (t - s)  # (exact iff every entry is a multiple of it)
         return [v >> (t - s) for v in row], 1 << s, Q(int(any(v % unit for v in row)), 1 << s)
     if s >= 0:

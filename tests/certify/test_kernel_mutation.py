@@ -841,6 +841,42 @@ def _dense_net(rng: random.Random, d: int, widths, den: int, scale=1, split=Fals
     return _net(layers, d)
 
 
+def _row_form_items() -> list[Item]:
+    """Networks whose weight rows are all strings in one written form — canonical "p/q",
+    not in lowest terms, with "+", with leading zeros, "n/1", "-0/q", mixed with integers —
+    in bundles hashed by the installed kernel: the row reader must read the same numbers
+    (a REFUTED entry at a point where f ≠ the label, and a forged one at the centre, where
+    f = the label) and hash the same canonical text (else the valid entry is refused)."""
+    forms = {
+        "canonical": [["1/2", "1/2"], ["3/4", "1/4"]],
+        "unreduced": [["2/4", "2/4"], ["6/8", "2/8"]],
+        "plus": [["+1/2", "+1/2"], ["+3/4", "+1/4"]],
+        "leading zero": [["01/2", "1/2"], ["3/4", "01/4"]],
+        "n/1": [["5/1", "-4/1"], ["3/4", "1/4"]],
+        "integers": [["1/2", "1/2"], [1, 0]],
+        "-0/q": [["1/2", "1/2"], ["-0/3", "1/1"]],
+    }
+    out = []
+    for name, rows in forms.items():
+        W = [[F(w) if isinstance(w, int) else F(w.replace("+", "")) for w in r] for r in rows]
+
+        def f(x, W=W):
+            return sum(max(F(0), sum(w * t for w, t in zip(r, x))) for r in W)
+
+        assert f((1, 1)) == 2 and f((F(3, 2), 1)) != 2
+        lay = [
+            {"weight": rows, "bias": ["0/5", 0], "activation": "relu"},
+            {"weight": [["1/1", 1]], "bias": [0]},
+        ]
+        nt, dt = _net_text(lay, 2), "1,1,2\n"
+        for x, valid in ((["3/2", "1"], True), (["1", "1"], False)):
+            bundle = _hash_bundle(
+                nt, dt, None, [{"index": 0, "verdict": "REFUTED", "counterexample": x}]
+            )
+            out.append(_text_item(f"row form {name} x={x}", nt, dt, bundle, None, valid, mu=1))
+    return out
+
+
 def _forward_items() -> list[Item]:
     """Output edges on dense networks three hidden layers deep, so every layer's rows are
     combined from different lower and upper rows: exact and outward-rounded (16 and 24 bits:
@@ -1321,7 +1357,7 @@ def fixed_battery() -> tuple[Item, ...]:
     out += _empty_items() + _bundle_items() + _classifier_items() + _step_items() + _wide_items()
     out += _bits_items() + _edge_items() + _rule_items() + _multiplier_items()
     out += _rounded_items() + _spec_items() + _spec_edge_items() + _spec_linear_items()
-    out += _ball_cut_items() + _forward_items() + _lp_items()
+    out += _ball_cut_items() + _forward_items() + _lp_items() + _row_form_items()
     # malformed proofs
     b = make_ball((0, 0), 2, None, F(1, 2))
     for name, tree in (

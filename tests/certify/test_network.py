@@ -449,3 +449,31 @@ def test_from_json_accepts_hidden_activation(act: str) -> None:
     net = Network.from_json(obj)
     assert net.activations == (act,)
     assert (net == Network.from_json(_good())) is (act == "relu")
+
+
+def test_json_text_of_matrices_is_text_of_each_number() -> None:
+    """Network._texts (one numer_denom per matrix) writes each entry as text_of does:
+    reduced "p/q", integers as JSON integers (long ones as digit strings), zeros as 0."""
+    import random
+
+    from flint import fmpq, fmpq_mat
+
+    from certify.kernel.parse import text_of
+    from certify.network import _texts
+
+    rng = random.Random(7)
+    for _ in range(300):
+        n, m = rng.randint(1, 5), rng.randint(1, 5)
+        vals = [
+            fmpq(
+                rng.randint(-(10 ** rng.randint(1, 40)), 10**30),
+                rng.choice([1, 3, 2**64, 10**40 + 1]),
+            )
+            if rng.random() < 0.8
+            else fmpq(
+                rng.choice([0, 1, -7, 2**13000, -(2**11990), 3**20000]), rng.choice([1, 7**9000])
+            )
+            for _ in range(n * m)
+        ]
+        got = _texts(fmpq_mat(n, m, vals))
+        assert got == [[text_of(v) for v in vals[i * m : (i + 1) * m]] for i in range(n)]
