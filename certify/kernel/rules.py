@@ -560,14 +560,13 @@ def grid(row: list, q: int, bits: int) -> tuple:
     """The row of rationals row/q rounded down to the grid 2^−s on which its largest entry
     keeps about ``bits`` bits: (integers m, scale g, h) with m/g ≤ row/q entrywise, g = 2^s
     (s ≥ 0) or 1 (each m then a multiple of 2^−s), each entry changed by less than h: the
-    grid step 2^−s, or 0 when nothing changed. A dyadic row already on a grid 2^−t ≥ 2^−s
-    (t ≤ s) is returned as it is: (row, q, 0)."""
+    grid step 2^−s, or 0 when nothing changed."""
     top = Q(max(max(row), -min(row)), q)  # (a zero row: top = 0, s = bits + 1: zeros)
     s = bits - int(top.p).bit_length() + int(top.q).bit_length()
     t = q.bit_length() - 1
     if s >= 0 and q == 1 << t:  # q = 2^t (dyadic rows): shifts
-        if t <= s:  # already on a grid at least as coarse: the row itself (no longer numbers)
-            return row, q, Q(0)
+        if t <= s:
+            return [v << (s - t) for v in row], 1 << s, Q(0)
         unit = 1 << (t - s)  # (exact iff every entry is a multiple of it)
         return [v >> (t - s) for v in row], 1 << s, Q(int(any(v % unit for v in row)), 1 << s)
     if s >= 0:
