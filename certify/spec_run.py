@@ -99,22 +99,22 @@ def read_properties(paths) -> list[tuple[str, str]]:
     return out
 
 
-def run_properties(
-    net: Network,
-    props: list[tuple[str, str]],
-    *,
-    timeout: float | None = None,
-    max_nodes: int = 100_000,
-    seed: int = 0,
-    progress=None,
-) -> SpecReport:
-    """Decide each (name, text) property; every verdict judged by the kernel (SpecJudge on
-    the network's canonical text). ``progress(i, result)`` is called after each property."""
-    net_text = net.to_json_text()
-    judge = kernel.SpecJudge(net_text, [t for _, t in props])
-    prep = prepare(net, judge.layers)  # the layers the kernel parsed from the text
-    results = []
-    for i, ((name, _), (spec, _, _)) in enumerate(zip(props, judge.specs)):
+class PropertyRunner:
+    """A network and its properties read once — the network's canonical text, the kernel's
+    parse and hash of it and of every property (SpecJudge), the engine's prepared layers —
+    then :meth:`decide` per property: the engine, then the kernel as judge."""
+
+    def __init__(self, net: Network, props: list[tuple[str, str]]) -> None:
+        self.net, self.props = net, props
+        self.judge = kernel.SpecJudge(net.to_json_text(), [t for _, t in props])
+        self.prep = prepare(net, self.judge.layers)  # the layers the kernel parsed from the text
+
+    def decide(
+        self, i: int, *, timeout: float | None = None, max_nodes: int = 100_000, seed: int = 0
+    ) -> PropertyResult:
+        """Property i: the engine's claim, judged by the kernel (UNKNOWN if it refuses it)."""
+        net, prep, judge = self.net, self.prep, self.judge
+        name, spec = self.props[i][0], judge.specs[i][0]
         t0 = time.monotonic()
         tick = budget_tick(t0, timeout)  # the kernel's check counts against the same budget
         res = check_spec(net, spec, timeout=timeout, max_nodes=max_nodes, prep=prep, seed=seed)
@@ -134,10 +134,27 @@ def run_properties(
         status, reason = res.status, res.reason
         if status in ("PROVED", "REFUTED") and st != status:  # never print what it rejects
             status, reason = "UNKNOWN", f"the kernel rejected the engine's {res.status}: {why}"
-        out = PropertyResult(
+        return PropertyResult(
             name, spec.sha256, status, reason, why, time.monotonic() - t0, nodes, res.entry
         )
+
+
+def run_properties(
+    net: Network,
+    props: list[tuple[str, str]],
+    *,
+    timeout: float | None = None,
+    max_nodes: int = 100_000,
+    seed: int = 0,
+    progress=None,
+) -> SpecReport:
+    """Decide each (name, text) property; every verdict judged by the kernel (SpecJudge on
+    the network's canonical text). ``progress(i, result)`` is called after each property."""
+    run = PropertyRunner(net, props)
+    results = []
+    for i in range(len(props)):
+        out = run.decide(i, timeout=timeout, max_nodes=max_nodes, seed=seed)
         results.append(out)
         if progress is not None:
             progress(i, out)
-    return SpecReport(judge.network_sha256, results)
+    return SpecReport(run.judge.network_sha256, results)
