@@ -184,3 +184,53 @@ def test_certify_searches_again_when_the_kernel_rejects_a_guided_tree(monkeypatc
         if a.status != "UNKNOWN" and b.status != "UNKNOWN":
             assert a.status == b.status
     assert any("without the float guide" in r.reason for r in misled.results)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vertex_minimises_the_worst_margins_linear_bound(seed):
+    """guide.vertex() after propose: the ℓ∞ corner (ℓ1 vertex) where the worst margin's
+    back-substituted linear lower bound λ·x + κ is least (no other vertex is lower), and
+    fails_at agrees with the exact evaluation of the network there."""
+    n = 0
+    for net, ball in cases(10, 300 + seed):
+        if ball.p == 2:
+            continue
+        prep = margin_prep(prepare(net), net, ball.label)
+        g = FloatGuide(prep, ball)
+        if not isinstance(g.propose({}), tuple):
+            continue
+        x = g.vertex()
+        lam = g.lams[-1][int(np.argmin(g.low))]
+        rng = np.random.default_rng(seed)
+        for _ in range(20):  # random vertices of the ball are never lower
+            if ball.p is None:
+                v = g.c + g.mu * rng.choice([-1.0, 1.0], size=len(g.c))
+            else:
+                v = g.c.copy()
+                v[rng.integers(len(v))] += g.mu * rng.choice([-1.0, 1.0])
+            assert lam @ x <= lam @ v + 1e-12
+        exact = label_at(net, [F(float(t)) for t in x])
+        if exact is not None:
+            assert g.fails_at(x) == (exact != ball.label)
+        n += 1
+    assert n
+
+
+def test_a_counterexample_at_a_split_nodes_vertex_is_found(monkeypatch):
+    """With the attack switched off, balls that fail are still REFUTED (exactly checked) by
+    the branch and bound's vertex probes, and never a ball another engine proves."""
+    from certify.engines.linear import argmax
+
+    monkeypatch.setattr(argmax, "attack_margins", lambda *a, **k: None)
+    found = 0
+    for net, ball in cases(40, 77):
+        if ball.p == 2:
+            continue
+        res = check_one(net, ball, "linear", 5)
+        if res.status == "REFUTED":
+            x = res.counterexample
+            assert label_at(net, x) != ball.label
+            found += "vertex" in res.reason and res.stats.get("nodes", 0) >= 1
+        if res.status == "PROVED":
+            assert check_one(net, ball, "z3", 20).status != "REFUTED"
+    assert found

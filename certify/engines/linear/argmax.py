@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from certify.ball import Ball, BallResult, refuted
-from certify.engines.linear.attack import attack_margins
+from certify.engines.linear.attack import _vertex_refutation, attack_margins
 from certify.engines.linear.guide import FloatGuide
 from certify.engines.linear.leaves import (
     leaf_pattern,
@@ -115,4 +117,17 @@ def check_argmax(
             missing += cert is None
         return "solver", {"leaf": "linear", "pattern": bits, "margins": sides}, missing
 
-    return branch_and_bound(ball, mprep, kb, timeout, max_nodes, t0, closes, decide, root, guide)
+    seen: set = set()
+
+    def probe(x):
+        """x (a vertex of the ball) as a counterexample, once per vertex: floats filter, the
+        exact points c + (1 − 2^-k)·μ·u decide."""
+        key = np.sign(x - guide.c).tobytes()
+        if key in seen or not guide.fails_at(x):
+            return None
+        seen.add(key)
+        return _vertex_refutation(net, ball, x)
+
+    return branch_and_bound(
+        ball, mprep, kb, timeout, max_nodes, t0, closes, decide, root, guide, probe
+    )

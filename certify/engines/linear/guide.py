@@ -132,7 +132,9 @@ class FloatGuide:
         self.lams = {}  # per layer: the margins' coefficients on its units (for branching)
         back, size = self._back(self.W[-1], self.b[-1], len(self.W) - 1, rel, self.lams)
         fwd = lows[-1]
-        return np.maximum(fwd, back), np.maximum(size, 1 + np.abs(fwd))
+        lo, size = np.maximum(fwd, back), np.maximum(size, 1 + np.abs(fwd))
+        self.low = lo  # (for :meth:`vertex`)
+        return lo, size
 
     def _back(self, rows, bias, k, rel, lams=None) -> tuple[np.ndarray, np.ndarray]:
         """Lower bounds of rows·a_{k−1} + bias (pre-activations of layer k) over the ball by
@@ -152,8 +154,34 @@ class FloatGuide:
             const = const + coef @ self.b[k]
             size = size + np.abs(coef) @ np.abs(self.b[k])
             lam = coef @ self.W[k]
+        if lams is not None:
+            lams[-1] = lam  # the coefficients on x
         cl, rl = lam @ self.c, self.reach(lam)
         return const + cl - rl, size + np.abs(const) + np.abs(cl) + rl
+
+    def vertex(self) -> np.ndarray | None:
+        """After :meth:`propose`: the point of the ball (ℓ∞, ℓ1) where the worst margin's
+        back-substituted linear lower bound is least — a vertex, where a counterexample
+        often is (BaB's check of the bound's minimiser); None for other p or no margins."""
+        lam = getattr(self, "lams", {}).get(-1)
+        if lam is None or not len(lam) or self.p not in (None, 1):
+            return None
+        a = lam[int(np.argmin(self.low))]
+        if self.p is None:
+            return self.c - self.mu * np.sign(a)
+        j = int(np.argmax(np.abs(a)))
+        x = self.c.copy()
+        x[j] -= self.mu * np.sign(a[j])
+        return x
+
+    def fails_at(self, x: np.ndarray) -> bool:
+        """Some margin is ≤ 0 at x, in floats (a filter before an exact check)."""
+        v = x
+        for k, (W, b) in enumerate(zip(self.W, self.b)):
+            v = W @ v + b
+            if k < len(self.W) - 1:
+                v = np.where(self.step[k], (v >= 0).astype(float), np.maximum(v, 0.0))
+        return bool(np.min(v) <= 1e-9 * (1 + np.max(np.abs(v))))
 
     def propose(self, fixed: dict):
         """ "output", "empty", a unit (k, i) to split, or None (see the module docstring)."""

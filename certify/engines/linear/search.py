@@ -52,7 +52,7 @@ def proved_at_root(ball: Ball, reason: str, t0: float) -> BallResult:
 
 
 def branch_and_bound(
-    ball, prep, kb, timeout, max_nodes, t0, closes, decide, root=None, guide=None
+    ball, prep, kb, timeout, max_nodes, t0, closes, decide, root=None, guide=None, probe=None
 ) -> BallResult:
     """Split unstable neurons until every node closes: ``closes(bounds, fixed)`` (the bounds
     prove the property) or, with every neuron stable or split, ``decide(bounds, fixed, ctx,
@@ -61,7 +61,8 @@ def branch_and_bound(
     already computed and known not to close. ``guide`` (a :class:`guide.FloatGuide`, or None)
     proposes each node's leaf or split from float bounds; where it is unsure the node's exact
     bounds decide. Guided leaves are claims the kernel re-checks (stats["guided"] counts
-    them)."""
+    them). ``probe(x)``: at each node the guide splits, its bound's minimiser x
+    (guide.vertex) is tried as a counterexample (an exactly checked REFUTED result, or None)."""
     budget = _Budget(None if timeout is None else t0 + timeout, max_nodes)
     tree: dict[str, Any] = {}
     stack: list[tuple[dict[tuple[int, int], bool], dict[str, Any]]] = [({}, tree)]
@@ -84,6 +85,12 @@ def branch_and_bound(
         if g is not None:
             budget.guided += 1
             if isinstance(g, tuple):
+                x = guide.vertex() if probe is not None else None
+                got = probe(x) if x is not None else None
+                if got is not None:
+                    got.seconds = time.monotonic() - t0
+                    got.stats.update(_stats(budget))
+                    return got
                 node.update(split=list(g), active={}, inactive={})
                 stack.append(({**fixed, g: False}, node["inactive"]))
                 stack.append(({**fixed, g: True}, node["active"]))
