@@ -10,8 +10,9 @@ evaluation code or from the kernel. The builders and the certifier are called th
 public APIs behind ``robustmem construct`` (``constructions.build.construct``) and
 ``robustmem certify`` (``certify.run.certify`` with the CLI's kernel texts).
 
-The seed: ``ROBUSTMEM_HELDOUT_SEED`` if set, else one drawn from ``os.urandom`` and printed,
-so a failure can be rerun exactly (``ROBUSTMEM_HELDOUT_SEED=<seed> pytest ...``).
+The seed: ``ROBUSTMEM_HELDOUT_SEED`` (an integer, or ``random`` for one drawn from
+``os.urandom``: data nobody has seen), else DEFAULT_SEED (so CI is reproducible); it is
+printed, so a failure can be rerun exactly (``ROBUSTMEM_HELDOUT_SEED=<seed> pytest ...``).
 """
 
 from __future__ import annotations
@@ -38,12 +39,18 @@ KNOWN_THRESHOLD = (
 BUILDERS = ("small", "moderate", "large", "baseline", "auto")
 
 
+DEFAULT_SEED = 20261203  # CI's runs are reproducible; ROBUSTMEM_HELDOUT_SEED=random draws data
+
+
 def session_seed() -> int:
-    """The seed of this run: the environment's, else a fresh one from os.urandom."""
+    """The seed of this run: the environment's (an integer, or "random": a fresh one from
+    os.urandom, data nobody has seen), else DEFAULT_SEED."""
     text = os.environ.get(SEED_ENV, "").strip()
+    if text == "random":
+        return int.from_bytes(os.urandom(6), "big")
     if text:
         return int(text, 0)
-    return int.from_bytes(os.urandom(6), "big")
+    return DEFAULT_SEED
 
 
 # ------------------------------------------------------------------------- exact numbers

@@ -1,8 +1,9 @@
 """Held-out construction check (issue 13): every builder on fresh data nobody has seen,
 certified ball by ball (kernel-checked), and re-sampled with an independent exact evaluator.
 
-The data come from a seed: ``ROBUSTMEM_HELDOUT_SEED`` if set, else a fresh one from
-os.urandom. It is printed when the tests start and is part of every failure message, so
+The data come from a seed: ``ROBUSTMEM_HELDOUT_SEED`` (an integer, or ``random`` for a fresh
+one from os.urandom), else a fixed default (CI is reproducible). It is printed when the tests
+start and is part of every failure message, so
 
     ROBUSTMEM_HELDOUT_SEED=<seed> python3 -m pytest -q tests/constructions/test_heldout.py
 
